@@ -1,0 +1,157 @@
+"""The values that cross the control core's boundary: what is measured, what is decided.
+
+Signs: a meter reads + when current flows from the grid toward loads; a battery reads +
+when discharging and - when charging. Every current is in amps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+Severity = Literal["info", "warning", "critical"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerReading:
+    """One charger as measured. A charger missing from a snapshot is offline."""
+
+    online: bool = True
+    connected: bool = False
+    current_a: float = 0.0
+    limit_a: float | None = None  # the limit the charger reports in effect, when it does
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryReading:
+    """One battery inverter as measured: + discharge, - charge; soc 0..1."""
+
+    online: bool = True
+    current_a: float = 0.0
+    soc: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SolarReading:
+    """One solar inverter's output current."""
+
+    online: bool = True
+    current_a: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A settings change fed to the controller with a snapshot (the settings lock applies).
+
+    `network` with one of: `enabled`, `network_limit_a`, `add` (a charger id), `remove`.
+    """
+
+    network: str
+    enabled: bool | None = None
+    network_limit_a: float | None = None
+    add: str | None = None
+    remove: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything measured at time `t` (seconds, any epoch, increasing)."""
+
+    t: float
+    meters: Mapping[str, float | None] = field(default_factory=dict)
+    chargers: Mapping[str, ChargerReading] = field(default_factory=dict)
+    batteries: Mapping[str, BatteryReading] = field(default_factory=dict)
+    solar: Mapping[str, SolarReading] = field(default_factory=dict)
+    commands: tuple[Command, ...] = ()
+
+
+class ChargerStatus(StrEnum):
+    """Charger statuses as the seed's pages show them."""
+
+    CHARGING = "charging"  # drawing, and offered all it would draw
+    LIMITED = "limited"  # drawing, and offered less than it would draw
+    IDLE = "idle"  # no car, or a car that is not drawing
+    PAUSED = "paused"  # a car that wants current, held at 0 for lack of capacity
+    UNRESPONSIVE = "unresponsive"  # lost contact with the controller
+
+
+class NetworkStatus(StrEnum):
+    """Network statuses."""
+
+    DISABLED = "disabled"
+    IDLE = "idle"
+    CHARGING = "charging"
+    LIMITED = "limited"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerDecision:
+    """What one charger is told: its pilot limit now, and what it falls back to."""
+
+    limit_a: float  # 0 = paused, else min_a..max_a
+    fallback_a: float  # what it runs at if it loses the controller
+    status: ChargerStatus
+    target_a: float  # the fair allocation `limit_a` is moving toward (safe transitions)
+    lease_s: float  # the limit holds this long unless renewed, then fallback_a applies
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryDecision:
+    """Caps for one battery: discharge at most this; charge at this when > 0 (best effort)."""
+
+    max_discharge_a: float
+    charge_request_a: float
+
+
+@dataclass(frozen=True, slots=True)
+class SolarDecision:
+    """Cap for one solar inverter's output."""
+
+    max_a: float
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkState:
+    """A power sharing network as the seed's Network Status card shows it."""
+
+    current_a: float
+    limit_a: float
+    connections: int
+    size: int
+    status: NetworkStatus
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitState:
+    """A circuit's measured current against its limit, and what chargers may use of it."""
+
+    current_a: float | None  # None when the circuit has no meter or the meter is lost
+    limit_a: float
+    uncontrolled_a: float  # measured load that is not a charger (held when the meter is lost)
+    available_a: float  # limit - margin - uncontrolled - fixed reservations
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A condition worth telling someone about; `code` is stable (docs/alerts.md)."""
+
+    code: str
+    severity: Severity
+    message: str
+    device: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Everything decided at time `t`."""
+
+    t: float
+    chargers: Mapping[str, ChargerDecision]
+    batteries: Mapping[str, BatteryDecision]
+    solar: Mapping[str, SolarDecision]
+    networks: Mapping[str, NetworkState]
+    circuits: Mapping[str, CircuitState]
+    alerts: tuple[Alert, ...]

@@ -1,0 +1,163 @@
+"""Load a site file (YAML) into a validated `Site`, or fail whole with every problem located.
+
+Errors name the file, the line and the field, and say what is allowed. Nothing half-loads:
+either every check passes and a `Site` comes back, or `SiteFileError` lists all problems.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from panelpilot.site.errors import Problem, SiteFileError
+from panelpilot.site.model import Site
+from panelpilot.site.rules import check_site
+
+Loc = tuple[str | int, ...]
+
+
+def field_name(loc: Loc) -> str:
+    """Render a location as the user writes it: `networks[0].network_limit_a`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def line_of(doc: Any, loc: Loc) -> int | None:
+    """1-based line of the deepest node of `loc` present in the YAML document."""
+    line: int | None = None
+    node = doc
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    if line is None and isinstance(doc, CommentedMap | CommentedSeq):
+        line = doc.lc.line + 1
+    return line
+
+
+def _plain(node: Any) -> Any:
+    """Round-trip YAML nodes to plain dicts, lists and scalars."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return str(node) if not isinstance(node, str) else str(node)
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The pydantic model a location points into, to list its allowed fields."""
+    model: type[BaseModel] | None = Site
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        model = _inner_model(info.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    loc: Loc = tuple(err["loc"])
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        allowed = ", ".join(model.model_fields) if model else "see `panelpilot schema`"
+        return f"unknown field; allowed here: {allowed}"
+    if kind == "missing":
+        return "required field is missing"
+    value = err.get("input")
+    shown = json.dumps(value) if isinstance(value, str | int | float | bool) else None
+    msg = str(err["msg"])
+    return f"{shown}: {msg}" if shown is not None else msg
+
+
+def parse_site(data: Any, *, file: str | None = None, doc: Any = None) -> Site:
+    """Validate already-parsed data (e.g. an inline site) into a `Site`."""
+    if not isinstance(data, dict):
+        raise SiteFileError(
+            [Problem("", "a site file must be a mapping (name:, circuits:, ...)", 1, file)]
+        )
+    try:
+        site = Site.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+            problems.append(Problem(field_name(loc), _message(err), line_of(doc, loc), file))
+        raise SiteFileError(problems) from None
+    findings = check_site(site)
+    if findings:
+        raise SiteFileError(
+            [Problem(field_name(path), msg, line_of(doc, path), file) for path, msg in findings]
+        )
+    return site
+
+
+def load_site_text(text: str, file: str = "<site>") -> Site:
+    """Parse YAML text into a validated `Site`."""
+    yaml = YAML(typ="rt")
+    try:
+        doc = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise SiteFileError([Problem("", f"YAML syntax: {reason}", line, file)]) from None
+    except YAMLError as exc:
+        raise SiteFileError([Problem("", f"YAML syntax: {exc}", None, file)]) from None
+    return parse_site(_plain(doc), file=file, doc=doc)
+
+
+def load_site(path: str | Path) -> Site:
+    """Read and validate a site file; `SiteFileError` names every problem and its line."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SiteFileError([Problem("", "no such file", None, str(p))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SiteFileError([Problem("", f"cannot read: {exc}", None, str(p))]) from None
+    return load_site_text(text, str(p))
+
+
+def site_schema() -> dict[str, Any]:
+    """The JSON Schema of the site file."""
+    schema = Site.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "panelpilot site file"
+    return schema
