@@ -116,8 +116,14 @@ def parse_site(data: Any, *, file: str | None = None, doc: Any = None) -> Site:
         site = Site.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
+        errors = exc.errors()
+        locs = [tuple(e["loc"]) for e in errors]
+        for err in errors:
             loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+            if err["type"] == "too_short" and any(
+                len(o) > len(loc) and o[: len(loc)] == loc for o in locs
+            ):
+                continue  # an item below failed; that error says more than "too short"
             problems.append(Problem(field_name(loc), _message(err), line_of(doc, loc), file))
         raise SiteFileError(problems) from None
     findings = check_site(site)
