@@ -63,7 +63,7 @@ def _plain(node: Any) -> Any:
         return int(node)
     if isinstance(node, float):
         return float(node)
-    return str(node) if not isinstance(node, str) else str(node)
+    return str(node)
 
 
 def _model_at(loc: Loc) -> type[BaseModel] | None:

@@ -9,9 +9,13 @@ the 6 A per charger minimum, the Panel Limit against the panel rating) live in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from panelpilot.site.base import SiteModel
+from panelpilot.site.drivers import DriverConfig
+from panelpilot.site.installation import Installation
 
 Amps = Annotated[float, Field(ge=0)]
 PositiveAmps = Annotated[float, Field(gt=0)]
@@ -25,8 +29,7 @@ PANEL_LIMIT_MAX_A = 200.0
 PANEL_LIMIT_DEFAULT_A = 80.0
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Model = SiteModel
 
 
 class Circuit(_Model):
@@ -149,6 +152,8 @@ class Site(_Model):
     solar: tuple[Solar, ...] = ()
     pcs: Pcs = Pcs()
     control: ControlSettings = ControlSettings()
+    installation: Installation | None = None
+    drivers: tuple[DriverConfig, ...] = ()
 
     def all_circuits(self) -> Iterator[tuple[Circuit, int]]:
         """Every circuit with its depth, parents before children."""

@@ -85,7 +85,7 @@ def check_tree(site: Site) -> Iterator[Finding]:
                     (*paths[circuit.id], "children", i, "limit_a"),
                     (
                         f"{child.limit_a:g} A is above its parent {circuit.id!r} limit of "
-                        f"{circuit.limit_a:g} A; a child circuit may carry at most its parent's limit"
+                        f"{circuit.limit_a:g} A; a child may carry at most its parent's limit"
                     ),
                 )
         if circuit.breaker_a is not None and circuit.limit_a > circuit.breaker_a:
@@ -114,17 +114,17 @@ def check_references(site: Site) -> Iterator[Finding]:
     for i, ch in enumerate(site.chargers):
         if ch.network is None:
             continue
-        net = networks.get(ch.network)
-        if net is None:
+        found = networks.get(ch.network)
+        if found is None:
             known = ", ".join(sorted(networks)) or "(no networks defined)"
             yield ("chargers", i, "network"), f"unknown network {ch.network!r}; known: {known}"
-        elif ch.circuit in circuits and net.circuit in circuits:
-            if not is_within(parents, ch.circuit, net.circuit):
+        elif ch.circuit in circuits and found.circuit in circuits:
+            if not is_within(parents, ch.circuit, found.circuit):
                 yield (
                     ("chargers", i, "circuit"),
                     (
                         f"charger is on circuit {ch.circuit!r}, outside its network's circuit "
-                        f"{net.circuit!r}; a network's chargers must be fed from its circuit"
+                        f"{found.circuit!r}; a network's chargers must be fed from its circuit"
                     ),
                 )
 
