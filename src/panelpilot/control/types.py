@@ -95,6 +95,7 @@ class ChargerDecision:
     status: ChargerStatus
     target_a: float  # the fair allocation `limit_a` is moving toward (safe transitions)
     lease_s: float  # the limit holds this long unless renewed, then fallback_a applies
+    demand_a: float  # what the charger is estimated to draw if offered more (0 = nothing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,7 @@ class BatteryDecision:
 
     max_discharge_a: float
     charge_request_a: float
+    max_charge_a: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class NetworkState:
     size: int
     status: NetworkStatus
     enabled: bool
+    available_a: float  # network limit less offline members' reservations
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +134,8 @@ class CircuitState:
     current_a: float | None  # None when the circuit has no meter or the meter is lost
     limit_a: float
     uncontrolled_a: float  # measured load that is not a charger (held when the meter is lost)
-    available_a: float  # limit - margin - uncontrolled - fixed reservations
+    available_a: float  # limit - margin - uncontrolled - offline reservations, for chargers
+    allocated_a: float  # sum of the limits of the online chargers below it
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,351 @@
+"""The controller: one cycle, read then write. `decide(snapshot) -> Decision`, nothing else.
+
+Pure: no clock (time comes from the snapshot), no I/O, no threads. Its memory is
+`ControllerState`, plain data. A cycle:
+
+1. apply settings commands (the settings lock may refuse them);
+2. note which chargers are online, and power cycles of removed chargers;
+3. estimate each metered circuit's uncontrolled load (fast up, slow down; held if the meter
+   is lost) and reserve each silent charger's fallback (or its unexpired limit);
+4. update each car's demand estimate (capped near its real draw, re-probed periodically);
+5. allocate max-min fair targets with the 6 A minimum and rotation (`sharing.allocate`);
+6. move limits toward targets safely (`sequencer.sequence`);
+7. apply the PCS limits to batteries and solar (`pcs.apply_pcs`);
+8. report statuses and alerts.
+"""
+
+from __future__ import annotations
+
+import math
+
+from panelpilot.control import demand
+from panelpilot.control.alerts import alert
+from panelpilot.control.pcs import apply_pcs
+from panelpilot.control.sequencer import Step, sequence
+from panelpilot.control.settings import SettingsError, apply_command, fallback_a, membership
+from panelpilot.control.sharing import Claim, allocate
+from panelpilot.control.state import ChargerMemory, ControllerState, NetworkMemory
+from panelpilot.control.status import charger_status, circuit_states, network_states
+from panelpilot.control.topology import Topology
+from panelpilot.control.types import Alert, ChargerDecision, Decision, Snapshot
+from panelpilot.control.validate import check_snapshot
+from panelpilot.site.model import Site
+
+# A fixed allocation (a disabled network's member, a removed unit) is served before any
+# priority a site file can give, but still within every circuit limit.
+FIXED_PRIORITY = 1 << 30
+# An uncontrolled load estimate follows a rise at once and a fall at this rate, so noisy
+# loads do not make the chargers' limits jitter every cycle.
+LOAD_RELEASE_A_PER_S = 2.0
+
+
+def initial_state(site: Site) -> ControllerState:
+    """The memory of a controller that has seen nothing yet."""
+    state = ControllerState()
+    for c in site.chargers:
+        state.chargers[c.id] = ChargerMemory(demand_a=c.max_a)
+    for n in site.networks:
+        members = tuple(c.id for c in site.network_members(n.id))
+        state.networks[n.id] = NetworkMemory(n.enabled, n.network_limit_a, members)
+    return state
+
+
+class Controller:
+    """Decides, every cycle, every charger's limit and every battery's and inverter's caps."""
+
+    def __init__(self, site: Site, state: ControllerState | None = None) -> None:
+        self.site = site
+        self.topology = Topology.of(site)
+        self.state = state if state is not None else initial_state(site)
+        self._meters = sorted(site.meter_ids())
+        # Constraint index of each circuit that has a charger below it.
+        used = {cid for path in self.topology.paths.values() for cid in path}
+        self._circuit_k = {
+            cid: k for k, cid in enumerate(c for c in self.topology.order if c in used)
+        }
+        base = len(self._circuit_k)
+        self._network_k = {nid: base + i for i, nid in enumerate(self.state.networks)}
+
+    def decide(self, snap: Snapshot) -> Decision:
+        """One control cycle: take what is measured, return what every device is told."""
+        check_snapshot(self.site, self.state.t, snap)
+        st, cfg, topo = self.state, self.site.control, self.topology
+        dt = 0.0 if st.t is None else snap.t - st.t
+        alerts: list[Alert] = []
+        for cmd in snap.commands:
+            try:
+                apply_command(topo, st, cmd)
+            except SettingsError as exc:
+                alerts.append(alert("setting_rejected", str(exc), cmd.network))
+
+        online = {cid for cid, r in snap.chargers.items() if r.online}
+        self._track_power_cycles(online)
+        meters = {m: snap.meters.get(m) for m in self._meters}
+        lost = {m for m, v in meters.items() if v is None}
+        member_of = membership(st)
+        fallbacks = {cid: fallback_a(topo, st, cid, member_of.get(cid)) for cid in st.chargers}
+
+        # Constraints: each circuit with chargers below, each enabled network.
+        ncon = len(self._circuit_k) + len(self._network_k)
+        caps = [0.0] * ncon
+        reserved = [0.0] * ncon
+        constraints: dict[str, tuple[int, ...]] = {}
+        for cid in st.chargers:
+            ks = [self._circuit_k[c] for c in topo.paths[cid]]
+            nid = member_of.get(cid)
+            if nid is not None and st.networks[nid].enabled:
+                ks.append(self._network_k[nid])
+            constraints[cid] = tuple(ks)
+        drawn = self._charger_current_per_circuit(snap, online)
+        uncontrolled = self._estimate_uncontrolled(meters, drawn, dt)
+        for circuit_id, k in self._circuit_k.items():
+            circuit = topo.circuits[circuit_id]
+            if circuit.meter:
+                caps[k] = circuit.limit_a - cfg.margin_a - uncontrolled[circuit_id]
+            else:
+                caps[k] = circuit.limit_a
+        for nid, k in self._network_k.items():
+            caps[k] = st.networks[nid].limit_a or 0.0
+        for cid, mem in st.chargers.items():
+            if cid not in online:
+                reserve = self._reserve_offline(mem, fallbacks[cid], snap.t)
+                for k in constraints[cid]:
+                    reserved[k] += reserve
+        capacities = [caps[k] - reserved[k] for k in range(ncon)]
+        frozen = frozenset(
+            self._circuit_k[c]
+            for c in self._circuit_k
+            if any(m in lost for m in topo.metered_ancestors(c))
+        )
+
+        claims: list[Claim] = []
+        for cid in st.chargers:
+            if cid not in online:
+                continue
+            mem, reading, charger = st.chargers[cid], snap.chargers[cid], topo.chargers[cid]
+            demand.update(mem, charger, reading, snap.t, cfg)
+            fixed = self._fixed_limit(cid, member_of.get(cid), fallbacks[cid])
+            if fixed is not None:
+                claims.append(
+                    Claim(cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, constraints[cid])
+                )
+            else:
+                want = mem.demand_a if mem.connected else 0.0
+                claims.append(Claim(cid, want, charger.min_a, charger.priority, constraints[cid]))
+        claims.sort(key=lambda c: demand.admission_key(c, st.chargers[c.key], snap.t, cfg))
+        allocation = allocate(claims, capacities, cfg.resolution_a)
+
+        steps = []
+        for claim in claims:
+            mem, reading = st.chargers[claim.key], snap.chargers[claim.key]
+            pending = (
+                snap.t < mem.hold_until_t and reading.current_a > mem.limit_a + cfg.resolution_a
+            )
+            hold = max(mem.limit_a, mem.hold_a if pending else 0.0, reading.limit_a or 0.0)
+            mem.hold_a = hold
+            steps.append(
+                Step(
+                    claim.key,
+                    mem.limit_a,
+                    hold,
+                    allocation.targets_a[claim.key],
+                    claim.min_a,
+                    claim.constraints,
+                )
+            )
+        limits = sequence(steps, capacities, frozen, cfg.resolution_a)
+
+        decisions: dict[str, ChargerDecision] = {}
+        for cid, mem in st.chargers.items():
+            if cid in online:
+                self._remember(mem, limits[cid], cid in allocation.paused, snap.t)
+                target = allocation.targets_a[cid]
+            else:
+                target = mem.limit_a
+            status = charger_status(
+                mem,
+                cid in online,
+                cid in allocation.paused,
+                target,
+                snap.chargers.get(cid),
+                cfg.resolution_a,
+            )
+            decisions[cid] = ChargerDecision(
+                limit_a=mem.limit_a,
+                fallback_a=round(fallbacks[cid], 3),
+                status=status,
+                target_a=target,
+                lease_s=cfg.lease_s,
+                demand_a=mem.demand_a if mem.connected or cid not in online else 0.0,
+            )
+            if cid not in online:
+                alerts.append(
+                    alert(
+                        "charger_unresponsive",
+                        f"charger {cid} is not reporting; {mem.limit_a:g} A reserved",
+                        cid,
+                    )
+                )
+            if cid in st.removed:
+                alerts.append(
+                    alert(
+                        "charger_removed",
+                        f"charger {cid} was removed from its network: held at "
+                        f"{fallbacks[cid]:g} A until power-cycled",
+                        cid,
+                    )
+                )
+        if allocation.paused:
+            names = ", ".join(sorted(allocation.paused))
+            alerts.append(
+                alert(
+                    "capacity_shortage",
+                    f"{len(allocation.paused)} charger(s) paused for lack of "
+                    f"capacity, taking turns: {names}",
+                )
+            )
+
+        circuits = circuit_states(
+            self.site,
+            topo,
+            meters,
+            uncontrolled,
+            decisions,
+            online,
+            {c: capacities[k] for c, k in self._circuit_k.items()},
+        )
+        networks = network_states(
+            st, snap, decisions, {n: capacities[k] for n, k in self._network_k.items()}
+        )
+        alerts.extend(self._circuit_alerts(meters, reserved, capacities))
+        for nid, net in st.networks.items():
+            if not net.enabled:
+                alerts.append(
+                    alert(
+                        "network_disabled",
+                        f"network {nid} is disabled: members run at their fallback limit",
+                        nid,
+                    )
+                )
+        batteries, solar, pcs_alerts = apply_pcs(self.site, snap, topo.within, meters)
+        alerts.extend(pcs_alerts)
+        st.t = snap.t
+        return Decision(snap.t, decisions, batteries, solar, networks, circuits, tuple(alerts))
+
+    # -- the steps, one idea each --------------------------------------------------------
+
+    def _track_power_cycles(self, online: set[str]) -> None:
+        # Seed: a removed unit stays at 6 A until its breaker is cycled. We see a power
+        # cycle as the unit going silent and coming back.
+        st = self.state
+        for cid in list(st.removed):
+            if cid not in online:
+                st.removed[cid] = True
+            elif st.removed[cid]:
+                del st.removed[cid]
+        for cid, mem in st.chargers.items():
+            mem.online = cid in online
+
+    def _charger_current_per_circuit(self, snap: Snapshot, online: set[str]) -> dict[str, float]:
+        drawn: dict[str, float] = {}
+        for cid in online:
+            current = snap.chargers[cid].current_a
+            for circuit_id in self.topology.paths[cid]:
+                drawn[circuit_id] = drawn.get(circuit_id, 0.0) + current
+        return drawn
+
+    def _estimate_uncontrolled(
+        self, meters: dict[str, float | None], drawn: dict[str, float], dt: float
+    ) -> dict[str, float]:
+        """Load on each metered circuit that is not a charger: meter minus chargers.
+
+        Generation below a circuit can vanish in a cloud's shadow, so a negative value counts
+        as 0. A rise counts at once; a fall is followed at LOAD_RELEASE_A_PER_S. A lost meter
+        holds the last estimate (or the whole limit if there never was one).
+        """
+        st = self.state
+        out: dict[str, float] = {}
+        for circuit_id, circuit in self.topology.circuits.items():
+            if not circuit.meter:
+                out[circuit_id] = 0.0
+                continue
+            reading = meters.get(circuit.meter)
+            previous = st.uncontrolled_a.get(circuit_id)
+            if reading is None:
+                value = previous if previous is not None else circuit.limit_a
+            else:
+                measured = max(0.0, reading - drawn.get(circuit_id, 0.0))
+                decayed = -math.inf if previous is None else previous - LOAD_RELEASE_A_PER_S * dt
+                value = max(measured, decayed)
+            st.uncontrolled_a[circuit_id] = value
+            out[circuit_id] = value
+        return out
+
+    def _reserve_offline(self, mem: ChargerMemory, fallback: float, t: float) -> float:
+        """What a silent charger may draw: its unexpired limit, or its fallback after that."""
+        reserve = fallback
+        if t < mem.lease_until_t:
+            reserve = max(reserve, mem.limit_a)
+        if t < mem.hold_until_t:
+            reserve = max(reserve, mem.hold_a)
+        mem.limit_a = reserve
+        return reserve
+
+    def _fixed_limit(self, cid: str, network_id: str | None, fallback: float) -> float | None:
+        if cid in self.state.removed:
+            return fallback
+        if network_id is not None and not self.state.networks[network_id].enabled:
+            return fallback
+        return None
+
+    def _remember(self, mem: ChargerMemory, new: float, paused: bool, t: float) -> None:
+        cfg = self.site.control
+        if new < mem.limit_a:
+            mem.hold_a = max(mem.hold_a, mem.limit_a)
+            mem.hold_until_t = t + cfg.response_s
+        if new != mem.limit_a:
+            mem.changed_t = t
+        mem.limit_a = new
+        mem.lease_until_t = t + cfg.lease_s
+        admitted = new > 0 or (not paused and mem.connected and mem.demand_a > 0)
+        if admitted != mem.admitted:
+            mem.admitted = admitted
+            mem.turn_since_t = t
+
+    def _circuit_alerts(
+        self, meters: dict[str, float | None], reserved: list[float], capacities: list[float]
+    ) -> list[Alert]:
+        alerts = []
+        for circuit_id in self.topology.order:
+            circuit = self.topology.circuits[circuit_id]
+            if not circuit.meter:
+                continue
+            reading = meters.get(circuit.meter)
+            if reading is None:
+                alerts.append(
+                    alert(
+                        "meter_lost",
+                        f"meter {circuit.meter} of circuit {circuit_id} lost: "
+                        "chargers below it are not raised",
+                        circuit_id,
+                    )
+                )
+            elif reading > circuit.limit_a:
+                alerts.append(
+                    alert(
+                        "circuit_overload",
+                        f"circuit {circuit_id}: {reading:.1f} A > limit {circuit.limit_a:g} A",
+                        circuit_id,
+                    )
+                )
+        for circuit_id, k in self._circuit_k.items():
+            if reserved[k] > 0 and capacities[k] < 0:
+                alerts.append(
+                    alert(
+                        "circuit_fixed_load",
+                        f"circuit {circuit_id}: {reserved[k]:g} A reserved for silent "
+                        "chargers leaves no room for the others",
+                        circuit_id,
+                    )
+                )
+        return alerts

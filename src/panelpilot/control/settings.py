@@ -1,0 +1,107 @@
+"""Network settings and the settings lock (seed: "the network must be disabled before you may
+make any changes"): limit and members change only while a network is disabled."""
+
+from __future__ import annotations
+
+from panelpilot.control.state import ControllerState, NetworkMemory
+from panelpilot.control.topology import Topology
+from panelpilot.control.types import Command
+from panelpilot.site.rules import minimum_message
+
+
+class SettingsError(Exception):
+    """A settings change that was refused, with the reason and what is allowed."""
+
+
+def membership(state: ControllerState) -> dict[str, str]:
+    """Which network each charger belongs to now."""
+    return {cid: nid for nid, net in state.networks.items() for cid in net.members}
+
+
+def fallback_a(
+    topology: Topology, state: ControllerState, charger_id: str, network_id: str | None
+) -> float:
+    """The fallback (fair) limit: network limit / network size, bounded to the unit.
+
+    A charger removed from a network is held at 6 A until power-cycled; one outside any
+    network falls back to its own `fallback_a`, or its minimum.
+    """
+    charger = topology.chargers[charger_id]
+    if charger_id in state.removed:
+        return min(charger.max_a, max(6.0, charger.min_a))
+    if network_id is None:
+        return charger.fallback_a if charger.fallback_a is not None else charger.min_a
+    net = state.networks[network_id]
+    if net.limit_a is None:
+        return charger.min_a
+    return min(charger.max_a, max(charger.min_a, net.limit_a / len(net.members)))
+
+
+def network_of(state: ControllerState, charger_id: str) -> NetworkMemory | None:
+    """The network a charger belongs to now, if any (a scan: not for the hot path)."""
+    for net in state.networks.values():
+        if charger_id in net.members:
+            return net
+    return None
+
+
+def apply_command(topology: Topology, state: ControllerState, cmd: Command) -> str:
+    """Apply one settings change or raise `SettingsError`; returns what was done."""
+    net = state.networks.get(cmd.network)
+    if net is None:
+        known = ", ".join(sorted(state.networks)) or "none"
+        raise SettingsError(f"unknown network {cmd.network!r}; known: {known}")
+    changes = [x for x in (cmd.enabled, cmd.network_limit_a, cmd.add, cmd.remove) if x is not None]
+    if len(changes) != 1:
+        raise SettingsError(
+            "a command changes exactly one of: enabled, network_limit_a, add, remove"
+        )
+    if cmd.enabled is not None:
+        if cmd.enabled:
+            _check_limit(topology, net.limit_a, net.members, cmd.network)
+        net.enabled = cmd.enabled
+        return f"network {cmd.network} {'enabled' if cmd.enabled else 'disabled'}"
+    if net.enabled:
+        raise SettingsError(
+            f"network {cmd.network} is enabled; disable it before changing its settings"
+        )
+    if cmd.network_limit_a is not None:
+        _check_limit(topology, cmd.network_limit_a, net.members, cmd.network)
+        net.limit_a = cmd.network_limit_a
+        return f"network {cmd.network} limit set to {cmd.network_limit_a:g} A"
+    if cmd.add is not None:
+        charger = topology.chargers.get(cmd.add)
+        if charger is None:
+            raise SettingsError(f"unknown charger {cmd.add!r}")
+        if network_of(state, cmd.add) is not None:
+            raise SettingsError(f"charger {cmd.add} is already in a network; remove it first")
+        circuit = topology.network_circuits.get(cmd.network)
+        if circuit is not None and not topology.within(charger.circuit, circuit):
+            raise SettingsError(
+                f"charger {cmd.add} is on circuit {charger.circuit}, not fed from the "
+                f"network's circuit {circuit}"
+            )
+        members = (*net.members, cmd.add)
+        if net.limit_a is not None:
+            _check_limit(topology, net.limit_a, members, cmd.network)
+        net.members = members
+        state.removed.pop(cmd.add, None)
+        return f"charger {cmd.add} added to network {cmd.network}"
+    assert cmd.remove is not None
+    if cmd.remove not in net.members:
+        raise SettingsError(f"charger {cmd.remove!r} is not in network {cmd.network}")
+    net.members = tuple(m for m in net.members if m != cmd.remove)
+    state.removed[cmd.remove] = False
+    return f"charger {cmd.remove} removed from network {cmd.network}; held at 6 A"
+
+
+def _check_limit(
+    topology: Topology, limit_a: float | None, members: tuple[str, ...], network_id: str
+) -> None:
+    if limit_a is None:
+        raise SettingsError(f"network {network_id} has no network current limit set")
+    if limit_a <= 0:
+        raise SettingsError(f"network limit {limit_a:g} A must be above 0 A")
+    mins = [topology.chargers[m].min_a for m in members]
+    if mins and limit_a < sum(mins):
+        raise SettingsError(f"network {network_id}: {minimum_message(limit_a, mins)}")

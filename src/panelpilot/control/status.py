@@ -1,0 +1,104 @@
+"""Statuses as the seed's pages show them: per charger, per network, per circuit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from panelpilot.control.state import ChargerMemory, ControllerState
+from panelpilot.control.topology import Topology
+from panelpilot.control.types import (
+    ChargerDecision,
+    ChargerReading,
+    ChargerStatus,
+    CircuitState,
+    NetworkState,
+    NetworkStatus,
+    Snapshot,
+)
+from panelpilot.site.model import Site
+
+DRAWING_A = 1.0
+
+
+def charger_status(
+    mem: ChargerMemory,
+    online: bool,
+    paused: bool,
+    target_a: float,
+    reading: ChargerReading | None,
+    resolution_a: float,
+) -> ChargerStatus:
+    """charging, limited, idle, paused or unresponsive."""
+    if not online or reading is None:
+        return ChargerStatus.UNRESPONSIVE
+    if not reading.connected or mem.idle_car:
+        return ChargerStatus.IDLE
+    if mem.limit_a <= 0:
+        return ChargerStatus.PAUSED if paused or mem.demand_a > 0 else ChargerStatus.IDLE
+    if mem.demand_a > mem.limit_a + resolution_a / 2:
+        return ChargerStatus.LIMITED
+    if reading.current_a < DRAWING_A:
+        return ChargerStatus.IDLE
+    return ChargerStatus.CHARGING
+
+
+def network_states(
+    state: ControllerState,
+    snap: Snapshot,
+    decisions: Mapping[str, ChargerDecision],
+    available_a: Mapping[str, float],
+) -> dict[str, NetworkState]:
+    """The Network Status card: current draw x A / limit A, connections n / size, status."""
+    out: dict[str, NetworkState] = {}
+    for nid, net in state.networks.items():
+        readings = [snap.chargers.get(m) for m in net.members]
+        live = [r for r in readings if r is not None and r.online]
+        statuses = {decisions[m].status for m in net.members}
+        if not net.enabled:
+            status = NetworkStatus.DISABLED
+        elif statuses & {ChargerStatus.LIMITED, ChargerStatus.PAUSED}:
+            status = NetworkStatus.LIMITED
+        elif ChargerStatus.CHARGING in statuses:
+            status = NetworkStatus.CHARGING
+        else:
+            status = NetworkStatus.IDLE
+        out[nid] = NetworkState(
+            current_a=round(sum(r.current_a for r in live), 3),
+            limit_a=net.limit_a or 0.0,
+            connections=len(live),
+            size=len(net.members),
+            status=status,
+            enabled=net.enabled,
+            available_a=round(available_a.get(nid, net.limit_a or 0.0), 3),
+        )
+    return out
+
+
+def circuit_states(
+    site: Site,
+    topology: Topology,
+    meters: Mapping[str, float | None],
+    uncontrolled_a: Mapping[str, float],
+    decisions: Mapping[str, ChargerDecision],
+    online: set[str],
+    available_a: Mapping[str, float],
+) -> dict[str, CircuitState]:
+    """Every circuit's measured current against its limit, and what chargers were given."""
+    allocated: dict[str, float] = {}
+    for cid in online:
+        for circuit_id in topology.paths[cid]:
+            allocated[circuit_id] = allocated.get(circuit_id, 0.0) + decisions[cid].limit_a
+    out: dict[str, CircuitState] = {}
+    for circuit_id in topology.order:
+        circuit = topology.circuits[circuit_id]
+        current = meters.get(circuit.meter) if circuit.meter else None
+        unc = uncontrolled_a.get(circuit_id, 0.0)
+        default = circuit.limit_a - (site.control.margin_a + unc if circuit.meter else 0.0)
+        out[circuit_id] = CircuitState(
+            current_a=current,
+            limit_a=circuit.limit_a,
+            uncontrolled_a=round(unc, 3),
+            available_a=round(available_a.get(circuit_id, default), 3),
+            allocated_a=round(allocated.get(circuit_id, 0.0), 3),
+        )
+    return out

@@ -1,0 +1,69 @@
+"""The shape of a site, precomputed once: which circuits feed which, and charger paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from panelpilot.site.model import Charger, Circuit, Site
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Parents, depth-first order and per-charger circuit paths of a site."""
+
+    circuits: dict[str, Circuit]
+    parents: dict[str, str | None]
+    order: tuple[str, ...]  # parents before children
+    paths: dict[str, tuple[str, ...]]  # charger id -> its circuit, then each ancestor
+    chargers: dict[str, Charger]
+    network_circuits: dict[str, str]  # network id -> the circuit it shares
+
+    @classmethod
+    def of(cls, site: Site) -> Topology:
+        """Precompute the topology of a validated site."""
+        circuits: dict[str, Circuit] = {}
+        parents: dict[str, str | None] = {}
+        order: list[str] = []
+        for root in site.circuits:
+            parents[root.id] = None
+            for circuit, _ in root.walk():
+                circuits[circuit.id] = circuit
+                order.append(circuit.id)
+                for child in circuit.children:
+                    parents[child.id] = circuit.id
+        paths: dict[str, tuple[str, ...]] = {}
+        for charger in site.chargers:
+            path: list[str] = []
+            node: str | None = charger.circuit
+            while node is not None:
+                path.append(node)
+                node = parents[node]
+            paths[charger.id] = tuple(path)
+        return cls(
+            circuits,
+            parents,
+            tuple(order),
+            paths,
+            {c.id: c for c in site.chargers},
+            {n.id: n.circuit for n in site.networks},
+        )
+
+    def within(self, circuit_id: str, ancestor_id: str) -> bool:
+        """True when `circuit_id` is `ancestor_id` or is fed from it."""
+        node: str | None = circuit_id
+        while node is not None:
+            if node == ancestor_id:
+                return True
+            node = self.parents.get(node)
+        return False
+
+    def metered_ancestors(self, circuit_id: str) -> tuple[str, ...]:
+        """Meters on the circuit and every circuit above it (a loss there freezes raises)."""
+        meters: list[str] = []
+        node: str | None = circuit_id
+        while node is not None:
+            meter = self.circuits[node].meter
+            if meter:
+                meters.append(meter)
+            node = self.parents[node]
+        return tuple(meters)

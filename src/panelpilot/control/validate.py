@@ -1,0 +1,62 @@
+"""Checks on a snapshot before the controller trusts it: known devices, sane values, order."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from panelpilot.control.types import Snapshot
+from panelpilot.site.model import Site
+
+
+class SnapshotError(ValueError):
+    """A snapshot the controller cannot use; the message names the field and what is allowed."""
+
+
+def _unknown(section: str, given: Iterable[str], known: Iterable[str]) -> None:
+    known_set = set(known)
+    for key in given:
+        if key not in known_set:
+            allowed = ", ".join(sorted(known_set)) or "none"
+            raise SnapshotError(f"{section}.{key}: unknown device; this site has: {allowed}")
+
+
+def _finite(field: str, value: float | None) -> None:
+    if value is not None and not math.isfinite(value):
+        raise SnapshotError(f"{field}: {value} is not a finite number of amps")
+
+
+def check_snapshot(site: Site, previous_t: float | None, snap: Snapshot) -> None:
+    """Raise `SnapshotError` unless every device is known and every value is usable."""
+    if not math.isfinite(snap.t):
+        raise SnapshotError(f"t: {snap.t} is not a finite time")
+    if previous_t is not None and snap.t < previous_t:
+        raise SnapshotError(
+            f"t: {snap.t:g} is before the previous snapshot's t {previous_t:g}; "
+            "snapshots must come in time order"
+        )
+    _unknown("meters", snap.meters, site.meter_ids())
+    _unknown("chargers", snap.chargers, (c.id for c in site.chargers))
+    _unknown("batteries", snap.batteries, (b.id for b in site.batteries))
+    _unknown("solar", snap.solar, (s.id for s in site.solar))
+    for key, value in snap.meters.items():
+        _finite(f"meters.{key}", value)
+    for key, r in snap.chargers.items():
+        _finite(f"chargers.{key}.current_a", r.current_a)
+        if r.current_a < 0:
+            raise SnapshotError(
+                f"chargers.{key}.current_a: {r.current_a:g} is negative; "
+                "a charger's current is 0 or more"
+            )
+        if r.limit_a is not None and (not math.isfinite(r.limit_a) or r.limit_a < 0):
+            raise SnapshotError(f"chargers.{key}.limit_a: {r.limit_a:g} must be 0 or more")
+    for key, b in snap.batteries.items():
+        _finite(f"batteries.{key}.current_a", b.current_a)
+        if b.soc is not None and not 0.0 <= b.soc <= 1.0:
+            raise SnapshotError(f"batteries.{key}.soc: {b.soc:g} must be within 0..1")
+    for key, s in snap.solar.items():
+        _finite(f"solar.{key}.current_a", s.current_a)
+        if s.current_a < -1.0:
+            raise SnapshotError(
+                f"solar.{key}.current_a: {s.current_a:g} is negative; solar output is 0 or more"
+            )
