@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
+from panelpilot.control import Controller, Decision, Snapshot, SnapshotError
+from panelpilot.control.codec import decision_to_json, snapshot_from_json
 from panelpilot.site import Site, SiteFileError, load_site, site_schema
 
 app = typer.Typer(
@@ -55,6 +59,89 @@ def validate(site: SitePath) -> None:
         f"{len(loaded.networks)} networks, {len(loaded.chargers)} chargers, "
         f"{len(loaded.batteries)} batteries, {len(loaded.solar)} solar"
     )
+
+
+def _snapshot_lines(states: str) -> tuple[str, list[str]]:
+    if states == "-":
+        return "<stdin>", sys.stdin.read().splitlines()
+    try:
+        return states, Path(states).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise fail(f"{states}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{states}: cannot read: {exc}") from None
+
+
+_STATUS_MARK = {"charging": "", "limited": " L", "idle": " -", "paused": " P", "unresponsive": " ?"}
+
+
+def _table(site: Site, decisions: list[tuple[Snapshot, Decision]]) -> Table:
+    table = Table(title=f"{site.name}: one row per snapshot", title_justify="left")
+    table.add_column("t s", justify="right")
+    meters = sorted(site.meter_ids())
+    for m in meters:
+        table.add_column(f"{m} A", justify="right")
+    for c in site.chargers:
+        table.add_column(f"{c.id}\nA (drawn)", justify="right")
+    for n in site.networks:
+        table.add_column(f"{n.id}\nA / limit", justify="right")
+    for b in site.batteries:
+        table.add_column(f"{b.id}\nmax dis A", justify="right")
+    for s in site.solar:
+        table.add_column(f"{s.id}\nmax A", justify="right")
+    table.add_column("alerts")
+    for snap, d in decisions:
+        row = [f"{d.t:g}"]
+        for m in meters:
+            v = snap.meters.get(m)
+            row.append("lost" if v is None else f"{v:.1f}")
+        for c in site.chargers:
+            cd, r = d.chargers[c.id], snap.chargers.get(c.id)
+            drawn = f"({r.current_a:.0f})" if r is not None and r.online else ""
+            row.append(f"{cd.limit_a:g}{_STATUS_MARK[cd.status.value]} {drawn}")
+        for n in site.networks:
+            ns = d.networks[n.id]
+            row.append(f"{ns.current_a:.1f} / {ns.limit_a:g}")
+        row += [f"{d.batteries[b.id].max_discharge_a:g}" for b in site.batteries]
+        row += [f"{d.solar[s.id].max_a:g}" for s in site.solar]
+        row.append(", ".join(sorted({a.code for a in d.alerts})))
+        table.add_row(*row)
+    table.caption = "L limited  P paused  - idle  ? unresponsive  (drawn A)"
+    return table
+
+
+@app.command()
+def decide(
+    site: SitePath,
+    states: Annotated[
+        str,
+        typer.Argument(help="JSON-lines file of snapshots, or - for stdin.", show_default=False),
+    ],
+    table: Annotated[
+        bool, typer.Option("--table", help="Print a readable table instead of JSON lines.")
+    ] = False,
+) -> None:
+    """Replay snapshots through one controller; print one decision per line."""
+    loaded = load_site_or_exit(site)
+    name, lines = _snapshot_lines(states)
+    controller = Controller(loaded)
+    rows: list[tuple[Snapshot, Decision]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            snap = snapshot_from_json(json.loads(line))
+            decision = controller.decide(snap)
+        except json.JSONDecodeError as exc:
+            raise fail(f"{name}:{number}: not JSON: {exc.msg} (column {exc.colno})") from None
+        except SnapshotError as exc:
+            raise fail(f"{name}:{number}: {exc}") from None
+        if table:
+            rows.append((snap, decision))
+        else:
+            print(json.dumps(decision_to_json(decision)), flush=False)
+    if table:
+        Console().print(_table(loaded, rows))
 
 
 def main() -> None:

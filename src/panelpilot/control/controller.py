@@ -172,7 +172,7 @@ class Controller:
             )
             decisions[cid] = ChargerDecision(
                 limit_a=mem.limit_a,
-                fallback_a=round(fallbacks[cid], 3),
+                fallback_a=fallbacks[cid],
                 status=status,
                 target_a=target,
                 lease_s=cfg.lease_s,

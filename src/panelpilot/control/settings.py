@@ -3,6 +3,8 @@ make any changes"): limit and members change only while a network is disabled.""
 
 from __future__ import annotations
 
+import math
+
 from panelpilot.control.state import ControllerState, NetworkMemory
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import Command
@@ -34,7 +36,10 @@ def fallback_a(
     net = state.networks[network_id]
     if net.limit_a is None:
         return charger.min_a
-    return min(charger.max_a, max(charger.min_a, net.limit_a / len(net.members)))
+    fair = min(charger.max_a, max(charger.min_a, net.limit_a / len(net.members)))
+    # Rounded down to 0.1 A (the resolution of an OCPP limit) so the fallbacks never sum
+    # above the network limit.
+    return max(charger.min_a, math.floor(fair * 10 + 1e-9) / 10)
 
 
 def network_of(state: ControllerState, charger_id: str) -> NetworkMemory | None:

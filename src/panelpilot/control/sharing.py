@@ -182,9 +182,12 @@ def _quantize(
         targets[c.key] = value
         for k in c.constraints:
             slack[k] -= value
-    for _ in range(2):
-        changed = False
-        for c in sorted(admitted, key=lambda c: targets[c.key]):
+    # Each pass gives every charger that wants more at most one step, lowest first, so
+    # the result stays max-min fair within one step; few passes are ever needed.
+    candidates = sorted(admitted, key=lambda c: targets[c.key])
+    while candidates:
+        still = []
+        for c in candidates:
             want = max(c.min_a, c.demand_a) - targets[c.key]
             if want + EPS >= resolution_a and all(
                 slack[k] + EPS >= resolution_a for k in c.constraints
@@ -192,7 +195,6 @@ def _quantize(
                 targets[c.key] += resolution_a
                 for k in c.constraints:
                     slack[k] -= resolution_a
-                changed = True
-        if not changed:
-            break
+                still.append(c)
+        candidates = still
     return targets
