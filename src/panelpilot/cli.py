@@ -141,7 +141,11 @@ def decide(
         else:
             print(json.dumps(decision_to_json(decision)), flush=False)
     if table:
-        Console().print(_table(loaded, rows))
+        rendered = _table(loaded, rows)
+        console = Console()
+        # Wide enough for every column when printing to a file or a pipe.
+        console.width = max(console.width, 12 * len(rendered.columns) + 24)
+        console.print(rendered)
 
 
 def main() -> None:

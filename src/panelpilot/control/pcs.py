@@ -14,6 +14,7 @@ that does not report is assumed at its rated output (never guessed lower).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -57,6 +58,11 @@ def solar_output_a(s: Solar, snap: Snapshot) -> float:
     return max(0.0, r.current_a)
 
 
+def _down(value_a: float) -> float:
+    """Round a cap down to 1 mA: a cap is never rounded up past what a limit allows."""
+    return math.floor(value_a * 1000 + 1e-6) / 1000
+
+
 def _scale_down(
     items: list[tuple[str, float]], total_allowed_a: float, cap: Callable[[str, float], None]
 ) -> None:
@@ -98,13 +104,13 @@ def apply_pcs(
     _export_limit(site, snap, meters, caps, alerts)
     batteries = {
         b.id: BatteryDecision(
-            max_discharge_a=round(caps.discharge_a[b.id], 3),
-            charge_request_a=round(min(caps.charge_request_a[b.id], caps.charge_a[b.id]), 3),
-            max_charge_a=round(caps.charge_a[b.id], 3),
+            max_discharge_a=_down(caps.discharge_a[b.id]),
+            charge_request_a=_down(min(caps.charge_request_a[b.id], caps.charge_a[b.id])),
+            max_charge_a=_down(caps.charge_a[b.id]),
         )
         for b in site.batteries
     }
-    solar = {s.id: SolarDecision(max_a=round(caps.solar_a[s.id], 3)) for s in site.solar}
+    solar = {s.id: SolarDecision(max_a=_down(caps.solar_a[s.id])) for s in site.solar}
     return batteries, solar, alerts
 
 
@@ -152,7 +158,8 @@ def _panel_limit(
             )
         )
         return
-    if panel_a >= PANEL_BATTERY_STAGE * limit:
+    measured = panel_a  # the stages are judged on what is measured
+    if measured >= PANEL_BATTERY_STAGE * limit:
         excess = panel_a - PANEL_BATTERY_STAGE * limit
         _scale_down(bat, bat_out - excess, caps.cap_discharge)
         alerts.append(
@@ -164,13 +171,14 @@ def _panel_limit(
             )
         )
         panel_a -= min(excess, bat_out)
-    if panel_a >= PANEL_SOLAR_STAGE * limit - 1e-9 and sol:
+    if measured >= PANEL_SOLAR_STAGE * limit and sol:
+        # Held at its present output (no increase), less what is still over 95 %.
         excess = max(0.0, panel_a - PANEL_SOLAR_STAGE * limit)
         _scale_down(sol, sum(out for _, out in sol) - excess, caps.cap_solar)
         alerts.append(
             alert(
                 "panel_limit_solar",
-                f"panel {panel.id}: {panel_a:.1f} A >= 95 % of {limit:g} A; controllable "
+                f"panel {panel.id}: {measured:.1f} A >= 95 % of {limit:g} A; controllable "
                 "solar limited",
                 panel.id,
             )
