@@ -220,12 +220,21 @@ def test_export_limit_charges_batteries_before_solar_curtailment(
 def test_meter_loss_never_raises_a_cap(meter_lost: str, b: float, pv: float) -> None:
     site = with_pcs("""
 circuits:
-  - {id: service, limit_a: 200, busbar_a: 200, meter: site, children: [{id: gw, limit_a: 100, meter: ct}]}
+  - id: service
+    limit_a: 200
+    busbar_a: 200
+    meter: site
+    children: [{id: gw, limit_a: 100, meter: ct}]
 batteries:
   - {id: b1, circuit: gw, max_discharge_a: 48, max_charge_a: 48}
 solar:
   - {id: pv, circuit: gw, max_a: 60}
-pcs: {panel: service, panel_limit_a: 100, conductor_limit_a: 32, conductor_meter: ct, export_limit_a: 10}
+pcs:
+  panel: service
+  panel_limit_a: 100
+  conductor_limit_a: 32
+  conductor_meter: ct
+  export_limit_a: 10
 """)
     controller = Controller(site)
     before = controller.decide(pcs_snapshot(1.0, {"site": 20, "ct": -10}, {"b1": b}, {"pv": pv}))
