@@ -1,0 +1,226 @@
+"""SunSpec meters, batteries and solar inverters behind panelpilot's driver interfaces.
+
+Signs: a meter's current is + from the grid toward loads (SunSpec meters report W + for
+import; `invert=True` flips a meter whose CTs face the other way). A battery's or inverter's
+current is + when it discharges or generates (SunSpec DER W is + for generation). Currents
+are magnitudes in SunSpec (`A`), so the sign comes from the power `W`.
+
+Caps in amps become a percentage of the device's maximum power at the site voltage:
+`pct = cap_a x voltage_v / WMax x 100`, clamped to 0..100.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from panelpilot.control.types import (
+    BatteryDecision,
+    BatteryReading,
+    SolarDecision,
+    SolarReading,
+)
+from panelpilot.drivers.base import DriverError
+from panelpilot.drivers.sunspec import points as pt
+from panelpilot.drivers.sunspec.client import DeviceUnreachableError, SunSpecClient
+
+log = logging.getLogger(__name__)
+
+Setpoints = Callable[[float, float, float, float], dict[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class ControlProfile:
+    """How one family of SunSpec models is read and capped; chosen by `control_model`."""
+
+    name: str
+    control_model: int  # a device holding this model is driven with this profile
+    measure: tuple[pt.SunSpecPoint, ...]
+    rating: pt.SunSpecPoint
+    controls: tuple[pt.SunSpecPoint, ...]
+    setpoints: Setpoints  # (cap_a, charge_a, voltage_v, max_power_w) -> values by key
+
+
+def _pct(current_a: float, voltage_v: float, max_power_w: float) -> float:
+    return min(100.0, max(0.0, current_a * voltage_v / max_power_w * 100.0))
+
+
+def _der_battery(cap_a: float, charge_a: float, voltage_v: float, max_w: float) -> dict[str, float]:
+    values = {"limit_enabled": 1.0, "limit_pct": _pct(cap_a, voltage_v, max_w)}
+    if charge_a > 0:  # model 704 WSet: negative watts absorb, i.e. charge
+        return values | {"set_enabled": 1.0, "set_mode": 1.0, "set_w": -charge_a * voltage_v}
+    return values | {"set_enabled": 0.0}
+
+
+def _legacy_battery(
+    cap_a: float, charge_a: float, voltage_v: float, max_w: float
+) -> dict[str, float]:
+    if charge_a > 0:  # 124: a negative discharge rate forces charging (common practice)
+        pct = _pct(charge_a, voltage_v, max_w)
+        return {"storage_mode": 3.0, "discharge_pct": -pct, "charge_pct": pct}
+    return {"storage_mode": 2.0, "discharge_pct": _pct(cap_a, voltage_v, max_w)}
+
+
+def _solar(cap_a: float, _charge_a: float, voltage_v: float, max_w: float) -> dict[str, float]:
+    return {"limit_enabled": 1.0, "limit_pct": _pct(cap_a, voltage_v, max_w)}
+
+
+BATTERY_PROFILES = (
+    ControlProfile(
+        "DER 701/702/704/713",
+        704,
+        pt.DER_MEASURE_POINTS,
+        pt.DER_RATING_POINT,
+        pt.DER_LIMIT_POINTS + pt.DER_CHARGE_POINTS,
+        _der_battery,
+    ),
+    ControlProfile(
+        "storage 101-103/124",
+        124,
+        pt.LEGACY_MEASURE_POINTS,
+        pt.LEGACY_STORAGE_RATING_POINT,
+        pt.LEGACY_STORAGE_POINTS,
+        _legacy_battery,
+    ),
+)
+SOLAR_PROFILES = (
+    ControlProfile(
+        "DER 701/702/704",
+        704,
+        pt.DER_MEASURE_POINTS,
+        pt.DER_RATING_POINT,
+        pt.DER_LIMIT_POINTS,
+        _solar,
+    ),
+    ControlProfile(
+        "inverter 101-103/121/123",
+        123,
+        pt.LEGACY_MEASURE_POINTS,
+        pt.LEGACY_RATING_POINT,
+        pt.LEGACY_LIMIT_POINTS,
+        _solar,
+    ),
+)
+
+
+def signed_current_a(current_a: float | None, power_w: float | None) -> float:
+    """A SunSpec current magnitude with the sign of the power (0 when not implemented)."""
+    magnitude = abs(current_a or 0.0)
+    return -magnitude if power_w is not None and power_w < 0 else magnitude
+
+
+class SunSpecMeter:
+    """A SunSpec meter (models 201-204): the current through its measurement point."""
+
+    def __init__(self, client: SunSpecClient, invert: bool = False) -> None:
+        self.device_id = client.device_id
+        self._client = client
+        self._invert = invert
+
+    async def read_current_a(self) -> float | None:
+        """The most loaded conductor's current, + from the grid; None when it does not answer."""
+        try:
+            values = await pt.read_points(self._client, pt.METER_POINTS)
+        except DeviceUnreachableError as exc:
+            log.warning("meter offline: %s", exc)
+            return None
+        phases = [
+            abs(v)
+            for key in ("phase_a_current_a", "phase_b_current_a", "phase_c_current_a")
+            if (v := values[key]) is not None
+        ]
+        magnitude = max(phases) if phases else values["total_current_a"]
+        current_a = signed_current_a(magnitude, values["power_w"])
+        return -current_a if self._invert else current_a
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._client.close()
+
+
+class _SunSpecDer:
+    """What batteries and solar inverters share: a profile chosen from the device's map."""
+
+    def __init__(
+        self, client: SunSpecClient, profiles: Sequence[ControlProfile], voltage_v: float
+    ) -> None:
+        self.device_id = client.device_id
+        self._client = client
+        self._profiles = profiles
+        self._voltage_v = voltage_v
+
+    async def profile(self) -> ControlProfile:
+        """The profile matching the device's models (DriverError naming them if none)."""
+        found = await self._client.model_map()
+        for profile in self._profiles:
+            if profile.control_model in found:
+                return profile
+        wanted = " or ".join(str(p.control_model) for p in self._profiles)
+        raise DriverError(self.device_id, f"SunSpec map lacks model {wanted} (controls)")
+
+    async def _measure(self) -> Mapping[str, float | None] | None:
+        try:
+            profile = await self.profile()
+            return await pt.read_points(self._client, profile.measure)
+        except DeviceUnreachableError as exc:
+            log.warning("%s offline: %s", self.device_id, exc)
+            return None
+
+    async def _cap(self, cap_a: float, charge_a: float) -> None:
+        profile = await self.profile()
+        rating = await pt.read_points(self._client, (profile.rating,))
+        max_power_w = rating[profile.rating.key]
+        if max_power_w is None or max_power_w <= 0 or not math.isfinite(max_power_w):
+            raise DriverError(
+                self.device_id,
+                f"model {profile.rating.model_ids[0]} {profile.rating.point} is not set; "
+                "a cap in amps needs the maximum power",
+            )
+        values = profile.setpoints(cap_a, charge_a, self._voltage_v, max_power_w)
+        await pt.write_points(self._client, profile.controls, values)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._client.close()
+
+
+class SunSpecBattery(_SunSpecDer):
+    """A battery inverter: model 704 DER controls, or 124 storage controls on older units."""
+
+    def __init__(self, client: SunSpecClient, voltage_v: float = 240.0) -> None:
+        super().__init__(client, BATTERY_PROFILES, voltage_v)
+
+    async def read(self) -> BatteryReading:
+        """Current (+ discharge, - charge) and state of charge; offline if it does not answer."""
+        values = await self._measure()
+        if values is None:
+            return BatteryReading(online=False)
+        soc_pct = values["soc_pct"]
+        return BatteryReading(
+            current_a=signed_current_a(values["current_a"], values["power_w"]),
+            soc=None if soc_pct is None else soc_pct / 100.0,
+        )
+
+    async def apply(self, decision: BatteryDecision) -> None:
+        """Cap discharge at `max_discharge_a`; request charging at `charge_request_a` if > 0."""
+        await self._cap(decision.max_discharge_a, decision.charge_request_a)
+
+
+class SunSpecSolar(_SunSpecDer):
+    """A solar inverter: model 704 DER controls, or 123 immediate controls on older units."""
+
+    def __init__(self, client: SunSpecClient, voltage_v: float = 240.0) -> None:
+        super().__init__(client, SOLAR_PROFILES, voltage_v)
+
+    async def read(self) -> SolarReading:
+        """Output current; offline if it does not answer."""
+        values = await self._measure()
+        if values is None:
+            return SolarReading(online=False)
+        return SolarReading(current_a=signed_current_a(values["current_a"], values["power_w"]))
+
+    async def apply(self, decision: SolarDecision) -> None:
+        """Cap the output current at `max_a`."""
+        await self._cap(decision.max_a, 0.0)
