@@ -28,7 +28,17 @@ from panelpilot.drivers.sunspec.client import DeviceUnreachableError, SunSpecCli
 
 log = logging.getLogger(__name__)
 
-Setpoints = Callable[[float, float, float, float], dict[str, float]]
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """What a device is told, in amps: output cap, charge request, charge cap."""
+
+    output_a: float
+    charge_request_a: float = 0.0
+    max_charge_a: float = 0.0
+
+
+Setpoints = Callable[[Caps, float, float], dict[str, float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,31 +50,35 @@ class ControlProfile:
     measure: tuple[pt.SunSpecPoint, ...]
     rating: pt.SunSpecPoint
     controls: tuple[pt.SunSpecPoint, ...]
-    setpoints: Setpoints  # (cap_a, charge_a, voltage_v, max_power_w) -> values by key
+    setpoints: Setpoints  # (caps, voltage_v, max_power_w) -> control values by key
 
 
 def _pct(current_a: float, voltage_v: float, max_power_w: float) -> float:
     return min(100.0, max(0.0, current_a * voltage_v / max_power_w * 100.0))
 
 
-def _der_battery(cap_a: float, charge_a: float, voltage_v: float, max_w: float) -> dict[str, float]:
-    values = {"limit_enabled": 1.0, "limit_pct": _pct(cap_a, voltage_v, max_w)}
-    if charge_a > 0:  # model 704 WSet: negative watts absorb, i.e. charge
-        return values | {"set_enabled": 1.0, "set_mode": 1.0, "set_w": -charge_a * voltage_v}
+def _der_battery(caps: Caps, voltage_v: float, max_w: float) -> dict[str, float]:
+    values = {
+        "limit_enabled": 1.0,
+        "limit_pct": _pct(caps.output_a, voltage_v, max_w),
+        "max_charge_w": max(0.0, caps.max_charge_a) * voltage_v,
+    }
+    request_a = min(caps.charge_request_a, caps.max_charge_a)
+    if request_a > 0:  # model 704 WSet: negative watts absorb, i.e. charge
+        return values | {"set_enabled": 1.0, "set_mode": 1.0, "set_w": -request_a * voltage_v}
     return values | {"set_enabled": 0.0}
 
 
-def _legacy_battery(
-    cap_a: float, charge_a: float, voltage_v: float, max_w: float
-) -> dict[str, float]:
-    if charge_a > 0:  # 124: a negative discharge rate forces charging (common practice)
-        pct = _pct(charge_a, voltage_v, max_w)
-        return {"storage_mode": 3.0, "discharge_pct": -pct, "charge_pct": pct}
-    return {"storage_mode": 2.0, "discharge_pct": _pct(cap_a, voltage_v, max_w)}
+def _legacy_battery(caps: Caps, voltage_v: float, max_w: float) -> dict[str, float]:
+    values = {"storage_mode": 3.0, "charge_pct": _pct(caps.max_charge_a, voltage_v, max_w)}
+    request_a = min(caps.charge_request_a, caps.max_charge_a)
+    if request_a > 0:  # 124: a negative discharge rate forces charging (common practice)
+        return values | {"discharge_pct": -_pct(request_a, voltage_v, max_w)}
+    return values | {"discharge_pct": _pct(caps.output_a, voltage_v, max_w)}
 
 
-def _solar(cap_a: float, _charge_a: float, voltage_v: float, max_w: float) -> dict[str, float]:
-    return {"limit_enabled": 1.0, "limit_pct": _pct(cap_a, voltage_v, max_w)}
+def _solar(caps: Caps, voltage_v: float, max_w: float) -> dict[str, float]:
+    return {"limit_enabled": 1.0, "limit_pct": _pct(caps.output_a, voltage_v, max_w)}
 
 
 BATTERY_PROFILES = (
@@ -73,7 +87,7 @@ BATTERY_PROFILES = (
         704,
         pt.DER_MEASURE_POINTS,
         pt.DER_RATING_POINT,
-        pt.DER_LIMIT_POINTS + pt.DER_CHARGE_POINTS,
+        (*pt.DER_LIMIT_POINTS, pt.DER_CHARGE_CAP_POINT, *pt.DER_CHARGE_POINTS),
         _der_battery,
     ),
     ControlProfile(
@@ -105,9 +119,14 @@ SOLAR_PROFILES = (
 )
 
 
-def signed_current_a(current_a: float | None, power_w: float | None) -> float:
-    """A SunSpec current magnitude with the sign of the power (0 when not implemented)."""
-    magnitude = abs(current_a or 0.0)
+def signed_current_a(device: str, current_a: float | None, power_w: float | None) -> float:
+    """A SunSpec current magnitude with the sign of the power (+ when W is not implemented).
+
+    A device that implements no current point is misconfigured: DriverError, never a guess.
+    """
+    if current_a is None:
+        raise DriverError(device, "the SunSpec current point (A) is not implemented")
+    magnitude = abs(current_a)
     return -magnitude if power_w is not None and power_w < 0 else magnitude
 
 
@@ -132,7 +151,7 @@ class SunSpecMeter:
             if (v := values[key]) is not None
         ]
         magnitude = max(phases) if phases else values["total_current_a"]
-        current_a = signed_current_a(magnitude, values["power_w"])
+        current_a = signed_current_a(self.device_id, magnitude, values["power_w"])
         return -current_a if self._invert else current_a
 
     async def close(self) -> None:
@@ -168,7 +187,7 @@ class _SunSpecDer:
             log.warning("%s offline: %s", self.device_id, exc)
             return None
 
-    async def _cap(self, cap_a: float, charge_a: float) -> None:
+    async def _cap(self, caps: Caps) -> None:
         profile = await self.profile()
         rating = await pt.read_points(self._client, (profile.rating,))
         max_power_w = rating[profile.rating.key]
@@ -178,7 +197,7 @@ class _SunSpecDer:
                 f"model {profile.rating.model_ids[0]} {profile.rating.point} is not set; "
                 "a cap in amps needs the maximum power",
             )
-        values = profile.setpoints(cap_a, charge_a, self._voltage_v, max_power_w)
+        values = profile.setpoints(caps, self._voltage_v, max_power_w)
         await pt.write_points(self._client, profile.controls, values)
 
     async def close(self) -> None:
@@ -199,13 +218,16 @@ class SunSpecBattery(_SunSpecDer):
             return BatteryReading(online=False)
         soc_pct = values["soc_pct"]
         return BatteryReading(
-            current_a=signed_current_a(values["current_a"], values["power_w"]),
+            current_a=signed_current_a(self.device_id, values["current_a"], values["power_w"]),
             soc=None if soc_pct is None else soc_pct / 100.0,
         )
 
     async def apply(self, decision: BatteryDecision) -> None:
-        """Cap discharge at `max_discharge_a`; request charging at `charge_request_a` if > 0."""
-        await self._cap(decision.max_discharge_a, decision.charge_request_a)
+        """Cap discharge at `max_discharge_a` and charge at `max_charge_a`; request charging
+        at `charge_request_a` (never above `max_charge_a`) when > 0."""
+        await self._cap(
+            Caps(decision.max_discharge_a, decision.charge_request_a, decision.max_charge_a)
+        )
 
 
 class SunSpecSolar(_SunSpecDer):
@@ -219,8 +241,9 @@ class SunSpecSolar(_SunSpecDer):
         values = await self._measure()
         if values is None:
             return SolarReading(online=False)
-        return SolarReading(current_a=signed_current_a(values["current_a"], values["power_w"]))
+        current_a = signed_current_a(self.device_id, values["current_a"], values["power_w"])
+        return SolarReading(current_a=current_a)
 
     async def apply(self, decision: SolarDecision) -> None:
         """Cap the output current at `max_a`."""
-        await self._cap(decision.max_a, 0.0)
+        await self._cap(Caps(decision.max_a))

@@ -51,6 +51,9 @@ DER_LIMIT_POINTS = (
     SunSpecPoint("limit_enabled", (704,), "WMaxLimPctEna", "", "1 while a cap is set"),
     SunSpecPoint("limit_pct", (704,), "WMaxLimPct", "% WMax", "output cap"),
 )
+DER_CHARGE_CAP_POINT = SunSpecPoint(
+    "max_charge_w", (702,), "WChaRteMax", "W", "charge cap (a setting, rewritten each cycle)"
+)
 DER_CHARGE_POINTS = (
     SunSpecPoint("set_enabled", (704,), "WSetEna", "", "1 while a charge is requested"),
     SunSpecPoint("set_mode", (704,), "WSetMod", "", "1: setpoint in watts"),
@@ -74,7 +77,7 @@ LEGACY_STORAGE_RATING_POINT = SunSpecPoint(
 LEGACY_STORAGE_POINTS = (
     SunSpecPoint("storage_mode", (124,), "StorCtl_Mod", "bits", "bit 0 charge, bit 1 discharge"),
     SunSpecPoint("discharge_pct", (124,), "OutWRte", "% WChaMax", "cap; negative forces charge"),
-    SunSpecPoint("charge_pct", (124,), "InWRte", "% WChaMax", "charge rate cap"),
+    SunSpecPoint("charge_pct", (124,), "InWRte", "% WChaMax", "charge cap"),
 )
 
 

@@ -99,6 +99,7 @@ class _SimDer:
         publish_scale_factors(self.image, models)
         if self.der:
             self.image.set(702, "WMax", max_power_w)
+            self.image.set(702, "WChaRteMax", max_power_w)
             for point in ("WMaxLimPctEna", "WSetEna", "WSetMod"):
                 self.image.set_raw(704, point, 0)
         if 121 in models:
@@ -146,6 +147,16 @@ class SimBattery(_SimDer):
         self.demand_a = 0.0
         self.soc = 0.5
 
+    def charge_cap_a(self) -> float:
+        """The charging cap a driver set (the rating when none is set)."""
+        if self.der:
+            cap_w = self.image.get(702, "WChaRteMax")
+            return self.rating_a if cap_w is None else cap_w / self.voltage_v
+        mode = self.image.get_raw(124, "StorCtl_Mod")
+        if isinstance(mode, int) and mode & 1:
+            return self._pct_of_rating_a(self.image.get(124, "InWRte"))
+        return self.rating_a
+
     def charge_request_a(self) -> float:
         """The charging current a driver requested (0 when none)."""
         if self.der:
@@ -157,11 +168,12 @@ class SimBattery(_SimDer):
 
     @property
     def current_a(self) -> float:
-        """What it does now: a charge request wins, else its demand under the cap."""
+        """What it does now: a charge request wins, else its demand; both within the caps."""
+        charge_cap_a = min(self.charge_cap_a(), self.rating_a)
         request_a = self.charge_request_a()
         if request_a > 0:
-            return -min(request_a, self.rating_a)
-        return max(-self.rating_a, min(self.demand_a, self.output_cap_a()))
+            return -min(request_a, charge_cap_a)
+        return max(-charge_cap_a, min(self.demand_a, self.output_cap_a()))
 
     def refresh(self) -> None:
         """Publish current, power and state of charge."""
