@@ -6,7 +6,14 @@ uses are tables (`points.py`); `devices.py` maps them onto the driver interfaces
 """
 
 from panelpilot.drivers.sunspec.client import DeviceUnreachableError, SunSpecClient
-from panelpilot.drivers.sunspec.config import SunSpecConfig, SunSpecRole, build_sunspec_driver
+from panelpilot.drivers.sunspec.config import (
+    SunSpecConfig,
+    SunSpecRole,
+    build_battery,
+    build_meter,
+    build_solar,
+    build_sunspec_driver,
+)
 from panelpilot.drivers.sunspec.devices import SunSpecBattery, SunSpecMeter, SunSpecSolar
 
 __all__ = [
@@ -17,5 +24,8 @@ __all__ = [
     "SunSpecMeter",
     "SunSpecRole",
     "SunSpecSolar",
+    "build_battery",
+    "build_meter",
+    "build_solar",
     "build_sunspec_driver",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -9,6 +10,7 @@ from panelpilot.drivers.sunspec.client import SunSpecClient
 from panelpilot.drivers.sunspec.devices import SunSpecBattery, SunSpecMeter, SunSpecSolar
 
 SunSpecRole = Literal["meter", "battery", "solar"]
+SunSpecDriver = SunSpecMeter | SunSpecBattery | SunSpecSolar
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +27,8 @@ class SunSpecConfig:
     voltage_v: float = 240.0  # batteries, solar: amps <-> watts for % caps
 
 
-def build_sunspec_driver(
-    config: SunSpecConfig, role: SunSpecRole
-) -> SunSpecMeter | SunSpecBattery | SunSpecSolar:
-    """The driver for `config` acting as `role` (the site section the device is listed in)."""
-    client = SunSpecClient(
+def _client(config: SunSpecConfig) -> SunSpecClient:
+    return SunSpecClient(
         config.device,
         config.host,
         config.port,
@@ -37,8 +36,30 @@ def build_sunspec_driver(
         timeout_s=config.timeout_s,
         base_address=config.base_address,
     )
-    if role == "meter":
-        return SunSpecMeter(client, invert=config.invert)
-    if role == "battery":
-        return SunSpecBattery(client, voltage_v=config.voltage_v)
-    return SunSpecSolar(client, voltage_v=config.voltage_v)
+
+
+def build_meter(config: SunSpecConfig) -> SunSpecMeter:
+    """A SunSpec meter driver from plain config values."""
+    return SunSpecMeter(_client(config), invert=config.invert)
+
+
+def build_battery(config: SunSpecConfig) -> SunSpecBattery:
+    """A SunSpec battery driver from plain config values."""
+    return SunSpecBattery(_client(config), voltage_v=config.voltage_v)
+
+
+def build_solar(config: SunSpecConfig) -> SunSpecSolar:
+    """A SunSpec solar inverter driver from plain config values."""
+    return SunSpecSolar(_client(config), voltage_v=config.voltage_v)
+
+
+BUILDERS: dict[SunSpecRole, Callable[[SunSpecConfig], SunSpecDriver]] = {
+    "meter": build_meter,
+    "battery": build_battery,
+    "solar": build_solar,
+}
+
+
+def build_sunspec_driver(config: SunSpecConfig, role: SunSpecRole) -> SunSpecDriver:
+    """The driver for `config` acting as `role` (the site section the device is listed in)."""
+    return BUILDERS[role](config)
