@@ -8,12 +8,15 @@ scale factors (value x 10^sf) in the model's own units.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
+from pymodbus.pdu import ModbusPDU
 
 from panelpilot.drivers.base import DriverError
 from panelpilot.drivers.sunspec.models import (
@@ -94,6 +97,7 @@ class SunSpecClient:
         self._host, self._port, self._timeout_s = host, port, timeout_s
         self._modbus_client: AsyncModbusTcpClient | None = None  # made in the running loop
         self._map: dict[int, ModelLocation] | None = None
+        self._lock = asyncio.Lock()
         self._where = f"{host}:{port} unit {unit_id}"
 
     @property
@@ -204,28 +208,34 @@ class SunSpecClient:
                 f"its definition needs {layout.points_length}",
             )
 
-    async def _connect(self) -> None:
-        if self._modbus.connected:
-            return
-        if not await self._modbus.connect():
-            raise DeviceUnreachableError(self.device_id, f"no answer from {self._where}")
+    async def _request(self, send: Callable[[], Awaitable[ModbusPDU]], what: str) -> ModbusPDU:
+        """One request on the (re)opened connection; one at a time per device."""
+        async with self._lock:
+            try:
+                if not self._modbus.connected and not await self._modbus.connect():
+                    raise DeviceUnreachableError(self.device_id, f"no answer from {self._where}")
+                reply = await send()
+            except (ModbusException, OSError, TimeoutError) as exc:
+                await self.close()
+                self._map = None  # a device coming back may have been reconfigured
+                raise DeviceUnreachableError(self.device_id, f"{self._where}: {exc}") from exc
+        if reply.isError():
+            raise ModbusExceptionReplyError(self.device_id, f"{what} refused: {reply}")
+        return reply
 
     async def _read(self, address: int, count: int) -> list[int]:
         registers: list[int] = []
         while count > 0:
             chunk = min(count, MAX_READ_REGISTERS)
-            await self._connect()
-            try:
-                reply = await self._modbus.read_holding_registers(
-                    address, count=chunk, device_id=self.unit_id
-                )
-            except ModbusException as exc:
-                self._modbus.close()
-                raise DeviceUnreachableError(self.device_id, f"{self._where}: {exc}") from exc
-            if reply.isError():
-                raise ModbusExceptionReplyError(
-                    self.device_id, f"read of {chunk} registers at {address} refused: {reply}"
-                )
+            reply = await self._request(
+                partial(
+                    self._modbus.read_holding_registers,
+                    address,
+                    count=chunk,
+                    device_id=self.unit_id,
+                ),
+                f"read of {chunk} registers at {address}",
+            )
             if len(reply.registers) != chunk:
                 got = len(reply.registers)
                 raise DriverError(
@@ -237,14 +247,10 @@ class SunSpecClient:
         return registers
 
     async def _write(self, address: int, registers: list[int]) -> None:
-        await self._connect()
-        try:
-            reply = await self._modbus.write_registers(address, registers, device_id=self.unit_id)
-        except ModbusException as exc:
-            self._modbus.close()
-            raise DeviceUnreachableError(self.device_id, f"{self._where}: {exc}") from exc
-        if reply.isError():
-            raise DriverError(self.device_id, f"write at register {address} refused: {reply}")
+        await self._request(
+            partial(self._modbus.write_registers, address, registers, device_id=self.unit_id),
+            f"write of {len(registers)} registers at {address}",
+        )
 
 
 def _contiguous_runs(registers: Mapping[int, int]) -> list[tuple[int, list[int]]]:

@@ -124,12 +124,17 @@ class SunSpecServer:
     """A pymodbus TCP server on loopback serving one simulated device under `unit_id`."""
 
     def __init__(
-        self, device: SimulatedSunSpecDevice, unit_id: int = 1, host: str = "127.0.0.1"
+        self,
+        device: SimulatedSunSpecDevice,
+        unit_id: int = 1,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
+        """`port=0` picks a free port; `start()` returns the one in use."""
         self.device = device
         self.unit_id = unit_id
         self.host = host
-        self.port = 0
+        self.port = port
         self._server: ModbusTcpServer | None = None
 
     async def _action(
@@ -149,7 +154,7 @@ class SunSpecServer:
         current_registers[:] = image.registers
 
     async def start(self) -> int:
-        """Listen on a free port of `host`; returns the port."""
+        """Listen on `host` (on a free port unless one was given); returns the port."""
         image = self.device.image
         block = SimData(
             address=image.base_address,
@@ -158,7 +163,7 @@ class SunSpecServer:
             datatype=DataType.REGISTERS,
         )
         sim = SimDevice(id=self.unit_id, simdata=[block], action=self._action)
-        self._server = ModbusTcpServer(sim, address=(self.host, 0))
+        self._server = ModbusTcpServer(sim, address=(self.host, self.port))
         await self._server.serve_forever(background=True)
         listener: asyncio.Server = self._server.transport  # type: ignore[assignment]
         self.port = int(listener.sockets[0].getsockname()[1])
