@@ -16,6 +16,8 @@ from panelpilot.drivers.sunspec import (
     SunSpecBattery,
     SunSpecConfig,
     SunSpecSolar,
+    build_battery,
+    build_solar,
     build_sunspec_driver,
 )
 from panelpilot.drivers.sunspec.simdevices import SimBattery, SimSolar
@@ -193,3 +195,53 @@ def test_battery_and_solar_that_do_not_answer_read_offline(closed_port):
 def test_applying_a_cap_to_a_device_that_does_not_answer_raises(closed_port):
     with pytest.raises(DriverError, match="pw1"):
         asyncio.run(_battery(closed_port).apply(BatteryDecision(10.0, 0.0, 40.0)))
+
+
+@pytest.mark.parametrize("kind", ["battery", "solar"])
+def test_reversion_makes_a_device_fail_safe_when_panelpilot_stops(kind):
+    """Caps renew the 704 reversion timer; when it lapses the device falls to the safe cap."""
+
+    async def scenario() -> tuple[SimBattery | SimSolar, float]:
+        sim: SimBattery | SimSolar
+        if kind == "battery":
+            sim = SimBattery()
+            sim.demand_a = 30.0
+        else:
+            sim = SimSolar()
+            sim.available_a = 30.0
+        async with SunSpecServer(sim) as server:
+            config = SunSpecConfig("dev1", "127.0.0.1", server.port, revert_s=60, revert_cap_a=5.0)
+            if kind == "battery":
+                battery = build_battery(config)
+                await battery.apply(BatteryDecision(40.0, 0.0, 40.0))
+                await battery.close()
+            else:
+                inverter = build_solar(config)
+                await inverter.apply(SolarDecision(max_a=40.0))
+                await inverter.close()
+        running_a = sim.current_a
+        sim.lapse_reversion_timers()  # panelpilot went silent for 60 s
+        return sim, running_a
+
+    sim, running_a = asyncio.run(scenario())
+    assert running_a == pytest.approx(30.0, abs=0.05)
+    assert sim.image.get(704, "WMaxLimPctRvrtTms") == 60
+    assert sim.output_cap_a() == pytest.approx(5.0, abs=0.05)
+    assert sim.current_a == pytest.approx(5.0, abs=0.05)
+
+
+def test_reversion_stops_a_forced_charge():
+    async def scenario() -> SimBattery:
+        sim = SimBattery()
+        async with SunSpecServer(sim) as server:
+            config = SunSpecConfig("pw1", "127.0.0.1", server.port, revert_s=30)
+            battery = build_battery(config)
+            await battery.apply(BatteryDecision(0.0, 20.0, 40.0))
+            await battery.close()
+        assert sim.current_a == pytest.approx(-20.0, abs=0.05)
+        sim.lapse_reversion_timers()
+        return sim
+
+    sim = asyncio.run(scenario())
+    assert sim.charge_request_a() == 0.0
+    assert sim.current_a == pytest.approx(0.0)  # demand 0, discharge capped at 0

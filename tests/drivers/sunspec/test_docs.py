@@ -14,6 +14,7 @@ def test_every_point_in_the_tables_is_documented():
     rows = [line for line in DOC.read_text().splitlines() if line.startswith("| ")]
     used = {p for profile in (*BATTERY_PROFILES, *SOLAR_PROFILES) for p in profile.measure}
     used |= {p for profile in (*BATTERY_PROFILES, *SOLAR_PROFILES) for p in profile.controls}
+    used |= {p for profile in (*BATTERY_PROFILES, *SOLAR_PROFILES) for p in profile.reversion}
     used |= {profile.rating for profile in (*BATTERY_PROFILES, *SOLAR_PROFILES)}
     used |= set(pt.METER_POINTS)
     for point in used:

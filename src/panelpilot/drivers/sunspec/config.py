@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from panelpilot.drivers.sunspec.client import SunSpecClient
-from panelpilot.drivers.sunspec.devices import SunSpecBattery, SunSpecMeter, SunSpecSolar
+from panelpilot.drivers.sunspec.devices import (
+    Reversion,
+    SunSpecBattery,
+    SunSpecMeter,
+    SunSpecSolar,
+)
 
 SunSpecRole = Literal["meter", "battery", "solar"]
 SunSpecDriver = SunSpecMeter | SunSpecBattery | SunSpecSolar
@@ -25,6 +30,8 @@ class SunSpecConfig:
     base_address: int | None = None  # None: look for 'SunS' at 40000, 0 and 50000
     invert: bool = False  # meters: flip the sign (CTs facing the other way)
     voltage_v: float = 240.0  # batteries, solar: amps <-> watts for % caps
+    revert_s: int = 0  # batteries, solar (704): fall back to revert_cap_a after this; 0 = off
+    revert_cap_a: float = 0.0  # the output cap the device reverts to if panelpilot stops
 
 
 def _client(config: SunSpecConfig) -> SunSpecClient:
@@ -43,14 +50,18 @@ def build_meter(config: SunSpecConfig) -> SunSpecMeter:
     return SunSpecMeter(_client(config), invert=config.invert)
 
 
+def _reversion(config: SunSpecConfig) -> Reversion | None:
+    return Reversion(config.revert_s, config.revert_cap_a) if config.revert_s > 0 else None
+
+
 def build_battery(config: SunSpecConfig) -> SunSpecBattery:
     """A SunSpec battery driver from plain config values."""
-    return SunSpecBattery(_client(config), voltage_v=config.voltage_v)
+    return SunSpecBattery(_client(config), config.voltage_v, _reversion(config))
 
 
 def build_solar(config: SunSpecConfig) -> SunSpecSolar:
     """A SunSpec solar inverter driver from plain config values."""
-    return SunSpecSolar(_client(config), voltage_v=config.voltage_v)
+    return SunSpecSolar(_client(config), config.voltage_v, _reversion(config))
 
 
 BUILDERS: dict[SunSpecRole, Callable[[SunSpecConfig], SunSpecDriver]] = {

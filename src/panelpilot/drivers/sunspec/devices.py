@@ -38,6 +38,14 @@ class Caps:
     max_charge_a: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Reversion:
+    """Fail safe: the cap a device falls back to if panelpilot stops renewing it (704 only)."""
+
+    after_s: int  # the device's reversion timer, restarted by every write of the caps
+    cap_a: float = 0.0  # output cap once it lapses (0: no discharge, no solar: always safe)
+
+
 Setpoints = Callable[[Caps, float, float], dict[str, float]]
 
 
@@ -51,6 +59,7 @@ class ControlProfile:
     rating: pt.SunSpecPoint
     controls: tuple[pt.SunSpecPoint, ...]
     setpoints: Setpoints  # (caps, voltage_v, max_power_w) -> control values by key
+    reversion: tuple[pt.SunSpecPoint, ...] = ()  # the fail-safe points, if the models have any
 
 
 def _pct(current_a: float, voltage_v: float, max_power_w: float) -> float:
@@ -77,6 +86,16 @@ def _legacy_battery(caps: Caps, voltage_v: float, max_w: float) -> dict[str, flo
     return values | {"discharge_pct": _pct(caps.output_a, voltage_v, max_w)}
 
 
+def _der_reversion(reversion: Reversion, voltage_v: float, max_w: float) -> dict[str, float]:
+    return {
+        "limit_revert_enabled": 1.0,
+        "limit_revert_pct": _pct(reversion.cap_a, voltage_v, max_w),
+        "limit_revert_s": float(reversion.after_s),
+        "set_revert_enabled": 0.0,
+        "set_revert_s": float(reversion.after_s),
+    }
+
+
 def _solar(caps: Caps, voltage_v: float, max_w: float) -> dict[str, float]:
     return {"limit_enabled": 1.0, "limit_pct": _pct(caps.output_a, voltage_v, max_w)}
 
@@ -89,6 +108,7 @@ BATTERY_PROFILES = (
         pt.DER_RATING_POINT,
         (*pt.DER_LIMIT_POINTS, pt.DER_CHARGE_CAP_POINT, *pt.DER_CHARGE_POINTS),
         _der_battery,
+        (*pt.DER_LIMIT_REVERSION_POINTS, *pt.DER_SET_REVERSION_POINTS),
     ),
     ControlProfile(
         "storage 101-103/124",
@@ -107,6 +127,7 @@ SOLAR_PROFILES = (
         pt.DER_RATING_POINT,
         pt.DER_LIMIT_POINTS,
         _solar,
+        pt.DER_LIMIT_REVERSION_POINTS,
     ),
     ControlProfile(
         "inverter 101-103/121/123",
@@ -163,12 +184,17 @@ class _SunSpecDer:
     """What batteries and solar inverters share: a profile chosen from the device's map."""
 
     def __init__(
-        self, client: SunSpecClient, profiles: Sequence[ControlProfile], voltage_v: float
+        self,
+        client: SunSpecClient,
+        profiles: Sequence[ControlProfile],
+        voltage_v: float,
+        reversion: Reversion | None,
     ) -> None:
         self.device_id = client.device_id
         self._client = client
         self._profiles = profiles
         self._voltage_v = voltage_v
+        self._reversion = reversion
 
     async def profile(self) -> ControlProfile:
         """The profile matching the device's models (DriverError naming them if none)."""
@@ -198,7 +224,14 @@ class _SunSpecDer:
                 "a cap in amps needs the maximum power",
             )
         values = profile.setpoints(caps, self._voltage_v, max_power_w)
-        await pt.write_points(self._client, profile.controls, values)
+        controls = profile.controls
+        if self._reversion is not None and profile.reversion:
+            # the device restarts its timer on every write: a lease renewed each cycle
+            values |= _der_reversion(self._reversion, self._voltage_v, max_power_w)
+            controls = (*profile.reversion, *controls)
+        elif self._reversion is not None:
+            log.warning("%s: %s models have no reversion timer", self.device_id, profile.name)
+        await pt.write_points(self._client, controls, values)
 
     async def close(self) -> None:
         """Close the connection."""
@@ -208,8 +241,10 @@ class _SunSpecDer:
 class SunSpecBattery(_SunSpecDer):
     """A battery inverter: model 704 DER controls, or 124 storage controls on older units."""
 
-    def __init__(self, client: SunSpecClient, voltage_v: float = 240.0) -> None:
-        super().__init__(client, BATTERY_PROFILES, voltage_v)
+    def __init__(
+        self, client: SunSpecClient, voltage_v: float = 240.0, reversion: Reversion | None = None
+    ) -> None:
+        super().__init__(client, BATTERY_PROFILES, voltage_v, reversion)
 
     async def read(self) -> BatteryReading:
         """Current (+ discharge, - charge) and state of charge; offline if it does not answer."""
@@ -233,8 +268,10 @@ class SunSpecBattery(_SunSpecDer):
 class SunSpecSolar(_SunSpecDer):
     """A solar inverter: model 704 DER controls, or 123 immediate controls on older units."""
 
-    def __init__(self, client: SunSpecClient, voltage_v: float = 240.0) -> None:
-        super().__init__(client, SOLAR_PROFILES, voltage_v)
+    def __init__(
+        self, client: SunSpecClient, voltage_v: float = 240.0, reversion: Reversion | None = None
+    ) -> None:
+        super().__init__(client, SOLAR_PROFILES, voltage_v, reversion)
 
     async def read(self) -> SolarReading:
         """Output current; offline if it does not answer."""

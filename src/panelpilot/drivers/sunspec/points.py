@@ -60,6 +60,17 @@ DER_CHARGE_POINTS = (
     SunSpecPoint("set_w", (704,), "WSet", "W", "- charge request (absorb)"),
 )
 
+# Fail-safe reversion (704): if panelpilot stops writing, the device reverts after a timer.
+DER_LIMIT_REVERSION_POINTS = (
+    SunSpecPoint("limit_revert_enabled", (704,), "WMaxLimPctEnaRvrt", "", "1: cap on reversion"),
+    SunSpecPoint("limit_revert_pct", (704,), "WMaxLimPctRvrt", "% WMax", "cap once it lapses"),
+    SunSpecPoint("limit_revert_s", (704,), "WMaxLimPctRvrtTms", "s", "restarted by each write"),
+)
+DER_SET_REVERSION_POINTS = (
+    SunSpecPoint("set_revert_enabled", (704,), "WSetEnaRvrt", "", "0: stop a forced charge"),
+    SunSpecPoint("set_revert_s", (704,), "WSetRvrtTms", "s", "restarted by each write"),
+)
+
 # Older devices: inverter models 101-103, settings 121, immediate controls 123, storage 124.
 LEGACY_MEASURE_POINTS = (
     SunSpecPoint("current_a", LEGACY_INVERTER_MODELS, "A", "A", "magnitude"),

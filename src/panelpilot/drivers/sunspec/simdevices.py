@@ -50,6 +50,15 @@ LEGACY_BATTERY_MODELS = (1, 103, 124)
 LEGACY_SOLAR_MODELS = (1, 103, 121, 123)
 
 
+REVERSION_POINTS_704 = (
+    "WMaxLimPctRvrt",
+    "WMaxLimPctEnaRvrt",
+    "WMaxLimPctRvrtTms",
+    "WSetEnaRvrt",
+    "WSetRvrtTms",
+)
+
+
 def publish_scale_factors(image: SunSpecImage, model_ids: tuple[int, ...]) -> None:
     """Write the simulated scale factors of the models the image holds."""
     for sf in SCALE_FACTORS:
@@ -100,7 +109,7 @@ class _SimDer:
         if self.der:
             self.image.set(702, "WMax", max_power_w)
             self.image.set(702, "WChaRteMax", max_power_w)
-            for point in ("WMaxLimPctEna", "WSetEna", "WSetMod"):
+            for point in (*REVERSION_POINTS_704, "WMaxLimPctEna", "WSetEna", "WSetMod"):
                 self.image.set_raw(704, point, 0)
         if 121 in models:
             self.image.set(121, "WMax", max_power_w)
@@ -128,6 +137,17 @@ class _SimDer:
         if isinstance(mode, int) and mode & 2:
             return max(0.0, self._pct_of_rating_a(self.image.get(124, "OutWRte")))
         return self.rating_a
+
+    def lapse_reversion_timers(self) -> None:
+        """What the device does when panelpilot stopped renewing its caps for the revert time
+        (704): every control with a timer set takes its reversion value."""
+        if not self.der:
+            return
+        if self.image.get_raw(704, "WMaxLimPctRvrtTms"):
+            self.image.set_raw(704, "WMaxLimPctEna", self.image.get_raw(704, "WMaxLimPctEnaRvrt"))
+            self.image.set_raw(704, "WMaxLimPct", self.image.get_raw(704, "WMaxLimPctRvrt"))
+        if self.image.get_raw(704, "WSetRvrtTms"):
+            self.image.set_raw(704, "WSetEna", self.image.get_raw(704, "WSetEnaRvrt"))
 
     def _publish(self, current_a: float) -> None:
         measure = 701 if self.der else 103
