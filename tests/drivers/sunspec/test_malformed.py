@@ -88,3 +88,19 @@ def test_vendor_models_are_skipped_by_their_length():
     vendor = [64900, 4, 1, 2, 3, 4]  # a vendor model panelpilot has no definition for
     sim.image.registers[common_end:common_end] = vendor
     assert _read_with(StaticDevice(sim.image), "meter") == pytest.approx(9.5)
+
+
+def test_wrong_unit_id_is_named():
+    async def scenario() -> None:
+        sim = SimMeter(model_id=201)
+        async with SunSpecServer(sim, unit_id=5) as server:
+            config = SunSpecConfig(device="site", host="127.0.0.1", port=server.port, unit_id=7)
+            meter = build_sunspec_driver(config, "meter")
+            try:
+                assert isinstance(meter, SunSpecMeter)
+                await meter.read_current_a()
+            finally:
+                await meter.close()
+
+    with pytest.raises(DriverError, match="is unit_id 7 right"):
+        asyncio.run(scenario())

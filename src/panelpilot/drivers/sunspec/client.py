@@ -169,20 +169,31 @@ class SunSpecClient:
         return location, layout
 
     async def _discover(self) -> dict[int, ModelLocation]:
+        refused = 0
         for base in self._bases:
             try:
                 marker = await self._read(base, 2)
             except ModbusExceptionReplyError:
+                refused += 1
                 continue
             if tuple(marker) == SUNSPEC_MARKER:
                 return await self._walk(base + 2)
         bases = ", ".join(str(b) for b in self._bases)
-        raise DriverError(self.device_id, f"no SunSpec marker 'SunS' at {bases} ({self._where})")
+        hint = (
+            f"; every read was refused: is unit_id {self.unit_id} right?"
+            if refused == len(self._bases)
+            else ""
+        )
+        raise DriverError(
+            self.device_id, f"no SunSpec marker 'SunS' at {bases} ({self._where}{hint})"
+        )
 
     async def _walk(self, address: int) -> dict[int, ModelLocation]:
         found: dict[int, ModelLocation] = {}
         first = True
         while True:
+            if address > 0xFFFF - 2:  # Modbus addresses are 16-bit: the map never ended
+                raise DriverError(self.device_id, "SunSpec map has no end model 0xFFFF")
             model_id, length = await self._read(address, 2)
             if model_id == END_MODEL_ID:
                 return found
