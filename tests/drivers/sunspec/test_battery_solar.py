@@ -245,3 +245,35 @@ def test_reversion_stops_a_forced_charge():
     sim = asyncio.run(scenario())
     assert sim.charge_request_a() == 0.0
     assert sim.current_a == pytest.approx(0.0)  # demand 0, discharge capped at 0
+
+
+def test_the_stored_charge_setting_is_written_only_when_it_changes():
+    """702 WChaRteMax is a setting (often kept in flash): rewritten on change, not per cycle."""
+
+    async def scenario() -> list[float | None]:
+        sim = SimBattery()
+        seen = []
+        async with SunSpecServer(sim) as server:
+            battery = build_battery(SunSpecConfig("pw1", "127.0.0.1", server.port))
+            for max_charge_a in (30.0, 30.0, 20.0):
+                sim.image.set(702, "WChaRteMax", 1.0)  # a marker the driver would overwrite
+                await battery.apply(BatteryDecision(10.0, 0.0, max_charge_a))
+                seen.append(sim.image.get(702, "WChaRteMax"))
+            await battery.close()
+        return seen
+
+    assert asyncio.run(scenario()) == [7200.0, 1.0, 4800.0]
+
+
+def test_a_cap_that_does_not_fit_the_register_is_refused():
+    async def scenario() -> None:
+        sim = SimBattery()
+        async with SunSpecServer(sim) as server:
+            battery = build_battery(SunSpecConfig("pw1", "127.0.0.1", server.port))
+            try:
+                await battery.apply(BatteryDecision(10.0, 0.0, 400.0))  # 96 kW > uint16 W
+            finally:
+                await battery.close()
+
+    with pytest.raises(DriverError, match=r"WChaRteMax: 96000\.0 does not fit a uint16"):
+        asyncio.run(scenario())

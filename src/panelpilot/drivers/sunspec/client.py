@@ -28,6 +28,7 @@ from panelpilot.drivers.sunspec.models import (
     Value,
     decode_point,
     encode_point,
+    fits,
     load_model_layout,
 )
 
@@ -156,6 +157,12 @@ class SunSpecClient:
                     self.device_id, f"model {model_id} point {name}: scale factor not implemented"
                 )
             raw = round(value / 10.0**exponent)
+            if not fits(point, raw):
+                raise DriverError(
+                    self.device_id,
+                    f"model {model_id} point {name}: {value} does not fit a {point.type} "
+                    f"at scale 10^{exponent}",
+                )
             for i, register in enumerate(encode_point(point, raw)):
                 encoded[location.address + point.offset + i] = register
         for start, run in _contiguous_runs(encoded):

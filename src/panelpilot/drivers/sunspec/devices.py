@@ -195,6 +195,7 @@ class _SunSpecDer:
         self._profiles = profiles
         self._voltage_v = voltage_v
         self._reversion = reversion
+        self._settings_written: dict[str, float] = {}  # persistent points as last written
 
     async def profile(self) -> ControlProfile:
         """The profile matching the device's models (DriverError naming them if none)."""
@@ -231,7 +232,15 @@ class _SunSpecDer:
             controls = (*profile.reversion, *controls)
         elif self._reversion is not None:
             log.warning("%s: %s models have no reversion timer", self.device_id, profile.name)
-        await pt.write_points(self._client, controls, values)
+        settings = {p.key for p in controls if p.persistent}
+        written = self._settings_written
+        values = {k: v for k, v in values.items() if k not in settings or written.get(k) != v}
+        try:
+            await pt.write_points(self._client, controls, values)
+        except DriverError:
+            self._settings_written.clear()  # unknown what landed: write them all next time
+            raise
+        self._settings_written |= {k: v for k, v in values.items() if k in settings}
 
     async def close(self) -> None:
         """Close the connection."""

@@ -143,6 +143,17 @@ def decode_point(point: PointLayout, registers: Sequence[int]) -> Value | None:
     return None if raw_int == (1 << bits) - 1 else raw_int
 
 
+def fits(point: PointLayout, raw: int) -> bool:
+    """Whether an integer raw value fits `point` without colliding with its sentinel."""
+    if point.type not in _INT_TYPES:
+        return True
+    size, signed = _INT_TYPES[point.type]
+    bits = 16 * size
+    if signed:
+        return -(1 << (bits - 1)) < raw < 1 << (bits - 1)
+    return 0 <= raw < (1 << bits) - 1
+
+
 def encode_point(point: PointLayout, value: Value | None) -> list[int]:
     """The registers for a raw value of `point` (None writes the not-implemented sentinel)."""
     if point.type == "string":

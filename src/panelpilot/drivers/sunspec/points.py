@@ -28,6 +28,7 @@ class SunSpecPoint:
     unit: str
     note: str  # how we read or write it
     required: bool = True
+    persistent: bool = False  # a stored setting: written only when it changes (flash wear)
 
 
 # Meters (models 201-204). The current is the most loaded conductor's (a breaker trips on
@@ -52,7 +53,7 @@ DER_LIMIT_POINTS = (
     SunSpecPoint("limit_pct", (704,), "WMaxLimPct", "% WMax", "output cap"),
 )
 DER_CHARGE_CAP_POINT = SunSpecPoint(
-    "max_charge_w", (702,), "WChaRteMax", "W", "charge cap (a setting, rewritten each cycle)"
+    "max_charge_w", (702,), "WChaRteMax", "W", "charge cap (a setting)", persistent=True
 )
 DER_CHARGE_POINTS = (
     SunSpecPoint("set_enabled", (704,), "WSetEna", "", "1 while a charge is requested"),
