@@ -24,7 +24,7 @@ def _meter(port: int, *, invert: bool = False, unit_id: int = 1) -> SunSpecMeter
 
 @pytest.mark.parametrize(
     ("model_id", "current_a"),
-    [(201, 12.34), (202, 42.5), (203, 80.0), (202, -17.25)],  # - : exporting to the grid
+    [(201, 12.34), (202, 42.5), (203, 80.0), (204, 63.0), (202, -17.25)],  # -: export
 )
 def test_meter_current_reaches_snapshot(model_id, current_a):
     async def scenario() -> Snapshot:

@@ -26,9 +26,11 @@ SCALE_FACTORS = (  # what our simulated devices publish; any SF a real device us
     ScaleFactor(201, "A_SF", -2),
     ScaleFactor(202, "A_SF", -2),
     ScaleFactor(203, "A_SF", -2),
+    ScaleFactor(204, "A_SF", -2),
     ScaleFactor(201, "W_SF", 0),
     ScaleFactor(202, "W_SF", 0),
     ScaleFactor(203, "W_SF", 0),
+    ScaleFactor(204, "W_SF", 0),
     ScaleFactor(701, "A_SF", -1),
     ScaleFactor(701, "W_SF", 0),
     ScaleFactor(702, "W_SF", 0),
@@ -86,7 +88,8 @@ class SimMeter:
 
     def refresh(self) -> None:
         """Publish the current on every phase the model has, and the power's sign."""
-        phases = {201: ("AphA",), 202: ("AphA", "AphB"), 203: ("AphA", "AphB", "AphC")}
+        three = ("AphA", "AphB", "AphC")
+        phases = {201: ("AphA",), 202: ("AphA", "AphB"), 203: three, 204: three}
         lines = phases[self.model_id]
         magnitude = abs(self.current_a)
         for point in lines:
