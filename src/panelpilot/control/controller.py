@@ -17,6 +17,7 @@ Pure: no clock (time comes from the snapshot), no I/O, no threads. Its memory is
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from panelpilot.control import demand
 from panelpilot.control.alerts import alert
@@ -37,6 +38,16 @@ FIXED_PRIORITY = 1 << 30
 # An uncontrolled load estimate follows a rise at once and a fall at this rate, so noisy
 # loads do not make the chargers' limits jitter every cycle.
 LOAD_RELEASE_A_PER_S = 2.0
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What follows from the settings alone: recomputed only when they change."""
+
+    member_of: dict[str, str]
+    fallbacks: dict[str, float]
+    constraints: dict[str, tuple[int, ...]]
+    fixed: dict[str, float]  # chargers held at a fixed limit (removed, disabled network)
 
 
 def initial_state(site: Site) -> ControllerState:
@@ -65,6 +76,7 @@ class Controller:
         }
         base = len(self._circuit_k)
         self._network_k = {nid: base + i for i, nid in enumerate(self.state.networks)}
+        self._cached: tuple[object, Layout] | None = None
 
     def decide(self, snap: Snapshot) -> Decision:
         """One control cycle: take what is measured, return what every device is told."""
@@ -82,20 +94,13 @@ class Controller:
         self._track_power_cycles(online)
         meters = {m: snap.meters.get(m) for m in self._meters}
         lost = {m for m, v in meters.items() if v is None}
-        member_of = membership(st)
-        fallbacks = {cid: fallback_a(topo, st, cid, member_of.get(cid)) for cid in st.chargers}
+        layout = self._layout()
+        fallbacks, constraints = layout.fallbacks, layout.constraints
 
         # Constraints: each circuit with chargers below, each enabled network.
         ncon = len(self._circuit_k) + len(self._network_k)
         caps = [0.0] * ncon
         reserved = [0.0] * ncon
-        constraints: dict[str, tuple[int, ...]] = {}
-        for cid in st.chargers:
-            ks = [self._circuit_k[c] for c in topo.paths[cid]]
-            nid = member_of.get(cid)
-            if nid is not None and st.networks[nid].enabled:
-                ks.append(self._network_k[nid])
-            constraints[cid] = tuple(ks)
         drawn = self._charger_current_per_circuit(snap, online)
         uncontrolled = self._estimate_uncontrolled(meters, drawn, dt)
         for circuit_id, k in self._circuit_k.items():
@@ -124,7 +129,7 @@ class Controller:
                 continue
             mem, reading, charger = st.chargers[cid], snap.chargers[cid], topo.chargers[cid]
             demand.update(mem, charger, reading, snap.t, cfg)
-            fixed = self._fixed_limit(cid, member_of.get(cid), fallbacks[cid])
+            fixed = layout.fixed.get(cid)
             if fixed is not None:
                 claims.append(
                     Claim(cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, constraints[cid])
@@ -291,12 +296,32 @@ class Controller:
         mem.limit_a = reserve
         return reserve
 
-    def _fixed_limit(self, cid: str, network_id: str | None, fallback: float) -> float | None:
-        if cid in self.state.removed:
-            return fallback
-        if network_id is not None and not self.state.networks[network_id].enabled:
-            return fallback
-        return None
+    def _layout(self) -> Layout:
+        """Membership, fallbacks and constraint paths; rebuilt only when settings change."""
+        st = self.state
+        signature = (
+            tuple((nid, n.enabled, n.limit_a, n.members) for nid, n in st.networks.items()),
+            frozenset(st.removed),
+        )
+        if self._cached is not None and self._cached[0] == signature:
+            return self._cached[1]
+        member_of = membership(st)
+        fallbacks: dict[str, float] = {}
+        constraints: dict[str, tuple[int, ...]] = {}
+        fixed: dict[str, float] = {}
+        for cid in st.chargers:
+            nid = member_of.get(cid)
+            fallbacks[cid] = fallback_a(self.topology, st, cid, nid)
+            ks = [self._circuit_k[c] for c in self.topology.paths[cid]]
+            if nid is not None and st.networks[nid].enabled:
+                ks.append(self._network_k[nid])
+            constraints[cid] = tuple(ks)
+            # A removed unit, or a member of a disabled network, runs at its fallback.
+            if cid in st.removed or (nid is not None and not st.networks[nid].enabled):
+                fixed[cid] = fallbacks[cid]
+        layout = Layout(member_of, fallbacks, constraints, fixed)
+        self._cached = (signature, layout)
+        return layout
 
     def _remember(self, mem: ChargerMemory, new: float, paused: bool, t: float) -> None:
         cfg = self.site.control

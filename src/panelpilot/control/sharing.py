@@ -52,12 +52,15 @@ def allocate(
     for claim in claims:
         if claim.demand_a <= 0:
             continue
-        if all(used[k] + claim.min_a <= capacities_a[k] + EPS for k in claim.constraints):
+        need = claim.min_a - EPS
+        for k in claim.constraints:
+            if capacities_a[k] - used[k] < need:
+                paused.add(claim.key)
+                break
+        else:
             for k in claim.constraints:
                 used[k] += claim.min_a
             admitted.append(claim)
-        else:
-            paused.add(claim.key)
 
     # Capacity left above everyone's minimum, shared by water-filling class by class.
     extra = [max(0.0, capacities_a[k] - used[k]) for k in range(len(capacities_a))]
@@ -79,88 +82,96 @@ def _water_fill(group: Sequence[Claim], extra: list[float]) -> list[float]:
     """Progressive filling: raise a common level; freeze chargers as limits bind.
 
     A charger's allocation is clamp(level, min_a, demand_a). A constraint's saturation level
-    stays fixed while the number of growing members does not change, so a heap of those
-    levels (refreshed only on membership change) keeps this near O(n log n).
+    stays fixed while the number of its growing members does not change, so a heap of those
+    levels, refreshed once per batch of changes, keeps this near O(n log n).
     """
     n = len(group)
     alloc = [c.min_a for c in group]
-    top = [max(c.min_a, c.demand_a) for c in group]
     if n == 0:
         return alloc
-    members: dict[int, list[int]] = {}
-    for i, c in enumerate(group):
-        for k in c.constraints:
-            members.setdefault(k, []).append(i)
-    growing = [0] * len(extra)  # members currently growing with the level
-    filled = [0.0] * len(extra)  # extra used, as of `mark[k]`
-    mark = [0.0] * len(extra)  # level at which `filled[k]` was last brought up to date
-    version = [0] * len(extra)
-    saturated = [False] * len(extra)
-    state = [0] * n  # 0 waiting for level to reach min_a, 1 growing, 2 frozen
+    top = [max(c.min_a, c.demand_a) for c in group]
+    cons = [c.constraints for c in group]
+    mins = [c.min_a for c in group]
+    nk = len(extra)
+    members: list[list[int]] = [[] for _ in range(nk)]
+    for i, ks in enumerate(cons):
+        for k in ks:
+            members[k].append(i)
+    growing = [0] * nk  # members currently growing with the level
+    filled = [0.0] * nk  # extra used, as of level `mark[k]`
+    mark = [0.0] * nk
+    version = [0] * nk
+    saturated = [False] * nk
+    state = bytearray(n)  # 0 waiting for the level to reach min_a, 1 growing, 2 frozen
     heap: list[tuple[float, int, int]] = []  # (saturation level, version, constraint)
-    starts = sorted(range(n), key=lambda i: group[i].min_a)
+    starts = sorted(range(n), key=mins.__getitem__)
     stops: list[tuple[float, int]] = []
-    level = min(c.min_a for c in group)
+    level = mins[starts[0]]
+    next_start = 0
 
-    def refresh(k: int) -> None:
-        filled[k] += growing[k] * (level - mark[k])
-        mark[k] = level
+    def touch(k: int, touched: set[int]) -> None:
+        if k not in touched:
+            filled[k] += growing[k] * (level - mark[k])
+            mark[k] = level
+            touched.add(k)
 
-    def push(k: int) -> None:
-        version[k] += 1
-        if growing[k] > 0 and not saturated[k]:
-            at = level + max(0.0, extra[k] - filled[k]) / growing[k]
-            heapq.heappush(heap, (at, version[k], k))
+    def push(touched: set[int]) -> None:
+        for k in touched:
+            version[k] += 1
+            if growing[k] > 0 and not saturated[k]:
+                at = level + max(0.0, extra[k] - filled[k]) / growing[k]
+                heapq.heappush(heap, (at, version[k], k))
 
-    def change(i: int, delta: int) -> None:
-        for k in group[i].constraints:
-            refresh(k)
-            growing[k] += delta
-            push(k)
-
-    def freeze(i: int) -> None:
+    def freeze(i: int, touched: set[int]) -> None:
         if state[i] == 1:
-            alloc[i] = min(top[i], max(group[i].min_a, level))
-            change(i, -1)
+            alloc[i] = min(top[i], max(mins[i], level))
+            for k in cons[i]:
+                touch(k, touched)
+                growing[k] -= 1
         state[i] = 2
 
-    next_start = 0
     while True:
-        # Start every charger whose minimum the level has reached.
-        while next_start < n and group[starts[next_start]].min_a <= level + EPS:
+        touched: set[int] = set()
+        while next_start < n and mins[starts[next_start]] <= level + EPS:
             i = starts[next_start]
             next_start += 1
             if state[i] != 0:
                 continue
-            if any(saturated[k] for k in group[i].constraints) or top[i] <= group[i].min_a:
+            if top[i] <= mins[i] or any(saturated[k] for k in cons[i]):
                 state[i] = 2
                 continue
             state[i] = 1
-            change(i, +1)
+            for k in cons[i]:
+                touch(k, touched)
+                growing[k] += 1
             heapq.heappush(stops, (top[i], i))
+        push(touched)
         while heap and (heap[0][1] != version[heap[0][2]] or saturated[heap[0][2]]):
             heapq.heappop(heap)
         while stops and state[stops[0][1]] != 1:
             heapq.heappop(stops)
-        candidates = []
+        nxt = math.inf
         if heap:
-            candidates.append(heap[0][0])
-        if stops:
-            candidates.append(stops[0][0])
-        if next_start < n:
-            candidates.append(group[starts[next_start]].min_a)
-        if not candidates:
+            nxt = heap[0][0]
+        if stops and stops[0][0] < nxt:
+            nxt = stops[0][0]
+        if next_start < n and mins[starts[next_start]] < nxt:
+            nxt = mins[starts[next_start]]
+        if nxt == math.inf:
             break
-        level = max(level, min(candidates))
+        level = max(level, nxt)
+        touched = set()
         if heap and heap[0][0] <= level + EPS:
             _, _, k = heapq.heappop(heap)
-            refresh(k)
+            touch(k, touched)
             saturated[k] = True
             for i in members[k]:
-                freeze(i)
-        elif stops and stops[0][0] <= level + EPS:
-            _, i = heapq.heappop(stops)
-            freeze(i)
+                freeze(i, touched)
+        else:
+            while stops and stops[0][0] <= level + EPS:
+                _, i = heapq.heappop(stops)
+                freeze(i, touched)
+        push(touched)
     return alloc
 
 
@@ -184,14 +195,20 @@ def _quantize(
             slack[k] -= value
     # Each pass gives every charger that wants more at most one step, lowest first, so
     # the result stays max-min fair within one step; few passes are ever needed.
-    candidates = sorted(admitted, key=lambda c: targets[c.key])
+    step = resolution_a - EPS
+    candidates = sorted(
+        (c for c in admitted if max(c.min_a, c.demand_a) - targets[c.key] >= step),
+        key=lambda c: targets[c.key],
+    )
     while candidates:
         still = []
         for c in candidates:
-            want = max(c.min_a, c.demand_a) - targets[c.key]
-            if want + EPS >= resolution_a and all(
-                slack[k] + EPS >= resolution_a for k in c.constraints
-            ):
+            if max(c.min_a, c.demand_a) - targets[c.key] < step:
+                continue
+            for k in c.constraints:
+                if slack[k] < step:
+                    break
+            else:
                 targets[c.key] += resolution_a
                 for k in c.constraints:
                     slack[k] -= resolution_a

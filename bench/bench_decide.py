@@ -1,0 +1,76 @@
+"""Benchmark: one `Controller.decide` for 6, 60 and 1,000 chargers (`make bench`).
+
+The 1,000 chargers hang off 50 metered circuits under one service, 20 per circuit, each
+circuit one sharing network. Every car is plugged in and draws what it was given, so the
+controller does the whole job each cycle: estimates, admission, water-filling, sequencing.
+Results are written up in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from panelpilot.control import ChargerReading, Controller, Snapshot
+from panelpilot.site import Site, parse_site
+
+
+def garage(chargers: int, circuits: int) -> Site:
+    """A service with `circuits` metered sub-panels, each a network of its chargers."""
+    per = chargers // circuits
+    children: list[dict[str, Any]] = []
+    networks: list[dict[str, Any]] = []
+    devices: list[dict[str, Any]] = []
+    for c in range(circuits):
+        cid = f"panel{c}"
+        children.append({"id": cid, "limit_a": 16 * per, "meter": f"m{c}"})
+        networks.append({"id": f"net{c}", "circuit": cid, "network_limit_a": 14 * per})
+        for i in range(per):
+            devices.append({"id": f"ev{c}-{i}", "circuit": cid, "network": f"net{c}", "max_a": 32})
+    service = {
+        "id": "service",
+        "limit_a": max(10 * chargers, 16 * per),
+        "meter": "site",
+        "children": children,
+    }
+    return parse_site(
+        {
+            "name": f"{chargers} chargers",
+            "circuits": [service],
+            "networks": networks,
+            "chargers": devices,
+        }
+    )
+
+
+@pytest.mark.parametrize(("chargers", "circuits"), [(6, 1), (60, 3), (1000, 50)])
+def test_decide(benchmark: Any, chargers: int, circuits: int) -> None:
+    site = garage(chargers, circuits)
+    controller = Controller(site)
+    clock = itertools.count(1)
+    limits = {c.id: 0.0 for c in site.chargers}
+
+    def snapshot() -> Snapshot:
+        readings = {
+            c.id: ChargerReading(True, True, min(limits[c.id], 24.0)) for c in site.chargers
+        }
+        per_circuit: dict[str, float] = {}
+        for c in site.chargers:
+            per_circuit[c.circuit] = per_circuit.get(c.circuit, 0.0) + readings[c.id].current_a
+        meters: dict[str, float | None] = {
+            f"m{i}": per_circuit.get(f"panel{i}", 0.0) + 5.0 for i in range(circuits)
+        }
+        meters["site"] = sum(per_circuit.values()) + 5.0 * circuits
+        return Snapshot(float(next(clock)), meters, readings)
+
+    for _ in range(10):  # reach a steady state first
+        d = controller.decide(snapshot())
+        limits = {k: v.limit_a for k, v in d.chargers.items()}
+    snap = snapshot()
+
+    def one() -> None:
+        controller.decide(Snapshot(float(next(clock)), snap.meters, snap.chargers))
+
+    benchmark(one)
