@@ -1,0 +1,49 @@
+"""The settings lock: a network's limit and members change only while it is disabled."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from panelpilot.control import Command, Controller, Snapshot
+from tests.control.harness import network_site
+
+SIZE = 4
+
+
+@given(
+    commands=st.lists(
+        st.one_of(
+            st.builds(Command, network=st.just("net"), enabled=st.booleans()),
+            st.builds(
+                Command, network=st.just("net"), network_limit_a=st.integers(-10, 300).map(float)
+            ),
+            st.builds(Command, network=st.just("net"), remove=st.sampled_from(["wc1", "wc2"])),
+            st.builds(Command, network=st.just("net"), add=st.sampled_from(["wc1", "wc2"])),
+            st.builds(Command, network=st.just("nope"), enabled=st.just(False)),
+        ),
+        max_size=12,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_limit_and_members_change_only_while_disabled(commands: list[Command]) -> None:
+    controller = Controller(network_site(80, SIZE, 32))
+    for t, cmd in enumerate(commands, start=1):
+        net = controller.state.networks["net"]
+        before = (net.enabled, net.limit_a, net.members)
+        d = controller.decide(Snapshot(float(t), {"site": 0.0}, commands=(cmd,)))
+        after = (net.enabled, net.limit_a, net.members)
+        rejected = any(a.code == "setting_rejected" for a in d.alerts)
+        changes_settings = cmd.enabled is None
+        if cmd.network != "net":
+            assert rejected and after == before
+        elif changes_settings and before[0]:
+            # Enabled: any change of limit or members is refused, nothing changes.
+            assert rejected and after == before
+        if not rejected and changes_settings:
+            assert not before[0]
+        # Whatever happened, an enabled network's limit gives every member 6 A.
+        if after[0]:
+            assert after[1] is not None and after[1] >= 6 * len(after[2])
+        assert d.networks["net"].limit_a == (after[1] or 0.0)
+        assert d.networks["net"].size == len(after[2])
