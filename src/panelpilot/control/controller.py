@@ -29,7 +29,7 @@ from panelpilot.control.state import ChargerMemory, ControllerState, NetworkMemo
 from panelpilot.control.status import charger_status, circuit_states, network_states
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import Alert, ChargerDecision, Decision, Snapshot
-from panelpilot.control.validate import check_snapshot
+from panelpilot.control.validate import KnownDevices, check_snapshot
 from panelpilot.site.model import Site
 
 # A fixed allocation (a disabled network's member, a removed unit) is served before any
@@ -77,10 +77,11 @@ class Controller:
         base = len(self._circuit_k)
         self._network_k = {nid: base + i for i, nid in enumerate(self.state.networks)}
         self._cached: tuple[object, Layout] | None = None
+        self._known = KnownDevices.of(site)
 
     def decide(self, snap: Snapshot) -> Decision:
         """One control cycle: take what is measured, return what every device is told."""
-        check_snapshot(self.site, self.state.t, snap)
+        check_snapshot(self._known, self.state.t, snap)
         st, cfg, topo = self.state, self.site.control, self.topology
         dt = 0.0 if st.t is None else snap.t - st.t
         alerts: list[Alert] = []
@@ -123,40 +124,39 @@ class Controller:
             if any(m in lost for m in topo.metered_ancestors(c))
         )
 
-        claims: list[Claim] = []
-        for cid in st.chargers:
+        keyed: list[tuple[tuple[int, int, float, str], Claim]] = []
+        t, chargers, readings, fixed_limits = snap.t, st.chargers, snap.chargers, layout.fixed
+        for cid, charger in topo.chargers.items():
             if cid not in online:
                 continue
-            mem, reading, charger = st.chargers[cid], snap.chargers[cid], topo.chargers[cid]
-            demand.update(mem, charger, reading, snap.t, cfg)
-            fixed = layout.fixed.get(cid)
+            mem = chargers[cid]
+            demand.update(mem, charger, readings[cid], t, cfg)
+            fixed = fixed_limits.get(cid)
             if fixed is not None:
-                claims.append(
-                    Claim(cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, constraints[cid])
+                claim = Claim(
+                    cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, constraints[cid]
                 )
             else:
                 want = mem.demand_a if mem.connected else 0.0
-                claims.append(Claim(cid, want, charger.min_a, charger.priority, constraints[cid]))
-        claims.sort(key=lambda c: demand.admission_key(c, st.chargers[c.key], snap.t, cfg))
+                claim = Claim(cid, want, charger.min_a, charger.priority, constraints[cid])
+            keyed.append((demand.admission_key(claim, mem, t, cfg), claim))
+        keyed.sort(key=lambda pair: pair[0])
+        claims = [claim for _, claim in keyed]
         allocation = allocate(claims, capacities, cfg.resolution_a)
 
         steps = []
+        targets, resolution = allocation.targets_a, cfg.resolution_a
         for claim in claims:
-            mem, reading = st.chargers[claim.key], snap.chargers[claim.key]
-            pending = (
-                snap.t < mem.hold_until_t and reading.current_a > mem.limit_a + cfg.resolution_a
-            )
-            hold = max(mem.limit_a, mem.hold_a if pending else 0.0, reading.limit_a or 0.0)
+            mem, reading = chargers[claim.key], readings[claim.key]
+            previous = mem.limit_a
+            hold = previous
+            if t < mem.hold_until_t and reading.current_a > previous + resolution:
+                hold = max(hold, mem.hold_a)  # a decrease still settling
+            if reading.limit_a is not None and reading.limit_a > hold:
+                hold = reading.limit_a
             mem.hold_a = hold
             steps.append(
-                Step(
-                    claim.key,
-                    mem.limit_a,
-                    hold,
-                    allocation.targets_a[claim.key],
-                    claim.min_a,
-                    claim.constraints,
-                )
+                Step(claim.key, previous, hold, targets[claim.key], claim.min_a, claim.constraints)
             )
         limits = sequence(steps, capacities, frozen, cfg.resolution_a)
 

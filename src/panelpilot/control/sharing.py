@@ -89,7 +89,7 @@ def _water_fill(group: Sequence[Claim], extra: list[float]) -> list[float]:
     alloc = [c.min_a for c in group]
     if n == 0:
         return alloc
-    top = [max(c.min_a, c.demand_a) for c in group]
+    top = [c.demand_a if c.demand_a > c.min_a else c.min_a for c in group]
     cons = [c.constraints for c in group]
     mins = [c.min_a for c in group]
     nk = len(extra)
@@ -124,7 +124,8 @@ def _water_fill(group: Sequence[Claim], extra: list[float]) -> list[float]:
 
     def freeze(i: int, touched: set[int]) -> None:
         if state[i] == 1:
-            alloc[i] = min(top[i], max(mins[i], level))
+            value = level if level > mins[i] else mins[i]
+            alloc[i] = value if value < top[i] else top[i]
             for k in cons[i]:
                 touch(k, touched)
                 growing[k] -= 1
@@ -187,23 +188,26 @@ def _quantize(
     resolution step and never exceeds any capacity.
     """
     targets: dict[str, float] = {}
+    tops: dict[str, float] = {}
     slack = list(capacities_a)
+    floor = math.floor
     for c in admitted:
-        value = max(c.min_a, math.floor(levels[c.key] / resolution_a + EPS) * resolution_a)
-        targets[c.key] = value
+        value = floor(levels[c.key] / resolution_a + EPS) * resolution_a
+        targets[c.key] = value if value > c.min_a else c.min_a
+        tops[c.key] = c.demand_a if c.demand_a > c.min_a else c.min_a
         for k in c.constraints:
-            slack[k] -= value
+            slack[k] -= targets[c.key]
     # Each pass gives every charger that wants more at most one step, lowest first, so
     # the result stays max-min fair within one step; few passes are ever needed.
     step = resolution_a - EPS
     candidates = sorted(
-        (c for c in admitted if max(c.min_a, c.demand_a) - targets[c.key] >= step),
+        (c for c in admitted if tops[c.key] - targets[c.key] >= step),
         key=lambda c: targets[c.key],
     )
     while candidates:
         still = []
         for c in candidates:
-            if max(c.min_a, c.demand_a) - targets[c.key] < step:
+            if tops[c.key] - targets[c.key] < step:
                 continue
             for k in c.constraints:
                 if slack[k] < step:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from panelpilot.control.types import Snapshot
 from panelpilot.site.model import Site
@@ -13,12 +14,31 @@ class SnapshotError(ValueError):
     """A snapshot the controller cannot use; the message names the field and what is allowed."""
 
 
-def _unknown(section: str, given: Iterable[str], known: Iterable[str]) -> None:
-    known_set = set(known)
+def _unknown(section: str, given: Iterable[str], known: frozenset[str]) -> None:
     for key in given:
-        if key not in known_set:
-            allowed = ", ".join(sorted(known_set)) or "none"
+        if key not in known:
+            allowed = ", ".join(sorted(known)) or "none"
             raise SnapshotError(f"{section}.{key}: unknown device; this site has: {allowed}")
+
+
+@dataclass(frozen=True)
+class KnownDevices:
+    """The ids a snapshot may name, computed once per site."""
+
+    meters: frozenset[str]
+    chargers: frozenset[str]
+    batteries: frozenset[str]
+    solar: frozenset[str]
+
+    @classmethod
+    def of(cls, site: Site) -> KnownDevices:
+        """The ids of a site's meters and devices."""
+        return cls(
+            frozenset(site.meter_ids()),
+            frozenset(c.id for c in site.chargers),
+            frozenset(b.id for b in site.batteries),
+            frozenset(s.id for s in site.solar),
+        )
 
 
 def _finite(field: str, value: float | None) -> None:
@@ -26,7 +46,7 @@ def _finite(field: str, value: float | None) -> None:
         raise SnapshotError(f"{field}: {value} is not a finite number of amps")
 
 
-def check_snapshot(site: Site, previous_t: float | None, snap: Snapshot) -> None:
+def check_snapshot(known: KnownDevices, previous_t: float | None, snap: Snapshot) -> None:
     """Raise `SnapshotError` unless every device is known and every value is usable."""
     if not math.isfinite(snap.t):
         raise SnapshotError(f"t: {snap.t} is not a finite time")
@@ -35,13 +55,15 @@ def check_snapshot(site: Site, previous_t: float | None, snap: Snapshot) -> None
             f"t: {snap.t:g} is before the previous snapshot's t {previous_t:g}; "
             "snapshots must come in time order"
         )
-    _unknown("meters", snap.meters, site.meter_ids())
-    _unknown("chargers", snap.chargers, (c.id for c in site.chargers))
-    _unknown("batteries", snap.batteries, (b.id for b in site.batteries))
-    _unknown("solar", snap.solar, (s.id for s in site.solar))
+    _unknown("meters", snap.meters, known.meters)
+    _unknown("chargers", snap.chargers, known.chargers)
+    _unknown("batteries", snap.batteries, known.batteries)
+    _unknown("solar", snap.solar, known.solar)
     for key, value in snap.meters.items():
         _finite(f"meters.{key}", value)
     for key, r in snap.chargers.items():
+        if 0.0 <= r.current_a < math.inf and r.limit_a is None:
+            continue  # the common case, checked fast
         _finite(f"chargers.{key}.current_a", r.current_a)
         if r.current_a < 0:
             raise SnapshotError(
