@@ -85,6 +85,15 @@ def test_settings_change_only_while_the_network_is_disabled() -> None:
     assert limits(d) == [15, 15, 15, 15]
 
 
+def test_disabled_network_runs_every_member_at_its_fallback() -> None:
+    loop = Loop(load_site(f"{EXAMPLES}/follower-network.yaml"))
+    loop.wants_a = {"wc1": 40.0}  # one car; the other two units have none
+    loop.step(commands=(Command("follower-net", enabled=False),))
+    d = loop.settle()
+    assert limits(d) == [36.6, 36.6, 36.6]  # 110 A / 3, not shared any more
+    assert any(a.code == "network_disabled" for a in d.alerts)
+
+
 def test_removed_unit_is_held_at_6_a_until_power_cycled() -> None:
     loop = Loop(network_site(80, 3, 32))
     loop.wants_a = {"wc1": 32.0, "wc2": 32.0, "wc3": 32.0}

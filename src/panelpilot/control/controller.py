@@ -134,7 +134,7 @@ class Controller:
             fixed = fixed_limits.get(cid)
             if fixed is not None:
                 claim = Claim(
-                    cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, constraints[cid]
+                    cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, constraints[cid], True
                 )
             else:
                 want = mem.demand_a if mem.connected else 0.0

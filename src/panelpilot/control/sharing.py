@@ -28,6 +28,7 @@ class Claim:
     min_a: float
     priority: int
     constraints: tuple[int, ...]
+    exact: bool = False  # a fixed limit (a fallback) kept as is, not rounded to the step
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +193,8 @@ def _quantize(
     slack = list(capacities_a)
     floor = math.floor
     for c in admitted:
-        value = floor(levels[c.key] / resolution_a + EPS) * resolution_a
+        level = levels[c.key]
+        value = level if c.exact else floor(level / resolution_a + EPS) * resolution_a
         targets[c.key] = value if value > c.min_a else c.min_a
         tops[c.key] = c.demand_a if c.demand_a > c.min_a else c.min_a
         for k in c.constraints:
