@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -61,15 +62,22 @@ def validate(site: SitePath) -> None:
     )
 
 
-def _snapshot_lines(states: str) -> tuple[str, list[str]]:
+def _snapshot_lines(states: str) -> tuple[str, Iterator[bytes]]:
+    """Lines of the snapshot file, read as they come (a pipe from a live site works)."""
     if states == "-":
-        return "<stdin>", sys.stdin.read().splitlines()
+        return "<stdin>", iter(sys.stdin.buffer)
     try:
-        return states, Path(states).read_text(encoding="utf-8").splitlines()
+        handle = Path(states).open("rb")  # noqa: SIM115 - closed when exhausted
     except FileNotFoundError:
         raise fail(f"{states}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise fail(f"{states}: cannot read: {exc}") from None
+
+    def lines() -> Iterator[bytes]:
+        with handle:
+            yield from handle
+
+    return states, lines()
 
 
 _STATUS_MARK = {"charging": "", "limited": " L", "idle": " -", "paused": " P", "unresponsive": " ?"}
@@ -126,12 +134,14 @@ def decide(
     name, lines = _snapshot_lines(states)
     controller = Controller(loaded)
     rows: list[tuple[Snapshot, Decision]] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
         try:
-            snap = snapshot_from_json(json.loads(line))
+            snap = snapshot_from_json(json.loads(raw.decode("utf-8")))
             decision = controller.decide(snap)
+        except UnicodeDecodeError as exc:
+            raise fail(f"{name}:{number}: not UTF-8 text: {exc.reason}") from None
         except json.JSONDecodeError as exc:
             raise fail(f"{name}:{number}: not JSON: {exc.msg} (column {exc.colno})") from None
         except SnapshotError as exc:
@@ -139,7 +149,7 @@ def decide(
         if table:
             rows.append((snap, decision))
         else:
-            print(json.dumps(decision_to_json(decision)), flush=False)
+            print(json.dumps(decision_to_json(decision)), flush=True)
     if table:
         rendered = _table(loaded, rows)
         console = Console()
