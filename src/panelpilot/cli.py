@@ -148,6 +148,21 @@ def decide(
         console.print(rendered)
 
 
+@app.command()
+def check(
+    site: SitePath,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check the installation's design against the source documents' rules (exit 1 on errors)."""
+    from panelpilot.design.command import run_check
+
+    try:
+        code = run_check(site, as_json=as_json)
+    except SiteFileError as exc:
+        raise fail([str(p) for p in exc.problems]) from None
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Entry point of the `panelpilot` script."""
     app()

@@ -1,0 +1,30 @@
+"""`panelpilot check`: load, check, print; the exit code says whether the design has errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from panelpilot.design.checker import Report, check_design
+from panelpilot.design.load import load_for_check
+from panelpilot.design.report import render_json, render_text
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
+
+
+def check_file(path: Path) -> Report:
+    """Check one site file. Raises `SiteFileError` when the file is unusable."""
+    loaded = load_for_check(path)
+    return check_design(loaded.site, locate=loaded.line, site_problems=loaded.problems)
+
+
+def run_check(path: Path, *, as_json: bool, console: Console | None = None) -> int:
+    """Check a site file and print the report; return 0 (no errors) or 1 (errors)."""
+    report = check_file(path)
+    if as_json:
+        print(render_json(report))
+    else:
+        render_text(report, console or Console(width=140))
+    return EXIT_ERRORS if report.has_errors else EXIT_OK
