@@ -141,6 +141,19 @@ def fault_current(d: Design) -> Json | None:
     }
 
 
+def _fallback_text(limit_a: float | None, size: int, fallbacks: dict[str, float]) -> str:
+    """`150 A / 4 = 37.5 A per unit`, plus the bounded values when min/max change it."""
+    if limit_a is None or not size:
+        return ""
+    share = limit_a / size
+    text = f"{num(limit_a)} A / {size} = {num(share)} A per unit"
+    bounded = sorted({v for v in fallbacks.values() if abs(v - round(share, 2)) >= 0.01})
+    if bounded:
+        text += " (bounded to the unit's min..max: " + ", ".join(f"{num(v)} A" for v in bounded)
+        text += ")"
+    return text
+
+
 def networks(d: Design) -> list[Json]:
     """Per sharing network: size, minimum limit (6 A x size) and each unit's fallback."""
     out: list[Json] = []
@@ -162,12 +175,7 @@ def networks(d: Design) -> list[Json]:
                 "network_limit_a": net.network_limit_a,
                 "minimum_limit_a": sum(c.min_a for c in members),
                 "fallback_a": fallbacks,
-                "fallback_arithmetic": (
-                    f"{num(net.network_limit_a)} A / {size} = "
-                    f"{num(net.network_limit_a / size)} A per unit, within each unit's min..max"
-                    if net.network_limit_a is not None and size
-                    else ""
-                ),
+                "fallback_arithmetic": _fallback_text(net.network_limit_a, size, fallbacks),
             }
         )
     return out

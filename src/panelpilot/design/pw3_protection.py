@@ -134,7 +134,7 @@ def fuse_part_rating(d: Design) -> Iterator[Hit]:
         rating = _part_rating(ocpd.part) if ocpd and ocpd.kind == "fuse" and ocpd.part else None
         if ocpd and ocpd.part and rating is not None and abs(rating - ocpd.rating_a) >= 0.05:
             yield Hit(
-                f"Powerwall 3 #{i + 1}: fuse {ocpd.part} is a {num(rating)} A part, the file "
+                f"Powerwall 3 #{i + 1}: fuse {ocpd.part} is rated {num(rating)} A, the file "
                 f"says {num(ocpd.rating_a)} A",
                 (*BATTERIES, i, "ocpd", "part"),
             )
@@ -164,7 +164,7 @@ def fault_current(d: Design) -> Iterator[Hit]:
     if available > rating_ka:
         yield Hit(
             f"{num(available)} kA available fault current is above {num(rating_ka)} kA, the "
-            f"rating of {name} {condition}; options: J-class fuse upstream (Backup Gateway 2, "
+            f"rating of {name} ({condition}); options: J-class fuse upstream (Backup Gateway 2, "
             "22 kA), a 22 kA main breaker (Backup Switch, 22 kA), Eaton CSR/BWH (Gateway 3, "
             "25 kA) or Square D QO (Gateway 3, 22 kA) main breaker",
             ("installation", "service", "available_fault_current_ka"),

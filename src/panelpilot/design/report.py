@@ -34,7 +34,7 @@ def _findings_table(report: Report, severity: Severity) -> Table | None:
     table.add_column("rule", style=STYLES[severity], no_wrap=True)
     table.add_column("finding", ratio=3)
     table.add_column("where", no_wrap=True)
-    table.add_column("source", ratio=1)
+    table.add_column("source", ratio=1, overflow="fold")
     for f in rows:
         where = f"line {f.line}" if f.line is not None else ""
         table.add_row(f.rule, f.message, where, f.source)
@@ -56,7 +56,11 @@ def computed_lines(computed: Json) -> list[str]:
         )
         if p["passes_120_percent"] is not None:
             verdict = "within" if p["passes_120_percent"] else "OVER"
-            lines.append(f"panel {p['id']}: 120 % rule {verdict}: {p['supply_arithmetic']}")
+            pcs = "; controlled sources left to the Panel Limit (705.13)"
+            lines.append(
+                f"panel {p['id']}: 120 % rule {verdict}: {p['supply_arithmetic']}"
+                + (pcs if p["covered_by_panel_limit"] else "")
+            )
     for b in _list(computed.get("batteries")):
         kw = f" ({num(float(str(b['output_kw'])))} kW)" if b["output_kw"] is not None else ""
         mode = " off-grid boost 64 A" if b["off_grid_boost"] else ""
