@@ -220,7 +220,7 @@ CASES = (
          (put("installation.conductor_cts", CTS_40), put("pcs.conductor_limit_a", 33)),
          "seed Example 2: 40 A x 0.8 = 32 A"),
     Case("CONDUCTOR-CTS-MISSING", C, (put("installation.conductor_cts", CTS_40),),
-         (put("installation.country", "US"),)),
+         (put("installation.conductor_cts", None),)),
     Case("CONDUCTOR-LIMIT-UNSET", C, (put("installation.conductor_cts", CTS_40),),
          (put("installation.conductor_cts", CTS_40), put("pcs", {}))),
     Case("SHARING-SIZE", F, network(36, 6), network(42, 7), "at most 6 units"),
