@@ -136,3 +136,26 @@ def test_docs_rules_md_is_generated_from_the_rules() -> None:
     assert (DOCS / "rules.md").read_text(encoding="utf-8") == rules_markdown(), (
         "regenerate: python -m panelpilot.design.docs > docs/rules.md"
     )
+
+
+def test_html_report_has_a_diagram_of_the_site_and_the_findings(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    code, _, _ = run(str(EXAMPLES / "pw3-bad-design.yaml"), "--html", str(out))
+    assert code == 1
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>")
+    assert "<svg" in page and "</svg>" in page
+    # one box per node: utility, Backup Switch, 3 circuits, 7 chargers
+    assert page.count("<rect") == 1 + 1 + 3 + 7
+    assert "Backup Switch" in page
+    assert "PW3-COUNT" in page
+    assert "&#x27;main-panel&#x27;" in page  # messages are escaped
+
+
+def test_html_diagram_of_a_site_without_installation(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    code, _, _ = run(str(EXAMPLES / "leader-network.yaml"), "--html", str(out))
+    assert code == 0
+    page = out.read_text(encoding="utf-8")
+    # utility, service, EV panel, 4 branches, 4 chargers
+    assert page.count("<rect") == 1 + 1 + 1 + 4 + 4

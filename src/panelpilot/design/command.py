@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from panelpilot.design.checker import Report, check_design
+from panelpilot.design.html import render_html
 from panelpilot.design.load import load_for_check
 from panelpilot.design.report import render_json, render_text
 
@@ -20,9 +21,15 @@ def check_file(path: Path) -> Report:
     return check_design(loaded.site, locate=loaded.line, site_problems=loaded.problems)
 
 
-def run_check(path: Path, *, as_json: bool, console: Console | None = None) -> int:
-    """Check a site file and print the report; return 0 (no errors) or 1 (errors)."""
-    report = check_file(path)
+def run_check(
+    path: Path, *, as_json: bool, html: Path | None = None, console: Console | None = None
+) -> int:
+    """Check a site file and print the report (and write the HTML page when asked);
+    return 0 (no errors) or 1 (errors)."""
+    loaded = load_for_check(path)
+    report = check_design(loaded.site, locate=loaded.line, site_problems=loaded.problems)
+    if html is not None:
+        html.write_text(render_html(report, loaded.site), encoding="utf-8")
     if as_json:
         print(render_json(report))
     else:
