@@ -106,6 +106,8 @@ CASES = (
                                          {"model": "powerwall-2"}]),),
          (add("installation.batteries", {"model": "powerwall-2"}),)),
     Case("PW3-NON-BACKUP", H, (), (put("installation.backup", False),)),
+    Case("PW3-LOCATION", H, (put(f"{BATT0}.habitable_location", False),),
+         (put(f"{BATT0}.habitable_location", True),)),
     Case("PV-DC-MAX", H, (put("installation.pv.dc_kw", 40),),
          (put("installation.pv.dc_kw", 40.5),), "20 kW x 2 units"),
     Case("PV-MPPT", H, (put("installation.pv.strings", [{"mcis": 2}] * 12),),

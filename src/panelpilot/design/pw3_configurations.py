@@ -19,6 +19,7 @@ from panelpilot.design.findings import Design, Hit, Rule, Severity, num
 DOC = "powerwall-3-design-considerations"
 CONFIGS = "Supported Configurations"
 SOLAR = "Powerwall 3 Solar"
+LOCATION = "Equipment Location"
 TIE_IN = "System Tie-in"
 
 TESLA_RELAYS = ("backup-switch", "backup-gateway-2", "gateway-3")
@@ -127,6 +128,17 @@ def pw3_non_backup(d: Design) -> Iterator[Hit]:
             "a non-backup system; Powerwall 3 is not compatible with non-backup systems",
             ("installation", "backup"),
         )
+
+
+def pw3_location(d: Design) -> Iterator[Hit]:
+    """Powerwall is not installed in a habitable location."""
+    for i, unit in enumerate(d.inst.batteries):
+        if unit.model.startswith("powerwall") and unit.habitable_location:
+            yield Hit(
+                f"battery {i + 1} ({unit.model}) is in a habitable location; Powerwall is not "
+                "installed in habitable rooms",
+                (*BATTERIES, i, "habitable_location"),
+            )
 
 
 def pv_dc_max(d: Design) -> Iterator[Hit]:
@@ -250,6 +262,8 @@ RULES = (
          "models in {powerwall-3, powerwall-3-expansion}", pw3_other_batteries),
     Rule("PW3-NON-BACKUP", E, DOC, CONFIGS, "Powerwall 3 does not support non-backup systems.",
          "backup is true", pw3_non_backup),
+    Rule("PW3-LOCATION", E, DOC, LOCATION, "Powerwall is not installed in habitable locations.",
+         "batteries[i].habitable_location is false", pw3_location),
     Rule("PV-DC-MAX", E, DOC, SOLAR, "DC solar within 20 kW per Powerwall 3.",
          "pv.dc_kw <= 20 kW x count(powerwall-3)", pv_dc_max),
     Rule("PV-MPPT", W, DOC, SOLAR, "At most one string per MPPT, 6 MPPTs per Powerwall 3.",

@@ -82,6 +82,9 @@ class BatteryUnit(SiteModel):
     )
     off_grid_boost: bool = Field(default=False, description="The 64 A / 15.4 kW off-grid option.")
     ocpd: Ocpd | None = None
+    habitable_location: bool = Field(
+        default=False, description="Installed in a habitable room (not allowed)."
+    )
 
 
 class PvString(SiteModel):
