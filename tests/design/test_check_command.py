@@ -159,3 +159,33 @@ def test_html_diagram_of_a_site_without_installation(tmp_path: Path) -> None:
     page = out.read_text(encoding="utf-8")
     # utility, service, EV panel, 4 branches, 4 chargers
     assert page.count("<rect") == 1 + 1 + 1 + 4 + 4
+
+
+def test_a_panel_limit_out_of_range_is_an_error_finding_not_a_load_failure(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "circuits:\n  - {id: main, limit_a: 160, busbar_a: 200, meter: site}\n"
+        "pcs:\n  panel: main\n  panel_limit_a: 250\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(str(site), "--json")
+    assert code == 1
+    (finding,) = json.loads(out)["findings"]
+    assert finding["rule"] == "PANEL-LIMIT-RANGE"
+    assert finding["message"] == "pcs: Panel Limit 250 A is outside 10..200 A"
+    assert finding["line"] == 5
+
+
+def test_an_out_of_range_panel_limit_with_another_type_error_is_still_exit_2(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "circuits:\n  - {id: main, limit_a: lots}\npcs:\n  panel: main\n  panel_limit_a: 250\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(str(site))
+    assert code == 2
+    assert "circuits[0].limit_a" in err
