@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -13,6 +14,11 @@ from panelpilot.design.report import render_json, render_text
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
+
+
+def _console() -> Console:
+    """The terminal's width on a terminal; 120 columns when piped, so tables stay readable."""
+    return Console() if sys.stdout.isatty() else Console(width=120)
 
 
 def check_file(path: Path) -> Report:
@@ -33,5 +39,5 @@ def run_check(
     if as_json:
         print(render_json(report))
     else:
-        render_text(report, console or Console(width=140))
+        render_text(report, console or _console())
     return EXIT_ERRORS if report.has_errors else EXIT_OK
