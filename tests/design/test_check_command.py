@@ -189,3 +189,9 @@ def test_an_out_of_range_panel_limit_with_another_type_error_is_still_exit_2(
     code, _, err = run(str(site))
     assert code == 2
     assert "circuits[0].limit_a" in err
+
+
+def test_an_unwritable_html_path_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    code, _, err = run(str(EXAMPLES / "pw3-home.yaml"), "--html", str(tmp_path / "no" / "x.html"))
+    assert code == 2
+    assert "cannot write the HTML report" in err

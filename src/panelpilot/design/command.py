@@ -14,6 +14,7 @@ from panelpilot.design.report import render_json, render_text
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
+EXIT_BAD_OUTPUT = 2  # the HTML report could not be written
 
 
 def _console() -> Console:
@@ -27,15 +28,24 @@ def check_file(path: Path) -> Report:
     return check_design(loaded.site, locate=loaded.line, site_problems=loaded.problems)
 
 
+def _write_html(path: Path, page: str) -> bool:
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        print(f"panelpilot: {path}: cannot write the HTML report: {exc.strerror}", file=sys.stderr)
+        return False
+    return True
+
+
 def run_check(
     path: Path, *, as_json: bool, html: Path | None = None, console: Console | None = None
 ) -> int:
     """Check a site file and print the report (and write the HTML page when asked);
-    return 0 (no errors) or 1 (errors)."""
+    return 0 (no errors), 1 (errors) or 2 (the HTML file cannot be written)."""
     loaded = load_for_check(path)
     report = check_design(loaded.site, locate=loaded.line, site_problems=loaded.problems)
-    if html is not None:
-        html.write_text(render_html(report, loaded.site), encoding="utf-8")
+    if html is not None and not _write_html(html, render_html(report, loaded.site)):
+        return EXIT_BAD_OUTPUT
     if as_json:
         print(render_json(report))
     else:
