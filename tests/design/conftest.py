@@ -73,3 +73,17 @@ def check(base: str, *edits: Edit) -> Report:
 def rules_of(report: Report) -> set[str]:
     """The rule ids that fired."""
     return {f.rule for f in report.findings}
+
+
+def computed_items(report: Report, key: str) -> list[dict[str, Any]]:
+    """A list of computed values (`panels`, `batteries`, `networks`) as plain dicts."""
+    value = report.computed[key]
+    assert isinstance(value, list)
+    return [dict(item) for item in value]
+
+
+def computed_item(report: Report, key: str) -> dict[str, Any]:
+    """One computed value (`conductor`, `fault_current`) as a plain dict."""
+    value = report.computed[key]
+    assert isinstance(value, dict)
+    return dict(value)

@@ -18,7 +18,7 @@ from panelpilot.design.arithmetic import (
 from panelpilot.design.checker import check_design
 from panelpilot.design.computed import computed
 from panelpilot.design.findings import Design
-from tests.design.conftest import build, check, put
+from tests.design.conftest import build, check, computed_item, computed_items, put
 
 
 def test_120_percent_rule_on_a_200_a_panel_with_a_200_a_main() -> None:
@@ -88,7 +88,8 @@ def test_firmware_versions_parse_like_the_seed_pages_show_them() -> None:
 
 def test_computed_values_of_the_seed_panel_limit_example() -> None:
     values = computed(Design(build("home-panel-limit.yaml"), None))
-    panels = {p["id"]: p for p in values["panels"]}  # type: ignore[attr-defined]
+    assert isinstance(values["panels"], list)
+    panels = {p["id"]: p for p in values["panels"]}
     main = panels["main-panel"]
     assert main["allowed_backfeed_breaker_a"] == pytest.approx(40)
     assert main["allowed_backfeed_continuous_a"] == pytest.approx(32)
@@ -97,13 +98,13 @@ def test_computed_values_of_the_seed_panel_limit_example() -> None:
 
 
 def test_computed_values_name_breakers_conductor_limit_and_fallbacks() -> None:
-    values = check("pw3-home.yaml").computed
-    assert [b["required_ocpd_a"] for b in values["batteries"]] == [60, 40]  # type: ignore[attr-defined]
-    assert values["fault_current"]["rating_ka"] == 25  # type: ignore[index]
-    assert values["networks"][0]["fallback_a"] == {"wc1": 40, "wc2": 40}  # type: ignore[index]
+    report = check("pw3-home.yaml")
+    assert [b["required_ocpd_a"] for b in computed_items(report, "batteries")] == [60, 40]
+    assert computed_item(report, "fault_current")["rating_ka"] == 25
+    assert computed_items(report, "networks")[0]["fallback_a"] == {"wc1": 40, "wc2": 40}
     cts = {"count": 2, "oriented_like_site_cts": True, "ocpd_a": 40}
-    conductor = check("conductor-limit.yaml", put("installation.conductor_cts", cts)).computed
-    assert conductor["conductor"] == {
+    conductor = check("conductor-limit.yaml", put("installation.conductor_cts", cts))
+    assert computed_item(conductor, "conductor") == {
         "ocpd_a": 40,
         "conductor_limit_a": pytest.approx(32),
         "arithmetic": "40 A x 0.8 = 32 A",
