@@ -201,7 +201,7 @@ RULES = (
          "ocpd.kind == fuse => fuse_class == RK1", fuse_rk1),
     Rule("FUSE-PART", W, DOC, FUSES,
          "A fuse part not on the list must be a confirmed equivalent.",
-         "part in KLNR0xx, KTN-R-xx, A2Kxx R for 80/60/40/30 A", fuse_part),
+         "part in KLNR0xx, KTN-R-xx, A2KxxR (xx = 80, 60, 40, 30 A)", fuse_part),
     Rule("FUSE-PART-RATING", E, DOC, FUSES, "A listed fuse part matches the stated rating.",
          "rating(part) == ocpd.rating_a", fuse_part_rating),
     Rule("FAULT-CURRENT", E, DOC, FAULT,

@@ -34,7 +34,7 @@ def _findings_table(report: Report, severity: Severity) -> Table | None:
     table.add_column("rule", style=STYLES[severity], no_wrap=True)
     table.add_column("finding", ratio=3)
     table.add_column("where", no_wrap=True)
-    table.add_column("source", ratio=1, overflow="fold")
+    table.add_column("source", width=34, overflow="fold")
     for f in rows:
         where = f"line {f.line}" if f.line is not None else ""
         table.add_row(f.rule, f.message, where, f.source)
