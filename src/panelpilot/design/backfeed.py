@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from panelpilot.design.arithmetic import (
+    CONTINUOUS_FACTOR,
     allowed_backfeed_breaker_a,
     allowed_supply_a,
     continuous_a,
@@ -22,6 +23,7 @@ from panelpilot.site.installation import Panel
 DOC = "powerwall-3-design-considerations"
 TIE_IN = "System Tie-in"
 PANELS = ("installation", "panels")
+WALL_CONNECTOR_MAX_A = 48.0  # a Gen 3 Wall Connector's highest output setting
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,8 @@ def backfeed_of(d: Design, panel: Panel) -> Backfeed:
         terms += [("controlled supply", amps) for amps in panel.controlled_supply_breakers_a]
     for charger in d.inst.ev_chargers:
         if charger.powershare and charger.on_backup and charger.panel == panel.id:
-            amps = charger.breaker_a or (charger.max_a or 48.0) / 0.8
+            # Without a breaker, the one its max current needs: max / 0.8 (48 A -> 60 A).
+            amps = charger.breaker_a or (charger.max_a or WALL_CONNECTOR_MAX_A) / CONTINUOUS_FACTOR
             terms.append(("Powershare charger", amps))
     return Backfeed(panel, covered, tuple(terms))
 

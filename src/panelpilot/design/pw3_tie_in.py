@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from panelpilot.design.arithmetic import BACKUP_SWITCH_SOCKET, BACKUP_VOLTAGE, MAX_SERVICE_A
+from panelpilot.design.arithmetic import (
+    BACKUP_SWITCH_SOCKET,
+    BACKUP_VOLTAGE,
+    DEFAULT_OUTPUT_A,
+    MAX_SERVICE_A,
+)
 from panelpilot.design.findings import Design, Hit, Rule, Severity, num
 from panelpilot.design.pw3_configurations import RELAY_NAMES
 
@@ -140,10 +145,10 @@ def backup_load_supply(d: Design) -> Iterator[Hit]:
     loads = [(i, load) for i, load in enumerate(d.inst.backup_loads) if load.automatic]
     if not units or not loads:
         return
-    supply = sum(u.max_continuous_a or 48.0 for _, u in units)
+    supply = sum(u.max_continuous_a or DEFAULT_OUTPUT_A for _, u in units)
     i, largest = max(loads, key=lambda item: item[1].current_a)
     if largest.current_a > supply:
-        parts = " + ".join(num(u.max_continuous_a or 48.0) for _, u in units)
+        parts = " + ".join(num(u.max_continuous_a or DEFAULT_OUTPUT_A) for _, u in units)
         yield Hit(
             f"largest automatic backup load {largest.name!r} draws {num(largest.current_a)} A; "
             f"Powerwall supply is {parts} = {num(supply)} A; add a Powerwall or make the load "
