@@ -158,6 +158,24 @@ def decide(
         console.print(rendered)
 
 
+@app.command()
+def check(
+    site: SitePath,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write an HTML report with a diagram.")
+    ] = None,
+) -> None:
+    """Check the installation's design against the source documents' rules (exit 1 on errors)."""
+    from panelpilot.design.command import run_check
+
+    try:
+        code = run_check(site, as_json=as_json, html=html)
+    except SiteFileError as exc:
+        raise fail([str(p) for p in exc.problems]) from None
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Entry point of the `panelpilot` script."""
     app()
