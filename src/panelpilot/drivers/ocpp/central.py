@@ -18,6 +18,8 @@ from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import unquote
 
+from ocpp.v16 import call as v16_call
+from ocpp.v201 import call as v201_call
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
@@ -142,6 +144,26 @@ class CentralSystem:
     ) -> None:
         """Send the station cap and the lease profile when they changed or need renewal."""
         await self.smart_charging.apply(charge_point_id, connector_id, max_a, decision)
+
+    async def composite_schedule(
+        self, charge_point_id: str, connector_id: int, duration_s: int = 3600
+    ) -> list[tuple[int, float]]:
+        """Ask the charger what it will obey (GetCompositeSchedule): (start_s, limit_a) periods."""
+        session = self.require_session(charge_point_id)
+        if session.state.version == "1.6":
+            request = v16_call.GetCompositeSchedule(connector_id, duration_s, "A")
+            result = await session.request(request, self.response_timeout_s)
+            schedule = result.charging_schedule or {}
+        else:
+            request = v201_call.GetCompositeSchedule(duration_s, connector_id, "A")
+            result = await session.request(request, self.response_timeout_s)
+            schedule = result.schedule or {}
+        if result.status != "Accepted":
+            raise DriverError(charge_point_id, f"GetCompositeSchedule: {result.status}")
+        return [
+            (int(p["start_period"]), float(p["limit"]))
+            for p in schedule.get("charging_schedule_period", [])
+        ]
 
     def alerts(self) -> tuple[Alert, ...]:
         """Alerts about chargers that refuse smart charging."""

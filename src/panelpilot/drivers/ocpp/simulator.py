@@ -200,14 +200,13 @@ class SimulatedChargePoint:
 
     async def send_meter_values(self) -> None:
         """Report the current the car draws now."""
-        # 1.6 samples carry the value as a string, 2.0.1 as a number.
-        value: str | float = f"{self.current_a():.1f}"
-        if self.version != "1.6":
-            value = round(self.current_a(), 1)
-        sample = {
-            "timestamp": iso_utc(self.clock()),
-            "sampled_value": [{"value": value, "measurand": "Current.Import", "unit": "A"}],
-        }
+        # 1.6 samples carry the value as a string and `unit`, 2.0.1 a number and `unit_of_measure`.
+        sampled: dict[str, Any] = {"measurand": "Current.Import"}
+        if self.version == "1.6":
+            sampled |= {"value": f"{self.current_a():.1f}", "unit": "A"}
+        else:
+            sampled |= {"value": round(self.current_a(), 1), "unit_of_measure": {"unit": "A"}}
+        sample = {"timestamp": iso_utc(self.clock()), "sampled_value": [sampled]}
         if self.version == "1.6":
             await self._call(v16_call.MeterValues(1, [sample]))
         else:

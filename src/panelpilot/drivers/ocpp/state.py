@@ -124,7 +124,7 @@ def import_current_a(meter_values: Iterable[Mapping[str, Any]]) -> float | None:
         ):
             if not isinstance(sample, Mapping) or sample.get("measurand") != "Current.Import":
                 continue
-            if sample.get("unit", "A") != "A":
+            if _unit(sample) != "A":
                 continue
             try:
                 value = float(sample.get("value", "nan"))
@@ -133,3 +133,11 @@ def import_current_a(meter_values: Iterable[Mapping[str, Any]]) -> float | None:
             if math.isfinite(value) and 0 <= value <= PLAUSIBLE_MAX_A:
                 found = value if found is None else max(found, value)
     return found
+
+
+def _unit(sample: Mapping[str, Any]) -> object:
+    # 1.6: `unit`; 2.0.1: `unit_of_measure.unit`; both default to A for currents.
+    measure = sample.get("unit_of_measure")
+    if isinstance(measure, Mapping):
+        return measure.get("unit", "A")
+    return sample.get("unit", "A")
