@@ -67,7 +67,7 @@ class CentralSystem:
         self._server: Server | None = None
         self._states: dict[str, ChargePointState] = {}
         self._sessions: dict[str, V16Session | V201Session] = {}
-        self._arrivals: dict[str, asyncio.Event] = {}
+        self._changed = asyncio.Condition()  # notified when a charge point comes or goes
         self.smart_charging = SmartCharging(self)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -126,10 +126,18 @@ class CentralSystem:
         return session if session is not None and session.state.connected else None
 
     async def wait_connected(self, charge_point_id: str) -> None:
-        """Return once the charge point has connected (no timeout: wrap it if needed)."""
-        while self.session(charge_point_id) is None:
-            event = self._arrivals.setdefault(charge_point_id, asyncio.Event())
-            await event.wait()
+        """Return once the charge point is connected (no timeout: wrap it if needed)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.session(charge_point_id) is not None)
+
+    async def wait_disconnected(self, charge_point_id: str) -> None:
+        """Return once the charge point is not connected."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.session(charge_point_id) is None)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     def reading(
         self, charge_point_id: str, connector_id: int, *, max_a: float, offline_after_s: float
@@ -221,7 +229,7 @@ class CentralSystem:
         session = cls(state, connection, self.clock, self.heartbeat_interval_s)
         self._sessions[charge_point_id] = session
         LOG.info("%s: connected (OCPP %s)", charge_point_id, version)
-        self._arrivals.pop(charge_point_id, asyncio.Event()).set()
+        await self._notify()
         try:
             await session.serve()
         except ConnectionClosed:
@@ -233,6 +241,7 @@ class CentralSystem:
                 del self._sessions[charge_point_id]
                 state.on_disconnect()
             LOG.info("%s: disconnected", charge_point_id)
+            await self._notify()
 
 
 def _charge_point_id(path: str) -> str | None:
