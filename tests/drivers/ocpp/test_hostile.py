@@ -18,7 +18,7 @@ from panelpilot.drivers.ocpp.session import MAX_PROTOCOL_ERRORS
 from panelpilot.drivers.ocpp.simulator import SimulatedChargePoint
 from tests.drivers.ocpp.conftest import PASSWORD, ManualClock
 
-DECISION = ChargerDecision(16.0, 13.3, ChargerStatus.CHARGING, 16.0, 30.0)
+DECISION = ChargerDecision(16.0, 13.3, ChargerStatus.CHARGING, 16.0, 30.0, 16.0)
 
 
 def auth(user: str) -> dict[str, str]:

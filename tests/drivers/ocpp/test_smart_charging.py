@@ -25,7 +25,7 @@ CONFIG = OcppDriverConfig(kind="ocpp", device="wc1", charge_point_id="cp1", hear
 
 
 def decision(limit_a: float, lease_s: float = 30.0) -> ChargerDecision:
-    return ChargerDecision(limit_a, 13.3, ChargerStatus.CHARGING, limit_a, lease_s)
+    return ChargerDecision(limit_a, 13.3, ChargerStatus.CHARGING, limit_a, lease_s, limit_a)
 
 
 def test_profiles_are_sent_only_on_change_or_renewal(
