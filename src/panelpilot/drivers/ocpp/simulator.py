@@ -22,7 +22,7 @@ from ocpp.v201 import ChargePoint as _V201ChargePoint
 from ocpp.v201 import call as v201_call
 from ocpp.v201 import call_result as v201_result
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from panelpilot.drivers.ocpp.profiles import (
     Profile,
@@ -79,12 +79,14 @@ class SimulatedChargePoint:
         self.profiles: dict[tuple[int, str, int], Profile] = {}
         self.profiles_received = 0
         self.disconnected = asyncio.Event()
+        self.ready = asyncio.Event()  # keep_alive: connected and its car re-announced
         self._url, self._password = url, password
         self._connection: ClientConnection | None = None
         self._protocol: _V16Client | _V201Client | None = None
         self._reader: asyncio.Task[None] | None = None
         self._transaction_id: int | str | None = None
         self._seq_no = 0
+        self.heartbeat_interval_s = 60.0  # until the central system says otherwise at boot
 
     # -- what the EV sees -----------------------------------------------------------------
 
@@ -124,6 +126,32 @@ class SimulatedChargePoint:
         await self._boot()
         await self._status("Available")
 
+    async def keep_alive(self, meter_period_s: float = 10.0, retry_s: float = 5.0) -> None:
+        """Run like a real charger until cancelled (demo): report, heartbeat, reconnect.
+
+        Real time on purpose: this is what a charger does on its own, not a test's clock.
+        """
+        while True:
+            try:
+                if self._connection is None or self.disconnected.is_set():
+                    await self.connect()
+                    if self.ev.plugged:
+                        await self.plug_in()
+                    self.ready.set()
+                since_heartbeat_s = 0.0
+                while not self.disconnected.is_set():
+                    await asyncio.sleep(meter_period_s)
+                    since_heartbeat_s += meter_period_s
+                    if self.ev.plugged:
+                        await self.send_meter_values()
+                    if since_heartbeat_s >= self.heartbeat_interval_s:
+                        await self.heartbeat()
+                        since_heartbeat_s = 0.0
+            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as error:
+                LOG.info("%s: %s; retrying in %g s", self.charge_point_id, error, retry_s)
+                self.disconnected.set()
+                await asyncio.sleep(retry_s)
+
     async def close(self) -> None:
         """Close the websocket."""
         if self._connection is not None:
@@ -137,6 +165,7 @@ class SimulatedChargePoint:
         except ConnectionClosed:
             pass
         finally:
+            self.ready.clear()
             self.disconnected.set()
 
     async def _call(self, payload: Any) -> Any:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call as v16_call
 from ocpp.v201 import call as v201_call
+from websockets.exceptions import ConnectionClosed
 
 from panelpilot.control.types import Alert, ChargerDecision
 from panelpilot.drivers.base import DriverError
@@ -120,6 +121,10 @@ class SmartCharging:
             return False
         except TimeoutError:
             raise DriverError(state.charge_point_id, "no answer to SetChargingProfile") from None
+        except ConnectionClosed:
+            raise DriverError(
+                state.charge_point_id, "disconnected during SetChargingProfile"
+            ) from None
         status = str(getattr(result, "status", ""))
         if status != "Accepted":
             self._refused(state, t, f"answers SetChargingProfile with {status or 'nothing'}")
