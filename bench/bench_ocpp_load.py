@@ -75,7 +75,7 @@ def limit_change(limit_a: float) -> tuple[Command, ...]:
     )
 
 
-async def run(n: int, rounds: int) -> None:
+async def run(n: int, rounds: int, validate_sims: bool) -> None:
     limits_a = [n * MAX_A / 2 - step * n for step in range(rounds + 1)]  # 16 A, 15 A, ... each
     site = garage(n, limits_a[0])
     controller = Controller(site)
@@ -90,7 +90,12 @@ async def run(n: int, rounds: int) -> None:
         async with CentralSystem(store, clock=clock, max_connections=n + 10) as central:
             fleet_spec = [
                 SimulatedChargePoint(
-                    f"cp{i}", PASSWORD, central.url(f"cp{i}"), clock=clock, ev=SimEV(MAX_A)
+                    f"cp{i}",
+                    PASSWORD,
+                    central.url(f"cp{i}"),
+                    clock=clock,
+                    ev=SimEV(MAX_A),
+                    validate_schemas=validate_sims,
                 )
                 for i in range(n)
             ]
@@ -138,7 +143,9 @@ async def run(n: int, rounds: int) -> None:
             await stop_fleet(fleet)
         store.close()
 
+    checked = "on" if validate_sims else "off"
     print(f"charge points:           {n} (OCPP 1.6J, one process, 127.0.0.1)")
+    print(f"sim schema checks:       {checked}")
     print(f"register (Argon2id):     {register_s:.1f} s")
     print(f"connect all:             {connect_s:.1f} s (handshake with Basic Auth, boot, status)")
     print(
@@ -156,10 +163,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--chargers", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--validate-sims",
+        action="store_true",
+        help="let the simulated chargers check every message against the OCPP schemas too",
+    )
     args = parser.parse_args()
     if args.rounds > 9 or args.chargers < 1:
         sys.exit("bench_ocpp_load: --rounds at most 9 (the limit must stay >= 6 A per charger)")
-    asyncio.run(run(args.chargers, args.rounds))
+    asyncio.run(run(args.chargers, args.rounds, args.validate_sims))
 
 
 if __name__ == "__main__":

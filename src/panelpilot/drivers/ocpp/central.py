@@ -18,6 +18,7 @@ from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import unquote
 
+from ocpp.exceptions import OCPPError
 from ocpp.v16 import call as v16_call
 from ocpp.v201 import call as v201_call
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -160,18 +161,19 @@ class CentralSystem:
         session = self.require_session(charge_point_id)
         if session.state.version == "1.6":
             request = v16_call.GetCompositeSchedule(connector_id, duration_s, "A")
-            result = await session.request(request, self.response_timeout_s)
-            schedule = result.charging_schedule or {}
         else:
             request = v201_call.GetCompositeSchedule(duration_s, connector_id, "A")
+        try:
             result = await session.request(request, self.response_timeout_s)
-            schedule = result.schedule or {}
-        if result.status != "Accepted":
-            raise DriverError(charge_point_id, f"GetCompositeSchedule: {result.status}")
-        return [
-            (int(p["start_period"]), float(p["limit"]))
-            for p in schedule.get("charging_schedule_period", [])
-        ]
+            raw = result.charging_schedule if session.state.version == "1.6" else result.schedule
+            if result.status != "Accepted" or not isinstance(raw, dict):
+                raise ValueError(f"status {result.status}")
+            return [
+                (int(p["start_period"]), float(p["limit"]))
+                for p in raw.get("charging_schedule_period", [])
+            ]
+        except (OCPPError, TimeoutError, AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise DriverError(charge_point_id, f"GetCompositeSchedule: {exc}") from None
 
     def alerts(self) -> tuple[Alert, ...]:
         """Alerts about chargers that refuse smart charging."""

@@ -68,14 +68,21 @@ class SimulatedChargePoint:
         unit_max_a: float = 48.0,
         ev: SimEV | None = None,
         smart_charging: SmartChargingMode = "accept",
+        validate_schemas: bool = True,
     ) -> None:
-        """Configure; `connect()` dials the central system."""
+        """Configure; `connect()` dials the central system.
+
+        With `validate_schemas` (the default) every message either way is checked against the
+        OCPP JSON schemas, so the tests prove the central system's payloads are valid; the load
+        benchmark turns it off so the simulated fleet does not eat the central system's CPU.
+        """
         self.charge_point_id = charge_point_id
         self.version: Version = version
         self.unit_max_a = unit_max_a
         self.ev = ev or SimEV()
         self.smart_charging: SmartChargingMode = smart_charging
         self.clock = clock
+        self.validate_schemas = validate_schemas
         self.profiles: dict[tuple[int, str, int], Profile] = {}
         self.profiles_received = 0
         self.disconnected = asyncio.Event()
@@ -171,7 +178,9 @@ class SimulatedChargePoint:
     async def _call(self, payload: Any) -> Any:
         if self._protocol is None:
             raise RuntimeError("not connected")
-        return await self._protocol.call(payload, suppress=False)
+        return await self._protocol.call(
+            payload, suppress=False, skip_schema_validation=not self.validate_schemas
+        )
 
     # -- what a charge point tells the central system --------------------------------------
 
@@ -287,6 +296,11 @@ class SimulatedChargePoint:
         return periods
 
 
+def _set_validation(route_map: dict[str, dict[str, Any]], validate: bool) -> None:
+    for routes in route_map.values():
+        routes["_skip_schema_validation"] = not validate
+
+
 def _profile_status(cp: SimulatedChargePoint, connector_id: int, data: dict[str, Any]) -> str:
     return cp.set_profile(connector_id, data)
 
@@ -295,6 +309,7 @@ class _V16Client(_V16ChargePoint):  # type: ignore[misc]
     def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
         super().__init__(owner.charge_point_id, connection, response_timeout=60)
         self.owner = owner
+        _set_validation(self.route_map, owner.validate_schemas)
 
     @handles("SetChargingProfile")
     def on_set_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
@@ -323,6 +338,7 @@ class _V201Client(_V201ChargePoint):  # type: ignore[misc]
     def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
         super().__init__(owner.charge_point_id, connection, response_timeout=60)
         self.owner = owner
+        _set_validation(self.route_map, owner.validate_schemas)
 
     @handles("SetChargingProfile")
     def on_set_profile(self, evse_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
