@@ -14,6 +14,7 @@ import binascii
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import unquote
@@ -65,6 +66,10 @@ class CentralSystem:
         self._max_connections = max_connections
         self._max_frame_bytes = max_frame_bytes
         self._handshake_slots = max_concurrent_handshakes
+        # Password checks get their own small pool: a flood of handshakes then costs at most
+        # two Argon2 computations at a time and never delays message validation, which runs
+        # in the loop's default executor.
+        self._auth_pool: ThreadPoolExecutor | None = None
         self._server: Server | None = None
         self._states: dict[str, ChargePointState] = {}
         self._sessions: dict[str, V16Session | V201Session] = {}
@@ -75,6 +80,7 @@ class CentralSystem:
 
     async def start(self) -> None:
         """Listen; `port` is known afterwards (port 0 picks a free one)."""
+        self._auth_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ocpp-auth")
         self._server = await serve(
             self._serve,
             self._host,
@@ -96,6 +102,9 @@ class CentralSystem:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        if self._auth_pool is not None:
+            self._auth_pool.shutdown(wait=False, cancel_futures=True)
+            self._auth_pool = None
 
     async def __aenter__(self) -> CentralSystem:
         await self.start()
@@ -193,15 +202,20 @@ class CentralSystem:
         charge_point_id = _charge_point_id(request.path)
         if charge_point_id is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "use /ocpp/<charge-point-id>\n")
-        if len(self._sessions) >= self._max_connections or self._handshake_slots <= 0:
+        pool = self._auth_pool
+        if (
+            pool is None
+            or len(self._sessions) >= self._max_connections
+            or self._handshake_slots <= 0
+        ):
             LOG.warning("%s: refused, server busy", charge_point_id)
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "busy\n")
         user, password = _basic_auth(request.headers)
         self._handshake_slots -= 1
         try:
             stored = self._credentials.password_hash(charge_point_id)
-            ok = user == charge_point_id and await asyncio.to_thread(
-                self._credentials.verify_hash, stored, password or ""
+            ok = user == charge_point_id and await asyncio.get_running_loop().run_in_executor(
+                pool, self._credentials.verify_hash, stored, password or ""
             )
         finally:
             self._handshake_slots += 1
