@@ -88,6 +88,9 @@ class CentralSystem:
             subprotocols=list(SUBPROTOCOLS),  # type: ignore[arg-type]
             process_request=self._handshake,
             max_size=self._max_frame_bytes,
+            # OCPP frames are small; per-connection deflate state would cost ~100 KiB of
+            # memory per charger and CPU on every message for little gain.
+            compression=None,
             open_timeout=10,
             ping_interval=20,
             ping_timeout=20,

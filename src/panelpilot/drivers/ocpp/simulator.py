@@ -122,6 +122,7 @@ class SimulatedChargePoint:
             subprotocols=[subprotocol],  # type: ignore[list-item]
             additional_headers={"Authorization": f"Basic {token}"},
             open_timeout=30,
+            compression=None,
         )
         self.disconnected.clear()
         owner = self
