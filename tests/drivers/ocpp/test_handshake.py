@@ -64,11 +64,12 @@ def test_missing_credentials_bad_paths_and_missing_subprotocol_are_refused(
                 await status_of(central.url("cp1"), {"Authorization": "Basic !!!"}, ["ocpp1.6"]),
                 await status_of(f"{base}/other/cp1", basic("cp1", PASSWORD), ["ocpp1.6"]),
                 await status_of(f"{base}/ocpp/cp1/x", basic("cp1", PASSWORD), ["ocpp1.6"]),
+                await status_of(f"{base}/ocpp/cp1%0A", basic("cp1\n", PASSWORD), ["ocpp1.6"]),
                 await status_of(central.url("cp1"), basic("cp1", PASSWORD), []),
                 await status_of(central.url("cp1"), basic("cp1", PASSWORD), ["ocpp9"]),
             ]
 
-    assert asyncio.run(scenario()) == [401, 401, 404, 404, 400, 400]
+    assert asyncio.run(scenario()) == [401, 401, 404, 404, 404, 400, 400]
 
 
 def test_a_refused_simulator_raises_and_the_server_keeps_serving(

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import logging
+from collections.abc import Callable
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -206,3 +207,34 @@ def test_past_the_connection_budget_the_server_answers_busy(
             await asyncio.gather(fleet[0].close(), fleet[2].close())
 
     asyncio.run(scenario())
+
+
+REPLIES = [
+    ("extra-fields", lambda uid: [3, uid, {"status": "Accepted", "bogus": 1}]),
+    ("not-an-object", lambda uid: [3, uid, "Accepted"]),
+    ("unknown-error-code", lambda uid: [4, uid, "Bogus", "", {}]),
+    ("missing-status", lambda uid: [3, uid, {}]),
+]
+
+
+@pytest.mark.parametrize("reply", [r[1] for r in REPLIES], ids=[r[0] for r in REPLIES])
+def test_a_malformed_answer_to_a_profile_counts_as_a_refusal(
+    store: CredentialStore, clock: ManualClock, reply: Callable[[str], list[object]]
+) -> None:
+    async def scenario() -> tuple[int, float | None]:
+        async with (
+            CentralSystem(store, clock=clock) as central,
+            await raw(central, "cp2") as hostile,
+        ):
+
+            async def answer_the_first_call() -> None:
+                call = json.loads(await hostile.recv())
+                await hostile.send(json.dumps(reply(call[1])))
+
+            answering = asyncio.create_task(answer_the_first_call())
+            await central.apply("cp2", 1, 48.0, DECISION)
+            await answering
+            reading = central.reading("cp2", 1, max_a=48.0, offline_after_s=130)
+            return len(central.alerts()), reading.limit_a
+
+    assert asyncio.run(scenario()) == (1, 48.0)  # alert raised, counted at its max

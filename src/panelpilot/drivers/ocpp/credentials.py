@@ -55,7 +55,7 @@ class ChargePointRecord:
 
 def check_charge_point_id(charge_point_id: str) -> str:
     """Return the id if it is a valid identity, else raise CredentialError."""
-    if not CHARGE_POINT_ID.match(charge_point_id):
+    if not CHARGE_POINT_ID.fullmatch(charge_point_id):
         raise CredentialError(
             f"charge point id {charge_point_id!r}: use 1..48 of A-Z a-z 0-9 _ . : -"
         )

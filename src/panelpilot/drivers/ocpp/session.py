@@ -120,6 +120,10 @@ class _Guarded:
         finally:
             self._pending_ids.discard(unique_id)
 
+    async def close(self, code: int, reason: str) -> None:
+        """Close the websocket."""
+        await self._connection.close(code, reason)
+
     async def serve(self) -> None:
         """Read frames until the socket closes."""
         async for raw in self._connection:

@@ -125,6 +125,12 @@ class SmartCharging:
             raise DriverError(
                 state.charge_point_id, "disconnected during SetChargingProfile"
             ) from None
+        except Exception:  # a reply that is not a SetChargingProfile answer, whatever it is
+            LOG.warning(
+                "%s: malformed SetChargingProfile reply", state.charge_point_id, exc_info=True
+            )
+            self._refused(state, t, "answers SetChargingProfile with a malformed reply")
+            return False
         status = str(getattr(result, "status", ""))
         if status != "Accepted":
             self._refused(state, t, f"answers SetChargingProfile with {status or 'nothing'}")
