@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 from panelpilot.control import Controller, Decision, Snapshot, SnapshotError
 from panelpilot.control.codec import decision_to_json, snapshot_from_json
 from panelpilot.site import Site, SiteFileError, load_site, site_schema
+
+if TYPE_CHECKING:
+    from panelpilot.drivers.ocpp.credentials import CredentialStore
 
 app = typer.Typer(
     help="panelpilot: EV power sharing and PCS limits that keep every circuit under its limit.",
@@ -174,6 +177,86 @@ def check(
     except SiteFileError as exc:
         raise fail([str(p) for p in exc.problems]) from None
     raise typer.Exit(code)
+
+
+# -- chargers: OCPP charge point registrations (security profile 1) -----------------------
+
+chargers_app = typer.Typer(
+    help="Register OCPP charge points and their passwords (HTTP Basic Auth).",
+    no_args_is_help=True,
+)
+app.add_typer(chargers_app, name="chargers")
+DbOption = Annotated[
+    Path, typer.Option("--db", help="SQLite database of panelpilot.", show_default=True)
+]
+DEFAULT_DB = Path("panelpilot.db")
+
+
+def _credentials(db: Path) -> CredentialStore:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from panelpilot.drivers.ocpp.credentials import CredentialStore
+
+    if db.is_dir() or not db.parent.is_dir():
+        raise fail(f"--db {db}: not a file in an existing directory")
+    try:
+        return CredentialStore(db)
+    except SQLAlchemyError as exc:
+        raise fail(
+            f"--db {db}: not a usable SQLite database ({getattr(exc, 'orig', None) or exc})"
+        ) from None
+
+
+@chargers_app.command("add")
+def chargers_add(
+    charge_point_id: Annotated[str, typer.Argument(metavar="ID", help="Charge point identity.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Set a new password.")] = False,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Register a charge point: `echo "$PW" | panelpilot chargers add WC-1 --password-stdin`."""
+    from panelpilot.drivers.ocpp.credentials import CredentialError
+
+    if not password_stdin:
+        raise fail("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    store = _credentials(db)
+    try:
+        store.add(charge_point_id, password, replace=replace)
+    except CredentialError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        store.close()
+    print(f"{charge_point_id}: registered in {db}")
+
+
+@chargers_app.command("list")
+def chargers_list(db: DbOption = DEFAULT_DB) -> None:
+    """List registered charge points (ids and dates, never passwords)."""
+    store = _credentials(db)
+    try:
+        for record in store.list():
+            print(f"{record.charge_point_id}\t{record.created_at}")
+    finally:
+        store.close()
+
+
+@chargers_app.command("remove")
+def chargers_remove(
+    charge_point_id: Annotated[str, typer.Argument(metavar="ID", help="Charge point identity.")],
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Forget a charge point; it is refused at its next connection."""
+    store = _credentials(db)
+    try:
+        removed = store.remove(charge_point_id)
+    finally:
+        store.close()
+    if not removed:
+        raise fail(f"charge point {charge_point_id!r} is not registered in {db}")
+    print(f"{charge_point_id}: removed from {db}")
 
 
 def main() -> None:

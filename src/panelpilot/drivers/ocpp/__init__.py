@@ -1,0 +1,16 @@
+"""OCPP: panelpilot as the central system chargers dial in to (1.6J and 2.0.1), with a
+simulated charge point that speaks the same protocol over a real socket.
+"""
+
+from panelpilot.drivers.ocpp.central import CentralSystem
+from panelpilot.drivers.ocpp.credentials import CredentialError, CredentialStore
+from panelpilot.drivers.ocpp.driver import OcppChargerDriver
+from panelpilot.drivers.ocpp.smart_charging import PROFILE_REJECTED
+
+__all__ = [
+    "PROFILE_REJECTED",
+    "CentralSystem",
+    "CredentialError",
+    "CredentialStore",
+    "OcppChargerDriver",
+]

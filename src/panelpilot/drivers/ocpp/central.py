@@ -1,0 +1,282 @@
+"""The OCPP central system: a websocket server chargers dial in to, with security profile 1.
+
+Chargers connect to `ws://HOST:PORT/ocpp/<charge-point-id>` offering subprotocol `ocpp1.6`
+or `ocpp2.0.1`, with HTTP Basic Auth (user = charge point id). Unknown ids and wrong
+passwords get HTTP 401 at the handshake; a flood of connections gets HTTP 503; frames over
+`max_frame_bytes` close the socket (1009). Nothing a peer sends stops the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
+from types import TracebackType
+from urllib.parse import unquote
+
+from ocpp.v16 import call as v16_call
+from ocpp.v201 import call as v201_call
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from panelpilot.control.types import Alert, ChargerDecision, ChargerReading
+from panelpilot.drivers.base import DriverError
+from panelpilot.drivers.ocpp.credentials import CHARGE_POINT_ID, CredentialStore
+from panelpilot.drivers.ocpp.profiles import Version
+from panelpilot.drivers.ocpp.session import V16Session, V201Session
+from panelpilot.drivers.ocpp.smart_charging import SmartCharging
+from panelpilot.drivers.ocpp.state import ChargePointState
+
+LOG = logging.getLogger(__name__)
+Clock = Callable[[], float]
+PATH_PREFIX = "/ocpp/"
+SUBPROTOCOLS: dict[str, Version] = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1"}
+
+
+class CentralSystem:
+    """Accepts registered charge points and keeps their state; applies decisions to them."""
+
+    def __init__(
+        self,
+        credentials: CredentialStore,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock = time.time,
+        heartbeat_interval_s: int = 60,
+        response_timeout_s: float = 30.0,
+        max_connections: int = 2000,
+        max_frame_bytes: int = 64 * 1024,
+        max_concurrent_handshakes: int = 64,
+    ) -> None:
+        """Configure; nothing listens until `start()`. `clock` is wall time in epoch seconds."""
+        self._credentials = credentials
+        self._host, self._port = host, port
+        self.clock = clock
+        self.heartbeat_interval_s = heartbeat_interval_s
+        self.response_timeout_s = response_timeout_s
+        self._max_connections = max_connections
+        self._max_frame_bytes = max_frame_bytes
+        self._handshake_slots = max_concurrent_handshakes
+        # Password checks get their own small pool: a flood of handshakes then costs at most
+        # two Argon2 computations at a time and never delays message validation, which runs
+        # in the loop's default executor.
+        self._auth_pool: ThreadPoolExecutor | None = None
+        self._server: Server | None = None
+        self._states: dict[str, ChargePointState] = {}
+        self._sessions: dict[str, V16Session | V201Session] = {}
+        self._changed = asyncio.Condition()  # notified when a charge point comes or goes
+        self.smart_charging = SmartCharging(self)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen; `port` is known afterwards (port 0 picks a free one)."""
+        self._auth_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ocpp-auth")
+        self._server = await serve(
+            self._serve,
+            self._host,
+            self._port,
+            subprotocols=list(SUBPROTOCOLS),  # type: ignore[arg-type]
+            process_request=self._handshake,
+            max_size=self._max_frame_bytes,
+            # OCPP frames are small; per-connection deflate state would cost ~100 KiB of
+            # memory per charger and CPU on every message for little gain.
+            compression=None,
+            open_timeout=10,
+            ping_interval=20,
+            ping_timeout=20,
+        )
+        self._port = (
+            self._server.sockets[0].getsockname()[1] if self._server.sockets else self._port
+        )
+
+    async def stop(self) -> None:
+        """Close every connection and stop listening."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        if self._auth_pool is not None:
+            self._auth_pool.shutdown(wait=False, cancel_futures=True)
+            self._auth_pool = None
+
+    async def __aenter__(self) -> CentralSystem:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return self._port
+
+    def url(self, charge_point_id: str) -> str:
+        """Where a charge point connects."""
+        return f"ws://{self._host}:{self._port}{PATH_PREFIX}{charge_point_id}"
+
+    # -- what the drivers use -------------------------------------------------------------
+
+    def state(self, charge_point_id: str) -> ChargePointState:
+        """The state of a charge point (created empty for one never seen)."""
+        return self._states.setdefault(charge_point_id, ChargePointState(charge_point_id))
+
+    def session(self, charge_point_id: str) -> V16Session | V201Session | None:
+        """The live session of a charge point, None while it is not connected."""
+        session = self._sessions.get(charge_point_id)
+        return session if session is not None and session.state.connected else None
+
+    async def wait_connected(self, charge_point_id: str) -> None:
+        """Return once the charge point is connected (no timeout: wrap it if needed)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.session(charge_point_id) is not None)
+
+    async def wait_disconnected(self, charge_point_id: str) -> None:
+        """Return once the charge point is not connected."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.session(charge_point_id) is None)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def reading(
+        self, charge_point_id: str, connector_id: int, *, max_a: float, offline_after_s: float
+    ) -> ChargerReading:
+        """What one connector reports now."""
+        return self.state(charge_point_id).reading(
+            connector_id, t=self.clock(), offline_after_s=offline_after_s, max_a=max_a
+        )
+
+    async def apply(
+        self, charge_point_id: str, connector_id: int, max_a: float, decision: ChargerDecision
+    ) -> None:
+        """Send the station cap and the lease profile when they changed or need renewal."""
+        await self.smart_charging.apply(charge_point_id, connector_id, max_a, decision)
+
+    async def composite_schedule(
+        self, charge_point_id: str, connector_id: int, duration_s: int = 3600
+    ) -> list[tuple[int, float]]:
+        """Ask the charger what it will obey (GetCompositeSchedule): (start_s, limit_a) periods."""
+        session = self.require_session(charge_point_id)
+        if session.state.version == "1.6":
+            request = v16_call.GetCompositeSchedule(connector_id, duration_s, "A")
+        else:
+            request = v201_call.GetCompositeSchedule(duration_s, connector_id, "A")
+        try:
+            result = await session.request(request, self.response_timeout_s)
+            raw = result.charging_schedule if session.state.version == "1.6" else result.schedule
+            if result.status != "Accepted" or not isinstance(raw, dict):
+                raise ValueError(f"status {result.status}")
+            return [
+                (int(p["start_period"]), float(p["limit"]))
+                for p in raw.get("charging_schedule_period", [])
+            ]
+        except Exception as exc:  # whatever the charger answered, it is not a schedule
+            raise DriverError(charge_point_id, f"GetCompositeSchedule: {exc!r}") from None
+
+    def alerts(self) -> tuple[Alert, ...]:
+        """Alerts about chargers that refuse smart charging."""
+        return self.smart_charging.alerts()
+
+    def require_session(self, charge_point_id: str) -> V16Session | V201Session:
+        """The live session, or DriverError naming the charger."""
+        session = self.session(charge_point_id)
+        if session is None:
+            raise DriverError(charge_point_id, "not connected to the OCPP central system")
+        return session
+
+    # -- the socket edge ------------------------------------------------------------------
+
+    async def _handshake(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Security profile 1 at the HTTP upgrade: path, Basic Auth, connection budget."""
+        charge_point_id = _charge_point_id(request.path)
+        if charge_point_id is None:
+            return connection.respond(HTTPStatus.NOT_FOUND, "use /ocpp/<charge-point-id>\n")
+        pool = self._auth_pool
+        if (
+            pool is None
+            or len(self._sessions) >= self._max_connections
+            or self._handshake_slots <= 0
+        ):
+            LOG.warning("%s: refused, server busy", charge_point_id)
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "busy\n")
+        user, password = _basic_auth(request.headers)
+        self._handshake_slots -= 1
+        try:
+            stored = self._credentials.password_hash(charge_point_id)
+            ok = user == charge_point_id and await asyncio.get_running_loop().run_in_executor(
+                pool, self._credentials.verify_hash, stored, password or ""
+            )
+        finally:
+            self._handshake_slots += 1
+        if not ok:
+            LOG.warning("%s: refused, unknown id or wrong password", charge_point_id)
+            response = connection.respond(
+                HTTPStatus.UNAUTHORIZED, "unknown charge point or wrong password\n"
+            )
+            response.headers["WWW-Authenticate"] = 'Basic realm="panelpilot OCPP"'
+            return response
+        return None
+
+    async def _serve(self, connection: ServerConnection) -> None:
+        charge_point_id = _charge_point_id(connection.request.path if connection.request else "")
+        version = SUBPROTOCOLS.get(connection.subprotocol or "")
+        if charge_point_id is None or version is None:
+            await connection.close(1002, "no OCPP subprotocol")
+            return
+        previous = self._sessions.get(charge_point_id)
+        if previous is not None:  # the newest connection of an identity wins
+            await previous.close(1000, "replaced by a new connection")
+        state = self.state(charge_point_id)
+        state.on_disconnect()
+        state.version, state.connected = version, True
+        state.seen(self.clock())
+        cls = V16Session if version == "1.6" else V201Session
+        session = cls(state, connection, self.clock, self.heartbeat_interval_s)
+        self._sessions[charge_point_id] = session
+        LOG.info("%s: connected (OCPP %s)", charge_point_id, version)
+        await self._notify()
+        try:
+            await session.serve()
+        except ConnectionClosed:
+            pass
+        except Exception:  # never let one charger's failure reach the server
+            LOG.exception("%s: session failed", charge_point_id)
+        finally:
+            if self._sessions.get(charge_point_id) is session:
+                del self._sessions[charge_point_id]
+                state.on_disconnect()
+            LOG.info("%s: disconnected", charge_point_id)
+            await self._notify()
+
+
+def _charge_point_id(path: str) -> str | None:
+    if not path.startswith(PATH_PREFIX):
+        return None
+    candidate = unquote(path[len(PATH_PREFIX) :].split("?", 1)[0])
+    return candidate if CHARGE_POINT_ID.fullmatch(candidate) else None
+
+
+def _basic_auth(headers: Headers) -> tuple[str | None, str | None]:
+    value = headers.get("Authorization", "")
+    scheme, _, encoded = value.partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else (None, None)

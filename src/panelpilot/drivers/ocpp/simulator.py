@@ -1,0 +1,379 @@
+"""A simulated charge point with a simulated EV, speaking OCPP 1.6J or 2.0.1 over a real socket.
+
+It obeys the composite schedule of the profiles it holds, evaluated against an injected clock,
+so a test can stop the central system, advance the clock past the lease and see the charger
+fall back, without sleeping. Run many in one process with `start_fleet`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ocpp.exceptions import NotImplementedError as OcppNotImplemented
+from ocpp.v16 import ChargePoint as _V16ChargePoint
+from ocpp.v16 import call as v16_call
+from ocpp.v16 import call_result as v16_result
+from ocpp.v201 import ChargePoint as _V201ChargePoint
+from ocpp.v201 import call as v201_call
+from ocpp.v201 import call_result as v201_result
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from panelpilot.drivers.ocpp.profiles import (
+    Profile,
+    Version,
+    composite_limit_a,
+    decode_profile,
+    iso_utc,
+)
+from panelpilot.drivers.ocpp.session import handles
+
+LOG = logging.getLogger(__name__)
+Clock = Callable[[], float]
+SmartChargingMode = Literal["accept", "reject", "unsupported"]
+# J1772: a pilot below 6 A means "do not charge".
+J1772_MIN_A = 6.0
+
+
+@dataclass(slots=True)
+class SimEV:
+    """A car: plugged in or not, and the most its on-board charger draws."""
+
+    onboard_max_a: float = 32.0
+    plugged: bool = False
+
+    def draw_a(self, limit_a: float) -> float:
+        """What it draws under a pilot limit."""
+        if not self.plugged or limit_a < J1772_MIN_A:
+            return 0.0
+        return min(self.onboard_max_a, limit_a)
+
+
+class SimulatedChargePoint:
+    """One charge point (one connector) with its EV."""
+
+    def __init__(
+        self,
+        charge_point_id: str,
+        password: str,
+        url: str,
+        *,
+        clock: Clock,
+        version: Version = "1.6",
+        unit_max_a: float = 48.0,
+        ev: SimEV | None = None,
+        smart_charging: SmartChargingMode = "accept",
+        validate_schemas: bool = True,
+    ) -> None:
+        """Configure; `connect()` dials the central system.
+
+        With `validate_schemas` (the default) every message either way is checked against the
+        OCPP JSON schemas, so the tests prove the central system's payloads are valid; the load
+        benchmark turns it off so the simulated fleet does not eat the central system's CPU.
+        """
+        self.charge_point_id = charge_point_id
+        self.version: Version = version
+        self.unit_max_a = unit_max_a
+        self.ev = ev or SimEV()
+        self.smart_charging: SmartChargingMode = smart_charging
+        self.clock = clock
+        self.validate_schemas = validate_schemas
+        self.profiles: dict[tuple[int, str, int], Profile] = {}
+        self.profiles_received = 0
+        self.disconnected = asyncio.Event()
+        self.ready = asyncio.Event()  # keep_alive: connected and its car re-announced
+        self._url, self._password = url, password
+        self._connection: ClientConnection | None = None
+        self._protocol: _V16Client | _V201Client | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._transaction_id: int | str | None = None
+        self._seq_no = 0
+        self.heartbeat_interval_s = 60.0  # until the central system says otherwise at boot
+
+    # -- what the EV sees -----------------------------------------------------------------
+
+    def limit_a(self, connector_id: int = 1, t: float | None = None) -> float:
+        """The composite limit the pilot advertises now (or at `t`)."""
+        held = (p for p in self.profiles.values() if p.connector_id in (0, connector_id))
+        return composite_limit_a(
+            held,
+            self.clock() if t is None else t,
+            in_transaction=self._transaction_id is not None,
+            unit_max_a=self.unit_max_a,
+        )
+
+    def current_a(self) -> float:
+        """What the car draws now."""
+        return self.ev.draw_a(self.limit_a())
+
+    # -- the connection -------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Open the websocket (raises on refusal), boot, report the connector available."""
+        token = base64.b64encode(f"{self.charge_point_id}:{self._password}".encode()).decode()
+        subprotocol = "ocpp1.6" if self.version == "1.6" else "ocpp2.0.1"
+        self._connection = await connect(
+            self._url,
+            subprotocols=[subprotocol],  # type: ignore[list-item]
+            additional_headers={"Authorization": f"Basic {token}"},
+            open_timeout=30,
+            compression=None,
+        )
+        self.disconnected.clear()
+        owner = self
+        if self.version == "1.6":
+            self._protocol = _V16Client(owner, self._connection)
+        else:
+            self._protocol = _V201Client(owner, self._connection)
+        self._reader = asyncio.create_task(self._read_loop(self._protocol))
+        await self._boot()
+        await self._status("Available")
+
+    async def keep_alive(self, meter_period_s: float = 10.0, retry_s: float = 5.0) -> None:
+        """Run like a real charger until cancelled (demo): report, heartbeat, reconnect.
+
+        Real time on purpose: this is what a charger does on its own, not a test's clock.
+        """
+        while True:
+            try:
+                if self._connection is None or self.disconnected.is_set():
+                    await self.connect()
+                    if self.ev.plugged:
+                        await self.plug_in()
+                    self.ready.set()
+                since_heartbeat_s = 0.0
+                while not self.disconnected.is_set():
+                    await asyncio.sleep(meter_period_s)
+                    since_heartbeat_s += meter_period_s
+                    if self.ev.plugged:
+                        await self.send_meter_values()
+                    if since_heartbeat_s >= self.heartbeat_interval_s:
+                        await self.heartbeat()
+                        since_heartbeat_s = 0.0
+            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as error:
+                LOG.info("%s: %s; retrying in %g s", self.charge_point_id, error, retry_s)
+                self.disconnected.set()
+                await asyncio.sleep(retry_s)
+
+    async def close(self) -> None:
+        """Close the websocket."""
+        if self._connection is not None:
+            await self._connection.close()
+        if self._reader is not None:
+            await self._reader
+
+    async def _read_loop(self, protocol: Any) -> None:
+        try:
+            await protocol.start()
+        except ConnectionClosed:
+            pass
+        finally:
+            self.ready.clear()
+            self.disconnected.set()
+
+    async def _call(self, payload: Any) -> Any:
+        if self._protocol is None:
+            raise RuntimeError("not connected")
+        return await self._protocol.call(
+            payload, suppress=False, skip_schema_validation=not self.validate_schemas
+        )
+
+    # -- what a charge point tells the central system --------------------------------------
+
+    async def _boot(self) -> None:
+        if self.version == "1.6":
+            await self._call(
+                v16_call.BootNotification(
+                    charge_point_model="SimWC",
+                    charge_point_vendor="panelpilot",
+                    firmware_version="sim",
+                )
+            )
+        else:
+            station = {"model": "SimWC", "vendor_name": "panelpilot", "firmware_version": "sim"}
+            await self._call(v201_call.BootNotification(charging_station=station, reason="PowerUp"))
+
+    async def _status(self, status: str) -> None:
+        now = iso_utc(self.clock())
+        if self.version == "1.6":
+            await self._call(v16_call.StatusNotification(1, "NoError", status, timestamp=now))
+        else:
+            connector_status = "Available" if status == "Available" else "Occupied"
+            await self._call(v201_call.StatusNotification(now, connector_status, 1, 1))
+
+    async def heartbeat(self) -> None:
+        """Send a Heartbeat."""
+        payload = v16_call.Heartbeat() if self.version == "1.6" else v201_call.Heartbeat()
+        await self._call(payload)
+
+    async def plug_in(self) -> None:
+        """The car is plugged in and a session starts."""
+        self.ev.plugged = True
+        now = iso_utc(self.clock())
+        if self.version == "1.6":
+            await self._status("Preparing")
+            result = await self._call(v16_call.StartTransaction(1, "SIMTAG", 0, now))
+            self._transaction_id = int(result.transaction_id)
+            await self._status("Charging")
+        else:
+            await self._status("Occupied")
+            self._transaction_id = f"{self.charge_point_id}-tx"
+            await self._transaction_event("Started", "CablePluggedIn")
+        await self.send_meter_values()
+
+    async def unplug(self) -> None:
+        """The session ends and the car leaves."""
+        self.ev.plugged = False
+        now = iso_utc(self.clock())
+        if self.version == "1.6" and self._transaction_id is not None:
+            await self._call(v16_call.StopTransaction(0, now, int(self._transaction_id)))
+        elif self._transaction_id is not None:
+            await self._transaction_event("Ended", "EVDeparted")
+        self._transaction_id = None
+        await self._status("Available")
+
+    async def send_meter_values(self) -> None:
+        """Report the current the car draws now."""
+        # 1.6 samples carry the value as a string and `unit`, 2.0.1 a number and `unit_of_measure`.
+        sampled: dict[str, Any] = {"measurand": "Current.Import"}
+        if self.version == "1.6":
+            sampled |= {"value": f"{self.current_a():.1f}", "unit": "A"}
+        else:
+            sampled |= {"value": round(self.current_a(), 1), "unit_of_measure": {"unit": "A"}}
+        sample = {"timestamp": iso_utc(self.clock()), "sampled_value": [sampled]}
+        if self.version == "1.6":
+            await self._call(v16_call.MeterValues(1, [sample]))
+        else:
+            await self._call(v201_call.MeterValues(1, [sample]))
+
+    async def _transaction_event(self, event_type: str, trigger: str) -> None:
+        self._seq_no += 1
+        await self._call(
+            v201_call.TransactionEvent(
+                event_type=event_type,
+                timestamp=iso_utc(self.clock()),
+                trigger_reason=trigger,
+                seq_no=self._seq_no,
+                transaction_info={"transaction_id": str(self._transaction_id)},
+                evse={"id": 1, "connector_id": 1},
+            )
+        )
+
+    # -- what the central system asks ------------------------------------------------------
+
+    def set_profile(self, connector_id: int, data: dict[str, Any]) -> str:
+        """Store a received profile; the answer status."""
+        self.profiles_received += 1
+        if self.smart_charging == "unsupported":
+            raise OcppNotImplemented(details={"cause": "smart charging not supported"})
+        if self.smart_charging == "reject":
+            return "Rejected"
+        try:
+            profile = decode_profile(self.version, connector_id, data)
+        except (ValueError, KeyError, TypeError):
+            return "Rejected"
+        self.profiles[(connector_id, profile.purpose, profile.stack_level)] = profile
+        return "Accepted"
+
+    def composite_periods(self, connector_id: int, duration_s: int) -> list[dict[str, Any]]:
+        """The composite schedule from now for `duration_s`, as OCPP periods."""
+        now = self.clock()
+        edges = {now}
+        for profile in self.profiles.values():
+            for start_s, _ in profile.schedule.periods:
+                edge = profile.schedule.start_t + start_s
+                if now < edge < now + duration_s:
+                    edges.add(edge)
+        periods: list[dict[str, Any]] = []
+        for edge in sorted(edges):
+            limit = self.limit_a(connector_id, edge)
+            if not periods or periods[-1]["limit"] != limit:
+                periods.append({"start_period": int(edge - now), "limit": limit})
+        return periods
+
+
+def _set_validation(route_map: dict[str, dict[str, Any]], validate: bool) -> None:
+    for routes in route_map.values():
+        routes["_skip_schema_validation"] = not validate
+
+
+def _profile_status(cp: SimulatedChargePoint, connector_id: int, data: dict[str, Any]) -> str:
+    return cp.set_profile(connector_id, data)
+
+
+class _V16Client(_V16ChargePoint):  # type: ignore[misc]
+    def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
+        super().__init__(owner.charge_point_id, connection, response_timeout=60)
+        self.owner = owner
+        _set_validation(self.route_map, owner.validate_schemas)
+
+    @handles("SetChargingProfile")
+    def on_set_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
+        status = _profile_status(self.owner, connector_id, cs_charging_profiles)
+        return v16_result.SetChargingProfile(status=status)
+
+    @handles("GetCompositeSchedule")
+    def on_composite(self, connector_id: int, duration: int, **_: Any) -> Any:
+        periods = self.owner.composite_periods(connector_id, duration)
+        now = iso_utc(self.owner.clock())
+        schedule = {
+            "duration": duration,
+            "start_schedule": now,
+            "charging_rate_unit": "A",
+            "charging_schedule_period": periods,
+        }
+        return v16_result.GetCompositeSchedule(
+            status="Accepted",
+            connector_id=connector_id,
+            schedule_start=now,
+            charging_schedule=schedule,
+        )
+
+
+class _V201Client(_V201ChargePoint):  # type: ignore[misc]
+    def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
+        super().__init__(owner.charge_point_id, connection, response_timeout=60)
+        self.owner = owner
+        _set_validation(self.route_map, owner.validate_schemas)
+
+    @handles("SetChargingProfile")
+    def on_set_profile(self, evse_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
+        status = _profile_status(self.owner, evse_id, charging_profile)
+        return v201_result.SetChargingProfile(status=status)
+
+    @handles("GetCompositeSchedule")
+    def on_composite(self, duration: int, evse_id: int, **_: Any) -> Any:
+        periods = self.owner.composite_periods(evse_id, duration)
+        schedule = {
+            "evse_id": evse_id,
+            "duration": duration,
+            "schedule_start": iso_utc(self.owner.clock()),
+            "charging_rate_unit": "A",
+            "charging_schedule_period": periods,
+        }
+        return v201_result.GetCompositeSchedule(status="Accepted", schedule=schedule)
+
+
+async def start_fleet(
+    charge_points: Iterable[SimulatedChargePoint], *, concurrency: int = 50
+) -> list[SimulatedChargePoint]:
+    """Connect many simulated charge points at once (at most `concurrency` handshakes in flight)."""
+    fleet = list(charge_points)
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(cp: SimulatedChargePoint) -> None:
+        async with slots:
+            await cp.connect()
+
+    await asyncio.gather(*(one(cp) for cp in fleet))
+    return fleet
+
+
+async def stop_fleet(fleet: Iterable[SimulatedChargePoint]) -> None:
+    """Close every simulated charge point."""
+    await asyncio.gather(*(cp.close() for cp in fleet), return_exceptions=True)
