@@ -215,3 +215,28 @@ chargers:
         assert d.chargers["a"].limit_a <= before.chargers["a"].limit_a
         assert d.chargers["b"].limit_a == 0
         assert any(a.code == "meter_lost" for a in d.alerts)
+
+
+def test_a_charger_that_ignores_its_limit_is_counted_at_what_it_reports() -> None:
+    from panelpilot.control import ChargerReading, Controller, Snapshot
+
+    controller = Controller(network_site(80, 3, 48))
+    seen = []
+    for t in range(1, 10):
+        # wc1 rejected its profile: it runs at its 48 A max whatever it is told.
+        d = controller.decide(
+            Snapshot(
+                float(t),
+                {"site": 48.0},
+                {
+                    "wc1": ChargerReading(True, True, 48.0, limit_a=48.0),
+                    "wc2": ChargerReading(True, True, 0.0),
+                    "wc3": ChargerReading(True, True, 0.0),
+                },
+            )
+        )
+        seen.append(d)
+    last = seen[-1]
+    assert last.chargers["wc2"].limit_a + last.chargers["wc3"].limit_a <= 80 - 48
+    assert any(a.code == "charger_not_following" for a in last.alerts)
+    assert not any(a.code == "charger_not_following" for a in seen[0].alerts)  # not at once

@@ -71,6 +71,18 @@ ALERTS: tuple[AlertSpec, ...] = (
         "A charger is not reporting: its fallback limit is reserved for it.",
     ),
     AlertSpec(
+        "charger_not_following",
+        "warning",
+        "A charger reports a limit above the one it was given (it rejected the profile or "
+        "ignores it): it is counted at what it reports, and the others make room.",
+    ),
+    AlertSpec(
+        "charger_profile_rejected",
+        "warning",
+        "An OCPP charger rejected a charging profile or does not support smart charging: it is "
+        "reported at its max until it accepts.",
+    ),
+    AlertSpec(
         "charger_removed",
         "info",
         "A charger removed from its network is held at 6 A until it is power-cycled.",

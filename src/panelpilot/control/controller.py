@@ -38,6 +38,7 @@ FIXED_PRIORITY = 1 << 30
 # An uncontrolled load estimate follows a rise at once and a fall at this rate, so noisy
 # loads do not make the chargers' limits jitter every cycle.
 LOAD_RELEASE_A_PER_S = 2.0
+EPS = 1e-9
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,22 @@ class Controller:
                 caps[k] = circuit.limit_a
         for nid, k in self._network_k.items():
             caps[k] = st.networks[nid].limit_a or 0.0
+        defiant: dict[str, float] = {}
         for cid, mem in st.chargers.items():
             if cid not in online:
                 reserve = self._reserve_offline(mem, fallbacks[cid], snap.t)
-                for k in constraints[cid]:
-                    reserved[k] += reserve
+            else:
+                # A charger that says it runs above the limit it was given (it rejected the
+                # profile, or has not applied it yet) is counted at what it says, fail safe.
+                reported = snap.chargers[cid].limit_a
+                if reported is None or reported <= mem.limit_a + EPS:
+                    mem.defiant_since_t = None
+                    continue
+                if mem.defiant_since_t is None:
+                    mem.defiant_since_t = snap.t
+                reserve = defiant[cid] = reported
+            for k in constraints[cid]:
+                reserved[k] += reserve
         capacities = [caps[k] - reserved[k] for k in range(ncon)]
         frozen = frozenset(
             self._circuit_k[c]
@@ -127,7 +139,7 @@ class Controller:
         keyed: list[tuple[tuple[int, int, float, str], Claim]] = []
         t, chargers, readings, fixed_limits = snap.t, st.chargers, snap.chargers, layout.fixed
         for cid, charger in topo.chargers.items():
-            if cid not in online:
+            if cid not in online or cid in defiant:
                 continue
             mem = chargers[cid]
             demand.update(mem, charger, readings[cid], t, cfg)
@@ -162,11 +174,21 @@ class Controller:
 
         decisions: dict[str, ChargerDecision] = {}
         for cid, mem in st.chargers.items():
-            if cid in online:
+            if cid in online and cid not in defiant:
                 self._remember(mem, limits[cid], cid in allocation.paused, snap.t)
                 target = allocation.targets_a[cid]
             else:
                 target = mem.limit_a
+            since = mem.defiant_since_t
+            if cid in defiant and since is not None and snap.t - since >= cfg.response_s:
+                alerts.append(
+                    alert(
+                        "charger_not_following",
+                        f"charger {cid} runs at {defiant[cid]:g} A, above its limit "
+                        f"{mem.limit_a:g} A: counted at {defiant[cid]:g} A until it follows",
+                        cid,
+                    )
+                )
             status = charger_status(
                 mem,
                 cid in online,

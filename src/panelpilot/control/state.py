@@ -25,6 +25,7 @@ class ChargerMemory:
     admitted: bool = False  # holds a turn (not paused)
     turn_since_t: float = 0.0  # when it last was admitted or paused
     idle_car: bool = False  # a car that is plugged in but does not draw
+    defiant_since_t: float | None = None  # reports a limit above the one it was given
 
 
 @dataclass(slots=True)

@@ -161,11 +161,6 @@ def test_a_charger_refusing_profiles_raises_the_alert_and_reads_at_its_max(
     asyncio.run(refusing_wc6(store, clock))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Controller: a reading.limit_a above the decided limit is only a transition hold, "
-    "not a reservation; the others are not lowered to make room for wc6's 48 A",
-)
 def test_the_controller_makes_room_for_a_charger_that_refuses_profiles(
     store: CredentialStore, clock: ManualClock
 ) -> None:
