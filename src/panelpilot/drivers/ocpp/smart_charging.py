@@ -13,6 +13,7 @@ from ocpp.v16 import call as v16_call
 from ocpp.v201 import call as v201_call
 from websockets.exceptions import ConnectionClosed
 
+from panelpilot.control.alerts import alert
 from panelpilot.control.types import Alert, ChargerDecision
 from panelpilot.drivers.base import DriverError
 from panelpilot.drivers.ocpp.profiles import (
@@ -145,12 +146,10 @@ class SmartCharging:
     def alerts(self) -> tuple[Alert, ...]:
         """One alert per connected charger that refuses smart charging."""
         return tuple(
-            Alert(
-                code=PROFILE_REJECTED,
-                severity="warning",
-                message=f"{state.charge_point_id} {state.refusal}: "
-                "counted at its max until it complies",
-                device=state.charge_point_id,
+            alert(
+                PROFILE_REJECTED,
+                f"{state.charge_point_id} {state.refusal}: counted at its max until it complies",
+                state.charge_point_id,
             )
             for state in self._central_states()
             if state.refusal is not None
