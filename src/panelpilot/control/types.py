@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Severity = Literal["info", "warning", "critical"]
 
@@ -86,9 +86,12 @@ class NetworkStatus(StrEnum):
     LIMITED = "limited"
 
 
-@dataclass(frozen=True, slots=True)
-class ChargerDecision:
-    """What one charger is told: its pilot limit now, and what it falls back to."""
+class ChargerDecision(NamedTuple):
+    """What one charger is told: its pilot limit now, and what it falls back to.
+
+    A named tuple rather than a frozen dataclass: a site makes a thousand of these a second,
+    and a tuple is built several times faster; it is just as immutable.
+    """
 
     limit_a: float  # 0 = paused, else min_a..max_a
     fallback_a: float  # what it runs at if it loses the controller
