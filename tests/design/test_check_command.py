@@ -132,9 +132,9 @@ def test_other_refused_settings_come_back_as_site_file_findings(tmp_path: Path) 
     assert finding["line"] == 4
 
 
-def test_docs_rules_md_is_generated_from_the_rules() -> None:
-    assert (DOCS / "rules.md").read_text(encoding="utf-8") == rules_markdown(), (
-        "regenerate: python -m panelpilot.design.docs > docs/rules.md"
+def test_docs_design_checks_md_is_generated_from_the_rules() -> None:
+    assert (DOCS / "design-checks.md").read_text(encoding="utf-8") == rules_markdown(), (
+        "regenerate: python -m panelpilot.design.docs > docs/design-checks.md"
     )
 
 

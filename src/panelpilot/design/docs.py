@@ -1,6 +1,6 @@
-"""Generate docs/rules.md from the rule records, so the list of rules cannot drift.
+"""Generate docs/design-checks.md from the rule records, so the list of rules cannot drift.
 
-Regenerate with `python -m panelpilot.design.docs > docs/rules.md`; a test fails when the
+Regenerate with `python -m panelpilot.design.docs > docs/design-checks.md`; a test fails when the
 file and the rules disagree.
 """
 
@@ -78,7 +78,7 @@ def _row(rule: Rule) -> str:
 
 
 def rules_markdown() -> str:
-    """The whole of docs/rules.md."""
+    """The whole of docs/design-checks.md."""
     lines = [
         INTRO,
         "## Rules",

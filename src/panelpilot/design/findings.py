@@ -2,7 +2,7 @@
 
 Every rule has a stable id (it never changes meaning; new requirements get new ids), one
 severity, the source document and section it comes from, a sentence on what it checks and the
-arithmetic it applies. `docs/rules.md` is generated from these records.
+arithmetic it applies. `docs/design-checks.md` is generated from these records.
 """
 
 from __future__ import annotations
