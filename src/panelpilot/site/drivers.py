@@ -62,19 +62,32 @@ class SunSpecDriverConfig(SiteModel):
     """A meter, battery or inverter reached over Modbus TCP with SunSpec models."""
 
     kind: Literal["sunspec"]
-    device: DeviceId
+    device: DeviceId = Field(description="Id of a meter, battery or solar inverter.")
     host: Host
     port: Port = 502
     unit_id: Annotated[int, Field(ge=0, le=255)] = 1
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 1.0
+    base_address: Annotated[int, Field(ge=0, le=65535)] | None = Field(
+        default=None, description="Where the SunSpec map starts (default: look at 40000, 0, 50000)."
+    )
+    invert: bool = Field(default=False, description="Meters: CTs face the other way.")
+    voltage_v: Annotated[float, Field(gt=0, le=1000)] | None = Field(
+        default=None, description="For amps <-> % caps (default: the site's voltage_v)."
+    )
+    revert_s: Annotated[int, Field(ge=0, le=86400)] = Field(
+        default=0, description="Model 704 devices fall back to revert_cap_a after this (0 = off)."
+    )
+    revert_cap_a: Annotated[float, Field(ge=0)] = 0.0
 
 
 class TeslaWcDriverConfig(SiteModel):
     """A Tesla Gen 3 Wall Connector whose vitals are read over local HTTP (monitoring)."""
 
     kind: Literal["tesla_wc"]
-    device: DeviceId
+    device: DeviceId = Field(description="Id of the charger it monitors.")
     host: Host
     port: Port = 80
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.0
 
 
 class SimDriverConfig(SiteModel):

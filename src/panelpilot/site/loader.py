@@ -106,6 +106,24 @@ def _message(err: Any) -> str:
     return f"{shown}: {msg}" if shown is not None else msg
 
 
+def _document_loc(data: Any, loc: Loc) -> Loc:
+    """Drop what pydantic adds that is not in the document: a union's tag (`ocpp` in
+    `drivers[0].ocpp.connector_id`), so the field reads as the user wrote it."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("kind") == part:
+            continue
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
+
+
 def parse_site(data: Any, *, file: str | None = None, doc: Any = None) -> Site:
     """Validate already-parsed data (e.g. an inline site) into a `Site`."""
     if not isinstance(data, dict):
@@ -119,7 +137,7 @@ def parse_site(data: Any, *, file: str | None = None, doc: Any = None) -> Site:
         errors = exc.errors()
         locs = [tuple(e["loc"]) for e in errors]
         for err in errors:
-            loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+            loc = _document_loc(data, tuple(p for p in err["loc"] if isinstance(p, str | int)))
             if err["type"] == "too_short" and any(
                 len(o) > len(loc) and o[: len(loc)] == loc for o in locs
             ):

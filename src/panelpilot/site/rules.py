@@ -227,7 +227,45 @@ def check_pcs(site: Site) -> Iterator[Finding]:
             )
 
 
-CHECKS = (check_ids, check_tree, check_references, check_chargers, check_networks, check_pcs)
+def check_drivers(site: Site) -> Iterator[Finding]:
+    """Each driver names a device of a kind it can drive, and no device is driven twice."""
+    chargers = {c.id for c in site.chargers}
+    sunspec = site.meter_ids() | {b.id for b in site.batteries} | {s.id for s in site.solar}
+    allowed = {
+        "ocpp": ("a charger", chargers),
+        "tesla_wc": ("a charger", chargers),
+        "sunspec": ("a meter, battery or solar inverter", sunspec),
+        "sim": ("a device", chargers | sunspec),
+    }
+    seen: set[tuple[str, str]] = set()
+    for i, driver in enumerate(site.drivers):
+        what, ids = allowed[driver.kind]
+        if driver.device not in ids:
+            known = ", ".join(sorted(ids)) or "none"
+            yield (
+                ("drivers", i, "device"),
+                (
+                    f"{driver.device!r} is not {what} of this site; a {driver.kind} driver can "
+                    f"drive: {known}"
+                ),
+            )
+        if (driver.kind, driver.device) in seen:
+            yield (
+                ("drivers", i, "device"),
+                (f"{driver.device!r} already has a {driver.kind} driver; one per device"),
+            )
+        seen.add((driver.kind, driver.device))
+
+
+CHECKS = (
+    check_ids,
+    check_tree,
+    check_references,
+    check_chargers,
+    check_networks,
+    check_pcs,
+    check_drivers,
+)
 
 
 def check_site(site: Site) -> list[Finding]:

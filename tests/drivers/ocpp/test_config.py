@@ -9,6 +9,7 @@ SITE = """\
 circuits:
   - id: garage
     limit_a: 80
+    meter: m1
 chargers:
   - {id: wc1, circuit: garage, max_a: 48}
 drivers:
@@ -47,4 +48,4 @@ def test_ocpp_identity_defaults_to_the_device_id() -> None:
 def test_unknown_kinds_and_bad_fields_are_located_errors(entry: str) -> None:
     with pytest.raises(SiteFileError) as info:
         load_site_text(SITE + entry, "g.yaml")
-    assert str(info.value).startswith("g.yaml:7: drivers[0]")
+    assert str(info.value).startswith("g.yaml:8: drivers[0]")
