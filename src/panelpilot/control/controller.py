@@ -274,12 +274,12 @@ class Controller:
             mem.online = cid in online
 
     def _charger_current_per_circuit(self, snap: Snapshot, online: set[str]) -> dict[str, float]:
-        drawn: dict[str, float] = {}
+        own: dict[str, float] = {}
+        chargers = self.topology.chargers
         for cid in online:
-            current = snap.chargers[cid].current_a
-            for circuit_id in self.topology.paths[cid]:
-                drawn[circuit_id] = drawn.get(circuit_id, 0.0) + current
-        return drawn
+            circuit = chargers[cid].circuit
+            own[circuit] = own.get(circuit, 0.0) + snap.chargers[cid].current_a
+        return self.topology.roll_up(own)
 
     def _estimate_uncontrolled(
         self, meters: dict[str, float | None], drawn: dict[str, float], dt: float

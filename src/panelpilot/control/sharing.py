@@ -65,17 +65,24 @@ def allocate(
 
     # Capacity left above everyone's minimum, shared by water-filling class by class.
     extra = [max(0.0, capacities_a[k] - used[k]) for k in range(len(capacities_a))]
-    levels: dict[str, float] = {}
-    for priority in sorted({c.priority for c in admitted}, reverse=True):
-        group = [c for c in admitted if c.priority == priority]
-        for claim, alloc in zip(group, _water_fill(group, extra), strict=True):
-            levels[claim.key] = alloc
-            for k in claim.constraints:
-                extra[k] = max(0.0, extra[k] - (alloc - claim.min_a))
+    classes = {c.priority for c in admitted}
+    if len(classes) <= 1:
+        levels = _water_fill(admitted, extra)  # the usual case: one class, no regrouping
+    else:
+        position = {id(c): i for i, c in enumerate(admitted)}
+        levels = [0.0] * len(admitted)
+        for priority in sorted(classes, reverse=True):
+            group = [c for c in admitted if c.priority == priority]
+            for claim, alloc in zip(group, _water_fill(group, extra), strict=True):
+                levels[position[id(claim)]] = alloc
+                for k in claim.constraints:
+                    extra[k] = max(0.0, extra[k] - (alloc - claim.min_a))
 
-    targets = _quantize(admitted, levels, capacities_a, resolution_a)
-    for claim in claims:
-        targets.setdefault(claim.key, 0.0)
+    targets = dict.fromkeys((c.key for c in claims), 0.0)
+    for claim, value in zip(
+        admitted, _quantize(admitted, levels, capacities_a, resolution_a), strict=True
+    ):
+        targets[claim.key] = value
     return Allocation(targets, frozenset(paused))
 
 
@@ -84,15 +91,16 @@ def _water_fill(group: Sequence[Claim], extra: list[float]) -> list[float]:
 
     A charger's allocation is clamp(level, min_a, demand_a). A constraint's saturation level
     stays fixed while the number of its growing members does not change, so a heap of those
-    levels, refreshed once per batch of changes, keeps this near O(n log n).
+    levels, refreshed once per batch of changes, keeps this near O(n log n). Starts (a
+    charger's minimum) and stops (its demand) are two sorted lists walked once.
     """
     n = len(group)
-    alloc = [c.min_a for c in group]
+    mins = [c.min_a for c in group]
+    alloc = list(mins)
     if n == 0:
         return alloc
     top = [c.demand_a if c.demand_a > c.min_a else c.min_a for c in group]
     cons = [c.constraints for c in group]
-    mins = [c.min_a for c in group]
     nk = len(extra)
     members: list[list[int]] = [[] for _ in range(nk)]
     for i, ks in enumerate(cons):
@@ -106,31 +114,30 @@ def _water_fill(group: Sequence[Claim], extra: list[float]) -> list[float]:
     state = bytearray(n)  # 0 waiting for the level to reach min_a, 1 growing, 2 frozen
     heap: list[tuple[float, int, int]] = []  # (saturation level, version, constraint)
     starts = sorted(range(n), key=mins.__getitem__)
-    stops: list[tuple[float, int]] = []
+    stops = sorted(range(n), key=top.__getitem__)
+    next_start = next_stop = 0
     level = mins[starts[0]]
-    next_start = 0
-
-    def touch(k: int, touched: set[int]) -> None:
-        if k not in touched:
-            filled[k] += growing[k] * (level - mark[k])
-            mark[k] = level
-            touched.add(k)
+    heappush, heappop = heapq.heappush, heapq.heappop
 
     def push(touched: set[int]) -> None:
         for k in touched:
             version[k] += 1
             if growing[k] > 0 and not saturated[k]:
-                at = level + max(0.0, extra[k] - filled[k]) / growing[k]
-                heapq.heappush(heap, (at, version[k], k))
+                room = extra[k] - filled[k]
+                heappush(heap, (level + (room if room > 0 else 0.0) / growing[k], version[k], k))
 
-    def freeze(i: int, touched: set[int]) -> None:
-        if state[i] == 1:
-            value = level if level > mins[i] else mins[i]
-            alloc[i] = value if value < top[i] else top[i]
-            for k in cons[i]:
-                touch(k, touched)
-                growing[k] -= 1
-        state[i] = 2
+    def freeze(chargers: Sequence[int], touched: set[int]) -> None:
+        for i in chargers:
+            if state[i] == 1:
+                value = level if level > mins[i] else mins[i]
+                alloc[i] = value if value < top[i] else top[i]
+                for k in cons[i]:
+                    if k not in touched:
+                        filled[k] += growing[k] * (level - mark[k])
+                        mark[k] = level
+                        touched.add(k)
+                    growing[k] -= 1
+            state[i] = 2
 
     while True:
         touched: set[int] = set()
@@ -139,85 +146,94 @@ def _water_fill(group: Sequence[Claim], extra: list[float]) -> list[float]:
             next_start += 1
             if state[i] != 0:
                 continue
-            if top[i] <= mins[i] or any(saturated[k] for k in cons[i]):
+            blocked = top[i] <= mins[i]
+            for k in cons[i]:
+                if saturated[k]:
+                    blocked = True
+            if blocked:
                 state[i] = 2
                 continue
             state[i] = 1
             for k in cons[i]:
-                touch(k, touched)
+                if k not in touched:
+                    filled[k] += growing[k] * (level - mark[k])
+                    mark[k] = level
+                    touched.add(k)
                 growing[k] += 1
-            heapq.heappush(stops, (top[i], i))
         push(touched)
         while heap and (heap[0][1] != version[heap[0][2]] or saturated[heap[0][2]]):
-            heapq.heappop(heap)
-        while stops and state[stops[0][1]] != 1:
-            heapq.heappop(stops)
-        nxt = math.inf
-        if heap:
-            nxt = heap[0][0]
-        if stops and stops[0][0] < nxt:
-            nxt = stops[0][0]
+            heappop(heap)
+        while next_stop < n and state[stops[next_stop]] == 2:
+            next_stop += 1
+        nxt = heap[0][0] if heap else math.inf
+        if next_stop < n and top[stops[next_stop]] < nxt:
+            nxt = top[stops[next_stop]]
         if next_start < n and mins[starts[next_start]] < nxt:
             nxt = mins[starts[next_start]]
         if nxt == math.inf:
             break
-        level = max(level, nxt)
+        if nxt > level:
+            level = nxt
         touched = set()
         if heap and heap[0][0] <= level + EPS:
-            _, _, k = heapq.heappop(heap)
-            touch(k, touched)
+            _, _, k = heappop(heap)
+            filled[k] += growing[k] * (level - mark[k])
+            mark[k] = level
+            touched.add(k)
             saturated[k] = True
-            for i in members[k]:
-                freeze(i, touched)
+            freeze(members[k], touched)
         else:
-            while stops and stops[0][0] <= level + EPS:
-                _, i = heapq.heappop(stops)
-                freeze(i, touched)
+            done = next_stop
+            while done < n and top[stops[done]] <= level + EPS:
+                done += 1
+            freeze(stops[next_stop:done], touched)
+            next_stop = done
         push(touched)
     return alloc
 
 
 def _quantize(
     admitted: Sequence[Claim],
-    levels: dict[str, float],
+    levels: Sequence[float],
     capacities_a: Sequence[float],
     resolution_a: float,
-) -> dict[str, float]:
+) -> list[float]:
     """Round down to the charger's resolution, then hand out whole steps left over.
 
     Steps go to the lowest allocations first, so the result stays max-min fair within one
-    resolution step and never exceeds any capacity.
+    resolution step and never exceeds any capacity. Returns targets in `admitted` order.
     """
-    targets: dict[str, float] = {}
-    tops: dict[str, float] = {}
+    n = len(admitted)
+    targets = [0.0] * n
+    tops = [0.0] * n
     slack = list(capacities_a)
     floor = math.floor
-    for c in admitted:
-        level = levels[c.key]
+    for i, c in enumerate(admitted):
+        level = levels[i]
         value = level if c.exact else floor(level / resolution_a + EPS) * resolution_a
-        targets[c.key] = value if value > c.min_a else c.min_a
-        tops[c.key] = c.demand_a if c.demand_a > c.min_a else c.min_a
+        targets[i] = value = value if value > c.min_a else c.min_a
+        tops[i] = c.demand_a if c.demand_a > c.min_a else c.min_a
         for k in c.constraints:
-            slack[k] -= targets[c.key]
+            slack[k] -= value
     # Each pass gives every charger that wants more at most one step, lowest first, so
     # the result stays max-min fair within one step; few passes are ever needed.
     step = resolution_a - EPS
     candidates = sorted(
-        (c for c in admitted if tops[c.key] - targets[c.key] >= step),
-        key=lambda c: targets[c.key],
+        (i for i in range(n) if tops[i] - targets[i] >= step), key=targets.__getitem__
     )
     while candidates:
         still = []
-        for c in candidates:
-            if tops[c.key] - targets[c.key] < step:
+        for i in candidates:
+            if tops[i] - targets[i] < step:
                 continue
-            for k in c.constraints:
+            ks = admitted[i].constraints
+            for k in ks:
                 if slack[k] < step:
                     break
             else:
-                targets[c.key] += resolution_a
-                for k in c.constraints:
+                targets[i] += resolution_a
+                for k in ks:
                     slack[k] -= resolution_a
-                still.append(c)
+                still.append(i)
         candidates = still
     return targets

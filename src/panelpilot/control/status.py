@@ -84,10 +84,11 @@ def circuit_states(
     available_a: Mapping[str, float],
 ) -> dict[str, CircuitState]:
     """Every circuit's measured current against its limit, and what chargers were given."""
-    allocated: dict[str, float] = {}
+    own: dict[str, float] = {}
     for cid in online:
-        for circuit_id in topology.paths[cid]:
-            allocated[circuit_id] = allocated.get(circuit_id, 0.0) + decisions[cid].limit_a
+        home = topology.chargers[cid].circuit
+        own[home] = own.get(home, 0.0) + decisions[cid].limit_a
+    allocated = topology.roll_up(own)
     out: dict[str, CircuitState] = {}
     for circuit_id in topology.order:
         circuit = topology.circuits[circuit_id]

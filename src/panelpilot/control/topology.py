@@ -48,6 +48,15 @@ class Topology:
             {n.id: n.circuit for n in site.networks},
         )
 
+    def roll_up(self, own_a: dict[str, float]) -> dict[str, float]:
+        """Totals per circuit including everything below it, from amounts on each circuit."""
+        total = {cid: own_a.get(cid, 0.0) for cid in self.order}
+        for cid in reversed(self.order):  # children come after their parents in `order`
+            parent = self.parents[cid]
+            if parent is not None:
+                total[parent] += total[cid]
+        return total
+
     def within(self, circuit_id: str, ancestor_id: str) -> bool:
         """True when `circuit_id` is `ancestor_id` or is fed from it."""
         node: str | None = circuit_id
