@@ -1,0 +1,118 @@
+"""Electric vehicles on chargers, one slot per charger, stepped together with NumPy.
+
+A car draws toward `min(pilot, what it accepts)` and reaches it within its `response_s`,
+ramping (SAE J1772: an EV follows a pilot change within 5 s); a pilot below 6 A means stop
+(J1772 cannot signal less). What it accepts is its on-board charger limit, tapering over the
+last TAPER_KWH of the energy it wants (constant current then constant voltage, simplified).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+# J1772: the lowest pilot a car may draw on; below it the car stops.
+J1772_MIN_PILOT_A = 6.0
+# Modelling choice: the taper covers the last 3 kWh of the energy a car wants, and the car
+# keeps accepting at least 10 % of its on-board limit until it is done (no endless tail).
+TAPER_KWH = 3.0
+TAPER_FLOOR = 0.1
+JOULES_PER_KWH = 3.6e6
+
+
+@dataclass(frozen=True)
+class Car:
+    """One car of a run (explicit or drawn at random): where, when, how much, how fast."""
+
+    charger: int
+    arrive_s: float
+    depart_s: float
+    energy_kwh: float
+    max_a: float
+    response_s: float
+
+
+class Fleet:
+    """The cars of a run on their chargers: arrivals, departures, ramping, energy."""
+
+    def __init__(self, cars: list[Car], n_chargers: int, voltage_v: float) -> None:
+        self.cars = cars
+        self.voltage_v = voltage_v
+        self.delivered_kwh = np.zeros(len(cars))
+        self.car_of = np.full(n_chargers, -1, dtype=np.int64)
+        self.draw_a = np.zeros(n_chargers)
+        self.obc_a = np.zeros(n_chargers)
+        self.ramp_a_per_s = np.ones(n_chargers)
+        self.remaining_kwh = np.zeros(n_chargers)
+        events = [(c.arrive_s, 1, i) for i, c in enumerate(cars)]
+        events += [(c.depart_s, 0, i) for i, c in enumerate(cars)]
+        # Departures before arrivals at the same instant, so a slot frees before it refills.
+        self._events = sorted(events)
+        self._next = 0
+
+    def advance_to(self, t_s: float) -> bool:
+        """Plug in and unplug every car whose time has come; True when anything changed."""
+        changed = False
+        while self._next < len(self._events) and self._events[self._next][0] <= t_s:
+            _, arriving, i = self._events[self._next]
+            self._next += 1
+            car = self.cars[i]
+            slot = car.charger
+            if arriving:
+                self.car_of[slot] = i
+                self.draw_a[slot] = 0.0
+                self.obc_a[slot] = car.max_a
+                self.ramp_a_per_s[slot] = car.max_a / car.response_s
+                self.remaining_kwh[slot] = car.energy_kwh
+            elif self.car_of[slot] == i:
+                self._unplug(slot)
+            changed = True
+        return changed
+
+    def _unplug(self, slot: int) -> None:
+        self.car_of[slot] = -1
+        self.draw_a[slot] = 0.0
+        self.obc_a[slot] = 0.0
+        self.remaining_kwh[slot] = 0.0
+
+    @property
+    def connected(self) -> BoolArray:
+        """Slots with a car plugged in."""
+        return self.car_of >= 0
+
+    def accept_a(self) -> FloatArray:
+        """What each car would draw on an unlimited pilot (0 for an empty slot or a full car)."""
+        taper = np.minimum(np.maximum(self.remaining_kwh * (1.0 / TAPER_KWH), TAPER_FLOOR), 1.0)
+        return np.where(self.remaining_kwh > 0.0, self.obc_a * taper, 0.0)
+
+    def step(
+        self, pilot_a: FloatArray, accept_a: FloatArray, energized: BoolArray, dt_s: float
+    ) -> FloatArray:
+        """Advance `dt_s` under these pilots; a de-energised charger's car stops at once.
+
+        `accept_a` is `accept_a()` at the start of the step (passed in: the caller needs it too).
+        """
+        target = np.where(pilot_a >= J1772_MIN_PILOT_A, np.minimum(pilot_a, accept_a), 0.0)
+        reach = self.ramp_a_per_s * dt_s
+        draw = self.draw_a + np.minimum(np.maximum(target - self.draw_a, -reach), reach)
+        draw = np.where(energized, draw, 0.0)
+        energy = np.minimum(draw * (self.voltage_v * dt_s / JOULES_PER_KWH), self.remaining_kwh)
+        self.remaining_kwh -= energy
+        plugged = self.car_of >= 0
+        # One car per slot, so the indices are unique and += is exact.
+        self.delivered_kwh[self.car_of[plugged]] += energy[plugged]
+        # A car that has all it wanted ends its session itself, at once.
+        draw = np.where(self.remaining_kwh > 0.0, draw, 0.0)
+        self.draw_a = draw
+        return draw
+
+    def unmet_kwh(self) -> FloatArray:
+        """Energy each car wanted and did not get (so far)."""
+        wanted = np.array([c.energy_kwh for c in self.cars])
+        return np.maximum(wanted - self.delivered_kwh, 0.0)

@@ -1,0 +1,222 @@
+"""What runs the site in a simulation: panelpilot's controller, or a baseline without sharing.
+
+Every policy sees the same `Readings` and answers with `Orders` (arrays in the topology's
+order). The panelpilot policy turns readings into the real `Snapshot` and the real `Decision`
+back into orders, so the simulator exercises exactly the controller the service runs.
+Baselines are settings stored in the devices: no communication, so no faults reach them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from panelpilot.control.types import (
+    BatteryReading,
+    ChargerReading,
+    Decision,
+    Snapshot,
+    SolarReading,
+)
+from panelpilot.sim.topology import Topology
+from panelpilot.site import Site
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Readings:
+    """What the site's meters and devices report at `t_s` (a device not online is silent)."""
+
+    t_s: float
+    meters: dict[str, float | None]
+    charger_online: BoolArray
+    charger_connected: BoolArray
+    charger_current_a: FloatArray
+    charger_pilot_a: FloatArray
+    battery_online: BoolArray
+    battery_current_a: FloatArray
+    battery_soc: FloatArray
+    solar_online: BoolArray
+    solar_current_a: FloatArray
+
+
+@dataclass(frozen=True)
+class Orders:
+    """What a policy tells the devices; `reached` says which chargers got an answer."""
+
+    charger_reached: BoolArray
+    charger_limit_a: FloatArray
+    charger_fallback_a: FloatArray
+    charger_lease_s: FloatArray
+    battery_max_discharge_a: FloatArray
+    battery_charge_request_a: FloatArray
+    solar_max_a: FloatArray
+
+
+class Policy(Protocol):
+    """A way of running the site. `remote` policies talk to devices and suffer comms faults."""
+
+    name: str
+    remote: bool
+
+    def decide(self, readings: Readings) -> Orders:
+        """Orders for the devices, from what is measured now."""
+        ...
+
+
+def _fixed_orders(topo: Topology, limit_a: FloatArray) -> Orders:
+    n = len(topo.charger_ids)
+    return Orders(
+        charger_reached=np.ones(n, dtype=bool),
+        charger_limit_a=limit_a,
+        charger_fallback_a=limit_a,
+        charger_lease_s=np.full(n, np.inf),
+        battery_max_discharge_a=np.full(len(topo.battery_ids), np.inf),
+        battery_charge_request_a=np.zeros(len(topo.battery_ids)),
+        solar_max_a=np.full(len(topo.solar_ids), np.inf),
+    )
+
+
+class StaticPolicy:
+    """Baseline `static`: network members fixed at the fair limit, others at their max."""
+
+    name = "static"
+    remote = False
+
+    def __init__(self, site: Site, topo: Topology) -> None:
+        in_network = topo.network_members.sum(axis=0) > 0
+        self._orders = _fixed_orders(topo, np.where(in_network, topo.fair_a, topo.charger_max_a))
+
+    def decide(self, readings: Readings) -> Orders:
+        """The same fixed settings at every step."""
+        return self._orders
+
+
+class NonePolicy:
+    """Baseline `none`: every charger at its installation max, no sharing, no PCS."""
+
+    name = "none"
+    remote = False
+
+    def __init__(self, site: Site, topo: Topology) -> None:
+        self._orders = _fixed_orders(topo, topo.charger_max_a.copy())
+
+    def decide(self, readings: Readings) -> Orders:
+        """The same fixed settings at every step."""
+        return self._orders
+
+
+class ControllerLike(Protocol):
+    """The one method of `panelpilot.control.controller.Controller` the simulator uses."""
+
+    def decide(self, snapshot: Snapshot) -> Decision:
+        """Decide from a snapshot."""
+        ...
+
+
+class PanelpilotPolicy:
+    """panelpilot's controller in the loop, through the service's Snapshot and Decision."""
+
+    name = "panelpilot"
+    remote = True
+
+    def __init__(
+        self,
+        site: Site,
+        topo: Topology,
+        make_controller: Callable[[Site], ControllerLike] | None = None,
+    ) -> None:
+        if make_controller is None:
+            from panelpilot.control.controller import Controller
+
+            make_controller = Controller
+        self.controller = make_controller(site)
+        self.topo = topo
+        self.last_decision: Decision | None = None
+        self._idle: dict[float, ChargerReading] = {}
+        self._limit = topo.fair_a.copy()
+        self._fallback = topo.fair_a.copy()
+        self._lease = np.zeros(len(topo.charger_ids))
+        self._discharge = np.full(len(topo.battery_ids), np.inf)
+        self._charge = np.zeros(len(topo.battery_ids))
+        self._solar = np.full(len(topo.solar_ids), np.inf)
+
+    def _charger_reading(self, connected: bool, current_a: float, pilot_a: float) -> ChargerReading:
+        if connected or current_a:
+            return ChargerReading(True, connected, current_a, pilot_a)
+        # Idle chargers repeat; one reading object per pilot value keeps a 200-charger garage fast.
+        reading = self._idle.get(pilot_a)
+        if reading is None:
+            reading = self._idle[pilot_a] = ChargerReading(True, False, 0.0, pilot_a)
+        return reading
+
+    def snapshot(self, r: Readings) -> Snapshot:
+        """The controller's view of the readings."""
+        topo = self.topo
+        chargers = {
+            topo.charger_ids[i]: self._charger_reading(
+                bool(r.charger_connected[i]),
+                float(r.charger_current_a[i]),
+                float(r.charger_pilot_a[i]),
+            )
+            for i in np.flatnonzero(r.charger_online)
+        }
+        batteries = {
+            bid: BatteryReading(
+                bool(r.battery_online[i]), float(r.battery_current_a[i]), float(r.battery_soc[i])
+            )
+            for i, bid in enumerate(topo.battery_ids)
+        }
+        solar = {
+            sid: SolarReading(bool(r.solar_online[i]), float(r.solar_current_a[i]))
+            for i, sid in enumerate(topo.solar_ids)
+        }
+        return Snapshot(
+            t=r.t_s, meters=r.meters, chargers=chargers, batteries=batteries, solar=solar
+        )
+
+    def decide(self, readings: Readings) -> Orders:
+        """Run the controller once and turn its decision into orders."""
+        decision = self.controller.decide(self.snapshot(readings))
+        self.last_decision = decision
+        topo = self.topo
+        reached = readings.charger_online.copy()
+        for i, cid in enumerate(topo.charger_ids):
+            d = decision.chargers.get(cid)
+            if d is None:
+                reached[i] = False
+                continue
+            self._limit[i] = d.limit_a
+            self._fallback[i] = d.fallback_a
+            self._lease[i] = d.lease_s
+        for i, bid in enumerate(topo.battery_ids):
+            b = decision.batteries.get(bid)
+            if b is not None and readings.battery_online[i]:
+                self._discharge[i] = b.max_discharge_a
+                self._charge[i] = b.charge_request_a
+        for i, sid in enumerate(topo.solar_ids):
+            s = decision.solar.get(sid)
+            if s is not None and readings.solar_online[i] and topo.solar_controllable[i]:
+                self._solar[i] = s.max_a
+        return Orders(
+            charger_reached=reached,
+            charger_limit_a=self._limit.copy(),
+            charger_fallback_a=self._fallback.copy(),
+            charger_lease_s=self._lease.copy(),
+            battery_max_discharge_a=self._discharge.copy(),
+            battery_charge_request_a=self._charge.copy(),
+            solar_max_a=self._solar.copy(),
+        )
+
+
+POLICIES: dict[str, Callable[[Site, Topology], Policy]] = {
+    "panelpilot": PanelpilotPolicy,
+    "static": StaticPolicy,
+    "none": NonePolicy,
+}
