@@ -259,6 +259,22 @@ def chargers_remove(
     print(f"{charge_point_id}: removed from {db}")
 
 
+@app.command()
+def sim(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).", show_default=False)],
+    json_out: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Write a timeline plot (PNG).")] = None,
+) -> None:
+    """Simulate a scenario with panelpilot and the `static` and `none` baselines side by side."""
+    from panelpilot.sim import ScenarioError
+    from panelpilot.sim.cli import run_sim
+
+    try:
+        run_sim(scenario, json_out, plot)
+    except ScenarioError as exc:
+        raise fail([str(p) for p in exc.problems]) from None
+
+
 def main() -> None:
     """Entry point of the `panelpilot` script."""
     app()

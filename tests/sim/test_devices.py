@@ -1,0 +1,55 @@
+"""Batteries and the chargers' own lease/fallback side."""
+
+import numpy as np
+import pytest
+
+from panelpilot.sim.battery import BatteryBank
+from panelpilot.sim.chargers import ChargerBank
+
+INF = np.array([np.inf])
+ZERO = np.array([0.0])
+ON = np.array([True])
+
+
+def battery(soc: float, capacity_kwh: float = 1.0, windows=()) -> BatteryBank:
+    return BatteryBank([48.0], [48.0], [capacity_kwh], [soc], [windows], 240.0)
+
+
+def test_a_battery_stops_discharging_at_0_pct() -> None:
+    bank = battery(soc=0.1)
+    # 0.1 kWh at 240 V is 1500 A·s: 48 A for 31.25 s.
+    out = [float(bank.step(40.0, INF, ZERO, ON, t, 1.0)[0]) for t in range(40)]
+    assert out[0] == pytest.approx(40.0)
+    assert bank.soc[0] == 0.0
+    assert out[-1] == 0.0
+    assert sum(out) == pytest.approx(1500.0)
+
+
+def test_a_battery_stops_charging_at_100_pct() -> None:
+    bank = battery(soc=0.99)
+    out = [float(bank.step(-30.0, INF, ZERO, ON, t, 1.0)[0]) for t in range(10)]
+    assert out[0] == pytest.approx(-30.0)
+    assert bank.soc[0] == 1.0
+    assert out[-1] == 0.0
+
+
+def test_a_battery_obeys_the_discharge_cap_and_the_charge_request() -> None:
+    bank = battery(soc=0.5, capacity_kwh=13.5)
+    assert bank.step(40.0, np.array([10.0]), ZERO, ON, 0.0, 1.0)[0] == pytest.approx(10.0)
+    assert bank.step(40.0, INF, np.array([20.0]), ON, 1.0, 1.0)[0] == pytest.approx(-20.0)
+
+
+def test_an_export_window_discharges_at_full_power() -> None:
+    bank = battery(soc=0.5, capacity_kwh=13.5, windows=((100.0, 200.0),))
+    assert bank.step(0.0, INF, ZERO, ON, 150.0, 1.0)[0] == pytest.approx(48.0)
+    assert bank.step(0.0, INF, ZERO, ON, 250.0, 1.0)[0] == pytest.approx(0.0)
+
+
+def test_a_charger_keeps_its_limit_for_the_lease_then_falls_back() -> None:
+    bank = ChargerBank(np.array([6.0]), np.array([20.0]))
+    assert bank.pilot_a(0.0)[0] == 20.0  # before any decision: the fallback
+    bank.receive(ON, np.array([40.0]), np.array([25.0]), np.array([30.0]), 10.0)
+    assert bank.pilot_a(39.0)[0] == 40.0
+    assert bank.pilot_a(40.0)[0] == 25.0
+    bank.receive(np.array([False]), np.array([6.0]), np.array([6.0]), np.array([30.0]), 41.0)
+    assert bank.pilot_a(41.0)[0] == 25.0  # a decision that did not reach it changes nothing
