@@ -11,7 +11,9 @@ ZERO = np.array([0.0])
 ON = np.array([True])
 
 
-def battery(soc: float, capacity_kwh: float = 1.0, windows=()) -> BatteryBank:
+def battery(
+    soc: float, capacity_kwh: float = 1.0, windows: tuple[tuple[float, float], ...] = ()
+) -> BatteryBank:
     return BatteryBank([48.0], [48.0], [capacity_kwh], [soc], [windows], 240.0)
 
 
