@@ -58,7 +58,7 @@ class Ev(SiteModel):
 class EvArrivals(SiteModel):
     """Random cars: a Poisson stream per charger, drawn from `seed`."""
 
-    per_charger_per_day: Annotated[float, Field(ge=0, le=48)] = 1.0
+    per_charger_per_day: Annotated[float, Field(ge=0, le=1440)] = 1.0
     energy_kwh: tuple[Kwh, Kwh] = (10.0, 60.0)
     dwell_s: tuple[PositiveSeconds, PositiveSeconds] = (2 * 3600.0, 10 * 3600.0)
     max_a: tuple[Annotated[float, Field(gt=0, le=80)], ...] = Field(
