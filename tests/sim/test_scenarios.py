@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from panelpilot.sim import LoadedScenario, load_scenario, load_scenario_text, simulate
+from panelpilot.sim import LoadedScenario, SimReport, load_scenario, load_scenario_text, simulate
 from panelpilot.sim.engine import build_world
 from panelpilot.sim.scenario import J1772_RESPONSE_MAX_S
 
@@ -36,8 +36,8 @@ def bound_s(loaded: LoadedScenario) -> float:
     return loaded.site.control.period_s + J1772_RESPONSE_MAX_S + loaded.scenario.step_s
 
 
-def check_panelpilot_safe_and_useful(report: Any, extra_s: float = 0.0) -> dict[str, Any]:
-    data = report.as_json()["controllers"]
+def check_panelpilot_safe_and_useful(report: SimReport, extra_s: float = 0.0) -> dict[str, Any]:
+    data: dict[str, Any] = report.as_json()["controllers"]
     pp, static = data["panelpilot"], data["static"]
     assert pp["breaker_trips"] == 0
     assert pp["longest_overload_s"] <= bound_s(report.loaded) + extra_s
