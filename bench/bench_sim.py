@@ -1,0 +1,80 @@
+"""Simulator benchmarks: a day at 1 s steps of the seed's 7-charger site and the 200-charger garage.
+
+`make bench` runs them under pytest-benchmark (one round each: a day is long). Run as a script
+(`python bench/bench_sim.py`) to print CPU seconds per controller, with the time spent inside
+`Controller.decide` split out, as written up in docs/performance-sim.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from panelpilot.sim import load_scenario
+from panelpilot.sim.engine import build_world, run
+from panelpilot.sim.policies import POLICIES, PanelpilotPolicy
+
+SCENARIOS = Path(__file__).parents[1] / "examples" / "scenarios"
+DAYS = ("seed-day.yaml", "garage-200.yaml")
+
+
+def timed_run(name: str, controller: str) -> dict[str, float]:
+    """CPU seconds of one controller's run on a scenario, and of its decide() calls."""
+    loaded = load_scenario(SCENARIOS / name)
+    world = build_world(loaded)
+    policy = POLICIES[controller](loaded.site, world.topo)
+    spent = [0.0]
+    if isinstance(policy, PanelpilotPolicy):
+        inner: Callable[..., Any] = policy.controller.decide
+
+        def decide(snapshot: Any) -> Any:
+            start = time.process_time()
+            try:
+                return inner(snapshot)
+            finally:
+                spent[0] += time.process_time() - start
+
+        policy.controller.decide = decide  # type: ignore[method-assign]
+    start = time.process_time()
+    run(world, policy)
+    total = time.process_time() - start
+    return {"total_s": total, "controller_s": spent[0], "steps": float(len(world.times))}
+
+
+def test_seed_day_none(benchmark: Any) -> None:
+    benchmark.pedantic(timed_run, args=("seed-day.yaml", "none"), rounds=1, iterations=1)
+
+
+def test_seed_day_panelpilot(benchmark: Any) -> None:
+    benchmark.pedantic(timed_run, args=("seed-day.yaml", "panelpilot"), rounds=1, iterations=1)
+
+
+def test_garage_200_day_none(benchmark: Any) -> None:
+    benchmark.pedantic(timed_run, args=("garage-200.yaml", "none"), rounds=1, iterations=1)
+
+
+def test_garage_200_day_panelpilot(benchmark: Any) -> None:
+    benchmark.pedantic(timed_run, args=("garage-200.yaml", "panelpilot"), rounds=1, iterations=1)
+
+
+def main() -> None:
+    """Print a table of CPU seconds per scenario and controller."""
+    names = sys.argv[1:] or list(DAYS)
+    print("| scenario | controller | steps | CPU s total | in decide() | simulator | us/step |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name in names:
+        for controller in ("none", "static", "panelpilot"):
+            r = timed_run(name, controller)
+            sim_s = r["total_s"] - r["controller_s"]
+            print(
+                f"| {name} | {controller} | {r['steps']:.0f} | {r['total_s']:.1f} | "
+                f"{r['controller_s']:.1f} | {sim_s:.1f} | {1e6 * sim_s / r['steps']:.0f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
