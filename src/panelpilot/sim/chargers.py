@@ -33,6 +33,10 @@ class ChargerBank:
         t_s: float,
     ) -> None:
         """Chargers in `reached` take a new decision at `t_s`; the others keep their last."""
+        if reached.all():
+            self.limit_a, self.fallback_a, self.lease_s = limit_a, fallback_a, lease_s
+            self.received_s = np.full(len(reached), t_s)
+            return
         self.limit_a = np.where(reached, limit_a, self.limit_a)
         self.fallback_a = np.where(reached, fallback_a, self.fallback_a)
         self.lease_s = np.where(reached, lease_s, self.lease_s)

@@ -141,6 +141,7 @@ def run(world: World, policy: Policy, progress: Progress | None = None) -> RunRe
     below_batt = topo.below(topo.battery_circuit)
     below_load = topo.below(world.load_circuit)
     has_batteries = len(topo.battery_ids) > 0
+    has_solar = len(topo.solar_ids) > 0
     n_circ = len(topo.circuit_ids)
     fairness = Fairness()
     trace = Trace.empty(topo, world.times)
@@ -186,20 +187,25 @@ def run(world: World, policy: Policy, progress: Progress | None = None) -> RunRe
                 orders.charger_lease_s,
                 t,
             )
-            caps_solar = np.where(readings.solar_online, orders.solar_max_a, caps_solar)
-            caps_discharge = np.where(
-                readings.battery_online, orders.battery_max_discharge_a, caps_discharge
-            )
-            charge_request = np.where(
-                readings.battery_online, orders.battery_charge_request_a, charge_request
-            )
+            if has_solar:
+                caps_solar = np.where(readings.solar_online, orders.solar_max_a, caps_solar)
+            if has_batteries:
+                caps_discharge = np.where(
+                    readings.battery_online, orders.battery_max_discharge_a, caps_discharge
+                )
+                charge_request = np.where(
+                    readings.battery_online, orders.battery_charge_request_a, charge_request
+                )
         pilot = chargers.pilot_a(t)
         accept = fleet.accept_a()
         draw = fleet.step(pilot, accept, ev_on, dt)
-        available = world.solar_a[:, k] * solar_on
-        solar_out = np.minimum(available, caps_solar)
         current = below_ev @ draw + below_load @ (world.loads_a[:, k] * load_on)
-        current -= below_solar @ solar_out
+        if has_solar:
+            available = world.solar_a[:, k] * solar_on
+            solar_out = np.minimum(available, caps_solar)
+            current -= below_solar @ solar_out
+            trace.solar_a[:, k] = solar_out
+            trace.solar_available_a[:, k] = available
         if has_batteries:
             batt = batteries.step(float(current[0]), caps_discharge, charge_request, batt_on, t, dt)
             current -= below_batt @ batt
@@ -219,8 +225,6 @@ def run(world: World, policy: Policy, progress: Progress | None = None) -> RunRe
         fairness.add(draw, accept * ev_on)
         trace.circuit_a[:, k] = current
         trace.network_a[:, k] = topo.network_members @ draw
-        trace.solar_a[:, k] = solar_out
-        trace.solar_available_a[:, k] = available
         trace.pilot_a[:, k] = pilot[:traced]
         trace.draw_a[:, k] = draw[:traced]
         if progress is not None and (k % tick == 0 or k == n_steps - 1):

@@ -83,8 +83,10 @@ class FaultSchedule:
                 mask[i] = False
         return mask
 
-    def reachable(self, t_s: float) -> Reach:
-        """Devices not cut off by a fault at `t_s`."""
+    def reachable(self, t_s: float) -> Reach | None:
+        """Devices not cut off by a fault at `t_s`; None when no device fault is scheduled."""
+        if not (self.chargers or self.batteries or self.solar):
+            return None
         return Reach(
             chargers=self._mask(self.n_chargers, self.chargers, t_s),
             batteries=self._mask(self.n_batteries, self.batteries, t_s),
@@ -94,7 +96,7 @@ class FaultSchedule:
     def meters(self, t_s: float, circuit_a: FloatArray) -> dict[str, float | None]:
         """Each meter's reading: its circuit's current, or None while it is lost."""
         lost = {m for m, (a, b) in self.meters_lost if a <= t_s < b}
+        values = circuit_a.tolist()
         return {
-            meter: None if meter in lost else float(circuit_a[c])
-            for meter, c in self.meter_circuit.items()
+            meter: None if meter in lost else values[c] for meter, c in self.meter_circuit.items()
         }

@@ -140,12 +140,13 @@ class PanelpilotPolicy:
         self.topo = topo
         self.last_decision: Decision | None = None
         self._idle: dict[float, ChargerReading] = {}
-        self._limit = topo.fair_a.copy()
-        self._fallback = topo.fair_a.copy()
-        self._lease = np.zeros(len(topo.charger_ids))
-        self._discharge = np.full(len(topo.battery_ids), np.inf)
-        self._charge = np.zeros(len(topo.battery_ids))
-        self._solar = np.full(len(topo.solar_ids), np.inf)
+        # Plain lists: the per-charger loop is Python either way, and lists index faster.
+        self._limit: list[float] = topo.fair_a.tolist()
+        self._fallback: list[float] = topo.fair_a.tolist()
+        self._lease: list[float] = [0.0] * len(topo.charger_ids)
+        self._discharge: list[float] = [float("inf")] * len(topo.battery_ids)
+        self._charge: list[float] = [0.0] * len(topo.battery_ids)
+        self._solar: list[float] = [float("inf")] * len(topo.solar_ids)
 
     def _charger_reading(self, connected: bool, current_a: float, pilot_a: float) -> ChargerReading:
         if connected or current_a:
@@ -157,25 +158,32 @@ class PanelpilotPolicy:
         return reading
 
     def snapshot(self, r: Readings) -> Snapshot:
-        """The controller's view of the readings."""
+        """The controller's view of the readings (a charger not online is left out)."""
         topo = self.topo
+        online = r.charger_online.tolist()
+        connected = r.charger_connected.tolist()
+        current = r.charger_current_a.tolist()
+        pilot = r.charger_pilot_a.tolist()
         chargers = {
-            topo.charger_ids[i]: self._charger_reading(
-                bool(r.charger_connected[i]),
-                float(r.charger_current_a[i]),
-                float(r.charger_pilot_a[i]),
-            )
-            for i in np.flatnonzero(r.charger_online)
+            cid: self._charger_reading(connected[i], current[i], pilot[i])
+            for i, cid in enumerate(topo.charger_ids)
+            if online[i]
         }
         batteries = {
-            bid: BatteryReading(
-                bool(r.battery_online[i]), float(r.battery_current_a[i]), float(r.battery_soc[i])
+            bid: BatteryReading(online, current_a, soc)
+            for bid, online, current_a, soc in zip(
+                topo.battery_ids,
+                r.battery_online.tolist(),
+                r.battery_current_a.tolist(),
+                r.battery_soc.tolist(),
+                strict=True,
             )
-            for i, bid in enumerate(topo.battery_ids)
         }
         solar = {
-            sid: SolarReading(bool(r.solar_online[i]), float(r.solar_current_a[i]))
-            for i, sid in enumerate(topo.solar_ids)
+            sid: SolarReading(online, current_a)
+            for sid, online, current_a in zip(
+                topo.solar_ids, r.solar_online.tolist(), r.solar_current_a.tolist(), strict=True
+            )
         }
         return Snapshot(
             t=r.t_s, meters=r.meters, chargers=chargers, batteries=batteries, solar=solar
@@ -186,32 +194,35 @@ class PanelpilotPolicy:
         decision = self.controller.decide(self.snapshot(readings))
         self.last_decision = decision
         topo = self.topo
-        reached = readings.charger_online.copy()
+        reached = readings.charger_online.tolist()
+        limit, fallback, lease = self._limit, self._fallback, self._lease
         for i, cid in enumerate(topo.charger_ids):
             d = decision.chargers.get(cid)
             if d is None:
                 reached[i] = False
                 continue
-            self._limit[i] = d.limit_a
-            self._fallback[i] = d.fallback_a
-            self._lease[i] = d.lease_s
+            limit[i] = d.limit_a
+            fallback[i] = d.fallback_a
+            lease[i] = d.lease_s
+        battery_online = readings.battery_online.tolist()
         for i, bid in enumerate(topo.battery_ids):
             b = decision.batteries.get(bid)
-            if b is not None and readings.battery_online[i]:
+            if b is not None and battery_online[i]:
                 self._discharge[i] = b.max_discharge_a
                 self._charge[i] = b.charge_request_a
+        solar_online = readings.solar_online.tolist()
         for i, sid in enumerate(topo.solar_ids):
             s = decision.solar.get(sid)
-            if s is not None and readings.solar_online[i] and topo.solar_controllable[i]:
+            if s is not None and solar_online[i] and topo.solar_controllable[i]:
                 self._solar[i] = s.max_a
         return Orders(
-            charger_reached=reached,
-            charger_limit_a=self._limit.copy(),
-            charger_fallback_a=self._fallback.copy(),
-            charger_lease_s=self._lease.copy(),
-            battery_max_discharge_a=self._discharge.copy(),
-            battery_charge_request_a=self._charge.copy(),
-            solar_max_a=self._solar.copy(),
+            charger_reached=np.array(reached, dtype=bool),
+            charger_limit_a=np.array(limit),
+            charger_fallback_a=np.array(fallback),
+            charger_lease_s=np.array(lease),
+            battery_max_discharge_a=np.array(self._discharge),
+            battery_charge_request_a=np.array(self._charge),
+            solar_max_a=np.array(self._solar),
         )
 
 
