@@ -16,13 +16,13 @@ SMALL_RATINGS_A = [15.0, 20.0, 30.0]
 ALL_RATINGS_A = [15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 100.0, 125.0, 200.0, 400.0, 800.0, 1600.0]
 
 
-def seconds_to_trip(rating_a: float, current_a: float, limit_s: float) -> float:
-    """Step one breaker at a constant current, 1 s at a time, until it trips."""
+def seconds_to_trip(rating_a: float, current_a: float, limit_s: float, dt_s: float = 1.0) -> float:
+    """Step one breaker at a constant current, `dt_s` at a time, until it trips."""
     bank = BreakerBank.of([rating_a])
     t = 0.0
     while t < limit_s:
-        t += 1.0
-        if bank.step(np.array([current_a]), 1.0, t).any():
+        t += dt_s
+        if bank.step(np.array([current_a]), dt_s, t).any():
             return t
     return float("inf")
 
@@ -52,7 +52,8 @@ def test_larger_ratings_take_longer_at_200_pct() -> None:
 
 @pytest.mark.parametrize("rating_a", ALL_RATINGS_A)
 def test_never_trips_at_100_pct(rating_a: float) -> None:
-    assert seconds_to_trip(rating_a, rating_a, 24 * 3600) == float("inf")
+    assert seconds_to_trip(rating_a, rating_a, 24 * 3600, dt_s=60.0) == float("inf")
+    assert seconds_to_trip(rating_a, 1.1 * rating_a, 24 * 3600, dt_s=60.0) == float("inf")
 
 
 def test_20_a_breaker_at_200_pct_by_hand() -> None:

@@ -95,25 +95,27 @@ def test_garage_200_none_trips_and_panelpilot_does_not() -> None:
 
 
 def test_seed_networks_morning() -> None:
-    report = simulate(variant("seed-day.yaml", duration_s=7200))
+    report = simulate(variant("seed-day.yaml", duration_s=5400))
     data = check_panelpilot_safe_and_useful(report)
     for net in ("leader-net", "follower-net"):
         assert data["panelpilot"]["networks"][net]["overload_amp_s"] == 0.0
 
 
 def test_a_follower_losing_the_controller_stays_safe() -> None:
-    report = simulate(load_scenario(SCENARIOS / "follower-offline.yaml"))
+    # Both faults (1200 s and 3000-3600 s) inside the first hour and a bit.
+    report = simulate(variant("follower-offline.yaml", duration_s=3700))
     data = check_panelpilot_safe_and_useful(report)
     assert data["panelpilot"]["overload_amp_s"] == 0.0
     trace = report.runs["panelpilot"].trace
     # wc3 is cut off at 3000 s for 600 s: after its 30 s lease it runs at 150 / 4 = 37.5 A.
     wc3 = report.world.topo.charger_ids.index("wc3")
     at = int(3100 / report.loaded.scenario.step_s)
-    assert trace.pilot_a[wc3, at] == pytest.approx(37.5)
+    assert 37.5 - report.loaded.site.control.resolution_a <= trace.pilot_a[wc3, at] <= 37.5
 
 
 def test_the_controller_down_for_a_minute_falls_back_safely() -> None:
-    report = simulate(load_scenario(SCENARIOS / "controller-down.yaml"))
+    # Both outages (1800 s and 4000-4120 s), and the recovery after them.
+    report = simulate(variant("controller-down.yaml", duration_s=4300))
     data = check_panelpilot_safe_and_useful(report)
     assert data["panelpilot"]["overload_amp_s"] == 0.0
     trace = report.runs["panelpilot"].trace
@@ -121,8 +123,11 @@ def test_the_controller_down_for_a_minute_falls_back_safely() -> None:
     at = 4100
     fair = report.world.topo.fair_a
     traced = trace.pilot_a.shape[0]
-    # (The controller sends the fair limit rounded to a milliamp.)
-    assert trace.pilot_a[:, at] == pytest.approx(fair[:traced], abs=0.001)
+    # (The controller may round the fair limit down to its resolution, never up.)
+    resolution_a = report.loaded.site.control.resolution_a
+    pilots = trace.pilot_a[:, at]
+    assert (pilots <= fair[:traced] + 1e-3).all()
+    assert (pilots >= fair[:traced] - resolution_a - 1e-3).all()
 
 
 def test_a_lost_meter_holds_within_the_loss_plus_the_response_window() -> None:
