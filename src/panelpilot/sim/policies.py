@@ -139,7 +139,7 @@ class PanelpilotPolicy:
         self.controller = make_controller(site)
         self.topo = topo
         self.last_decision: Decision | None = None
-        self._idle: dict[float, ChargerReading] = {}
+        self._last_reading: list[ChargerReading | None] = [None] * len(topo.charger_ids)
         # Plain lists: the per-charger loop is Python either way, and lists index faster.
         self._limit: list[float] = topo.fair_a.tolist()
         self._fallback: list[float] = topo.fair_a.tolist()
@@ -148,15 +148,6 @@ class PanelpilotPolicy:
         self._charge: list[float] = [0.0] * len(topo.battery_ids)
         self._solar: list[float] = [float("inf")] * len(topo.solar_ids)
 
-    def _charger_reading(self, connected: bool, current_a: float, pilot_a: float) -> ChargerReading:
-        if connected or current_a:
-            return ChargerReading(True, connected, current_a, pilot_a)
-        # Idle chargers repeat; one reading object per pilot value keeps a 200-charger garage fast.
-        reading = self._idle.get(pilot_a)
-        if reading is None:
-            reading = self._idle[pilot_a] = ChargerReading(True, False, 0.0, pilot_a)
-        return reading
-
     def snapshot(self, r: Readings) -> Snapshot:
         """The controller's view of the readings (a charger not online is left out)."""
         topo = self.topo
@@ -164,11 +155,22 @@ class PanelpilotPolicy:
         connected = r.charger_connected.tolist()
         current = r.charger_current_a.tolist()
         pilot = r.charger_pilot_a.tolist()
-        chargers = {
-            cid: self._charger_reading(connected[i], current[i], pilot[i])
-            for i, cid in enumerate(topo.charger_ids)
-            if online[i]
-        }
+        last = self._last_reading
+        chargers = {}
+        for i, cid in enumerate(topo.charger_ids):
+            if not online[i]:
+                continue
+            # A charger whose values did not change reports the same (immutable) reading:
+            # most of a 200-charger garage is steady from one second to the next.
+            reading = last[i]
+            if (
+                reading is None
+                or reading.current_a != current[i]
+                or reading.limit_a != pilot[i]
+                or reading.connected != connected[i]
+            ):
+                reading = last[i] = ChargerReading(True, connected[i], current[i], pilot[i])
+            chargers[cid] = reading
         batteries = {
             bid: BatteryReading(online, current_a, soc)
             for bid, online, current_a, soc in zip(
