@@ -197,15 +197,23 @@ class PanelpilotPolicy:
         self.last_decision = decision
         topo = self.topo
         reached = readings.charger_online.tolist()
+        got = decision.chargers
+        if len(got) == len(topo.charger_ids):
+            # The usual case: the decision names every charger; read it column by column.
+            ds = [got[cid] for cid in topo.charger_ids]
+            self._limit = [d.limit_a for d in ds]
+            self._fallback = [d.fallback_a for d in ds]
+            self._lease = [d.lease_s for d in ds]
+        else:
+            for i, cid in enumerate(topo.charger_ids):
+                d = got.get(cid)
+                if d is None:
+                    reached[i] = False
+                    continue
+                self._limit[i] = d.limit_a
+                self._fallback[i] = d.fallback_a
+                self._lease[i] = d.lease_s
         limit, fallback, lease = self._limit, self._fallback, self._lease
-        for i, cid in enumerate(topo.charger_ids):
-            d = decision.chargers.get(cid)
-            if d is None:
-                reached[i] = False
-                continue
-            limit[i] = d.limit_a
-            fallback[i] = d.fallback_a
-            lease[i] = d.lease_s
         battery_online = readings.battery_online.tolist()
         for i, bid in enumerate(topo.battery_ids):
             b = decision.batteries.get(bid)
