@@ -21,8 +21,8 @@ SCENARIOS = Path(__file__).parents[1] / "examples" / "scenarios"
 DAYS = ("seed-day.yaml", "garage-200.yaml")
 
 
-def timed_run(name: str, controller: str) -> dict[str, float]:
-    """CPU seconds of one controller's run on a scenario, and of its decide() calls."""
+def timed_run(name: str, controller: str) -> dict[str, Any]:
+    """CPU seconds of one controller's run on a scenario and of its decide() calls; metrics."""
     loaded = load_scenario(SCENARIOS / name)
     world = build_world(loaded)
     policy = POLICIES[controller](loaded.site, world.topo)
@@ -39,9 +39,15 @@ def timed_run(name: str, controller: str) -> dict[str, float]:
 
         policy.controller.decide = decide  # type: ignore[method-assign]
     start = time.process_time()
-    run(world, policy)
+    result = run(world, policy)
     total = time.process_time() - start
-    return {"total_s": total, "controller_s": spent[0], "steps": float(len(world.times))}
+    return {
+        "total_s": total,
+        "controller_s": spent[0],
+        "steps": float(len(world.times)),
+        "cars": len(world.cars),
+        "metrics": result.metrics,
+    }
 
 
 def test_seed_day_none(benchmark: Any) -> None:
@@ -63,15 +69,21 @@ def test_garage_200_day_panelpilot(benchmark: Any) -> None:
 def main() -> None:
     """Print a table of CPU seconds per scenario and controller."""
     names = sys.argv[1:] or list(DAYS)
-    print("| scenario | controller | steps | CPU s total | in decide() | simulator | us/step |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print(
+        "| scenario | controller | steps | cars | CPU s total | in decide() | simulator | us/step "
+        "| kWh delivered | trips | overload A·s | longest overload s |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in names:
         for controller in ("none", "static", "panelpilot"):
             r = timed_run(name, controller)
             sim_s = r["total_s"] - r["controller_s"]
+            m = r["metrics"]
             print(
-                f"| {name} | {controller} | {r['steps']:.0f} | {r['total_s']:.1f} | "
-                f"{r['controller_s']:.1f} | {sim_s:.1f} | {1e6 * sim_s / r['steps']:.0f} |",
+                f"| {name} | {controller} | {r['steps']:.0f} | {r['cars']} | {r['total_s']:.1f} | "
+                f"{r['controller_s']:.1f} | {sim_s:.1f} | {1e6 * sim_s / r['steps']:.0f} | "
+                f"{m['energy_delivered_kwh']:.1f} | {m['breaker_trips']} | "
+                f"{m['overload_amp_s']:.1f} | {m['longest_overload_s']:.0f} |",
                 flush=True,
             )
 
