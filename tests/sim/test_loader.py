@@ -116,6 +116,12 @@ def test_a_missing_site_file_is_named() -> None:
     assert problem.startswith("s.yaml:1: site: no such site file")
 
 
+def test_a_site_that_is_neither_path_nor_mapping_is_named() -> None:
+    assert problems("site: 5\n") == [
+        "s.yaml:1: site: 5: a site file path or an inline site mapping"
+    ]
+
+
 def test_yaml_syntax_errors_have_a_line() -> None:
     [problem] = problems("site: x.yaml\nevs: [\n")
     assert problem.startswith("s.yaml:3: YAML syntax")

@@ -57,7 +57,9 @@ def _validation_problems(exc: ValidationError, doc: Any, file: str) -> list[Prob
         loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
         # Unions (`site: path | mapping`) tag their branches; keep the user's path only.
         loc = tuple(p for p in loc if p not in ("str", "dict[str,any]"))
-        if err["type"] == "extra_forbidden":
+        if loc == ("site",) and err["type"] in ("string_type", "dict_type"):
+            msg = f"{err.get('input')!r}: a site file path or an inline site mapping"
+        elif err["type"] == "extra_forbidden":
             msg = "unknown field; see docs/simulator.md for the scenario format"
         elif err["type"] == "missing":
             msg = "required field is missing"
