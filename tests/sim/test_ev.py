@@ -57,14 +57,14 @@ def test_tapers_near_full_and_stops_when_done() -> None:
     draws = steps(fleet, 48.0, 3600)
     assert max(draws[600:]) < 48.0
     assert draws[-1] == 0.0
-    assert fleet.delivered_kwh[0] == pytest.approx(TAPER_KWH)
+    assert fleet.delivered_kwh()[0] == pytest.approx(TAPER_KWH)
 
 
 def test_energy_is_current_times_voltage_times_time() -> None:
     fleet = one_car(max_a=32.0, response_s=1.0)
     steps(fleet, 32.0, 3600)
     # 32 A x 240 V = 7.68 kW, for one hour: 7.68 kWh.
-    assert fleet.delivered_kwh[0] == pytest.approx(7.68)
+    assert fleet.delivered_kwh()[0] == pytest.approx(7.68)
 
 
 def test_a_de_energised_charger_stops_the_car_at_once() -> None:
@@ -83,3 +83,14 @@ def test_cars_leave_and_the_next_one_plugs_in() -> None:
     assert fleet.car_of[0] == 1
     fleet.advance_to(200.0)
     assert fleet.car_of[0] == -1
+
+
+def test_energy_is_kept_per_car_across_departures() -> None:
+    cars = [Car(0, 0.0, 10.0, 10.0, 32.0, 1.0), Car(0, 10.0, 20.0, 10.0, 16.0, 1.0)]
+    fleet = Fleet(cars, 1, 240.0)
+    for t in range(20):
+        fleet.advance_to(float(t))
+        fleet.step(np.array([32.0]), fleet.accept_a(), ON, 1.0)
+    fleet.advance_to(20.0)
+    # Car 0: ramps 32 A in 1 s then holds, 10 s; car 1 the same at 16 A (kWh = A x 240 V x s).
+    assert fleet.delivered_kwh() == pytest.approx([32 * 240 * 10 / 3.6e6, 16 * 240 * 10 / 3.6e6])

@@ -229,6 +229,7 @@ def run(world: World, policy: Policy, progress: Progress | None = None) -> RunRe
         trace.draw_a[:, k] = draw[:traced]
         if progress is not None and (k % tick == 0 or k == n_steps - 1):
             progress(k + 1, n_steps)
+    delivered = fleet.delivered_kwh()
     unmet = fleet.unmet_kwh()
     cars = [
         {
@@ -236,7 +237,7 @@ def run(world: World, policy: Policy, progress: Progress | None = None) -> RunRe
             "arrive_s": c.arrive_s,
             "depart_s": c.depart_s,
             "wanted_kwh": round(c.energy_kwh, 3),
-            "delivered_kwh": round(float(fleet.delivered_kwh[i]), 3),
+            "delivered_kwh": round(float(delivered[i]), 3),
             "unmet_kwh": round(float(unmet[i]), 3),
         }
         for i, c in enumerate(world.cars)
@@ -248,7 +249,7 @@ def run(world: World, policy: Policy, progress: Progress | None = None) -> RunRe
         fairness=fairness,
         solar_curtailed_kwh=curtailed_a_s * site.voltage_v / JOULES_PER_KWH,
         pcs_amp_s=pcs_excess_amp_s(site, topo, trace, dt),
-        delivered_kwh=fleet.delivered_kwh,
+        delivered_kwh=delivered,
         unmet_kwh=unmet,
         cars=cars,
         trips=trips,

@@ -44,7 +44,9 @@ class Fleet:
     def __init__(self, cars: list[Car], n_chargers: int, voltage_v: float) -> None:
         self.cars = cars
         self.voltage_v = voltage_v
-        self.delivered_kwh = np.zeros(len(cars))
+        self.wanted_kwh = np.array([c.energy_kwh for c in cars], dtype=np.float64)
+        # Energy of cars that have left; a plugged car's is wanted minus what it still wants.
+        self._left_kwh = np.zeros(len(cars))
         self.car_of = np.full(n_chargers, -1, dtype=np.int64)
         self.draw_a = np.zeros(n_chargers)
         self.obc_a = np.zeros(n_chargers)
@@ -76,6 +78,8 @@ class Fleet:
         return changed
 
     def _unplug(self, slot: int) -> None:
+        car = int(self.car_of[slot])
+        self._left_kwh[car] = self.wanted_kwh[car] - self.remaining_kwh[slot]
         self.car_of[slot] = -1
         self.draw_a[slot] = 0.0
         self.obc_a[slot] = 0.0
@@ -104,15 +108,19 @@ class Fleet:
         draw = np.where(energized, draw, 0.0)
         energy = np.minimum(draw * (self.voltage_v * dt_s / JOULES_PER_KWH), self.remaining_kwh)
         self.remaining_kwh -= energy
-        plugged = self.car_of >= 0
-        # One car per slot, so the indices are unique and += is exact.
-        self.delivered_kwh[self.car_of[plugged]] += energy[plugged]
         # A car that has all it wanted ends its session itself, at once.
         draw = np.where(self.remaining_kwh > 0.0, draw, 0.0)
         self.draw_a = draw
         return draw
 
+    def delivered_kwh(self) -> FloatArray:
+        """Energy each car has received so far."""
+        out = self._left_kwh.copy()
+        plugged = self.car_of >= 0
+        cars = self.car_of[plugged]
+        out[cars] = self.wanted_kwh[cars] - self.remaining_kwh[plugged]
+        return out
+
     def unmet_kwh(self) -> FloatArray:
         """Energy each car wanted and did not get (so far)."""
-        wanted = np.array([c.energy_kwh for c in self.cars])
-        return np.maximum(wanted - self.delivered_kwh, 0.0)
+        return np.maximum(self.wanted_kwh - self.delivered_kwh(), 0.0)
