@@ -254,7 +254,13 @@ class Controller:
                         nid,
                     )
                 )
-        batteries, solar, pcs_alerts = apply_pcs(self.site, snap, topo.within, meters)
+        batteries, solar, pcs_alerts = apply_pcs(
+            self.site, snap, topo.within, meters, st.export_curtailing
+        )
+        st.export_curtailing = any(a.code == "export_limit_solar" for a in pcs_alerts) or (
+            st.export_curtailing
+            and any(solar[s.id].max_a < s.max_a for s in self.site.solar if s.controllable)
+        )
         alerts.extend(pcs_alerts)
         st.t = snap.t
         return Decision(snap.t, decisions, batteries, solar, networks, circuits, tuple(alerts))

@@ -41,6 +41,9 @@ class Caps:
     def cap_solar(self, key: str, value: float) -> None:
         self.solar_a[key] = max(0.0, min(self.solar_a[key], value))
 
+    def cap_charge(self, key: str, value: float) -> None:
+        self.charge_a[key] = max(0.0, min(self.charge_a[key], value))
+
 
 def battery_output_a(b: Battery, snap: Snapshot) -> float:
     """Discharge current counted for limits: measured, or rated when not reporting."""
@@ -63,14 +66,29 @@ def _down(value_a: float) -> float:
     return math.floor(value_a * 1000 + 1e-6) / 1000
 
 
-def _scale_down(
-    items: list[tuple[str, float]], total_allowed_a: float, cap: Callable[[str, float], None]
+def _share(
+    items: list[tuple[str, float, float]], total_a: float, cap: Callable[[str, float], None]
 ) -> None:
-    """Cap each source so their sum is at most `total_allowed_a`, in proportion to output."""
-    total = sum(out for _, out in items)
-    factor = 0.0 if total <= 0 else min(1.0, max(0.0, total_allowed_a) / total)
-    for key, out in items:
-        cap(key, out * factor)
+    """Cap sources (key, output, rating) so their caps sum to `total_a`.
+
+    Below their present output the cut is shared in proportion to output; above it, the
+    headroom is shared in proportion to what each can still add. At or above the sum of the
+    ratings nothing is capped. A cap above present output never reduces anything: it only
+    keeps the sources from pushing a limit past its threshold, which is what keeps the caps
+    from swinging on and off from one cycle to the next.
+    """
+    output = sum(out for _, out, _ in items)
+    rated = sum(r for _, _, r in items)
+    if total_a >= rated:
+        return
+    if total_a <= output:
+        factor = 0.0 if output <= 0 else max(0.0, total_a) / output
+        for key, out, _ in items:
+            cap(key, out * factor)
+        return
+    room = rated - output
+    for key, out, r in items:
+        cap(key, out + (total_a - output) * (r - out) / room if room > 0 else r)
 
 
 def apply_pcs(
@@ -78,11 +96,13 @@ def apply_pcs(
     snap: Snapshot,
     within: Callable[[str, str], bool],
     meters: Mapping[str, float | None],
+    solar_curtailed: bool = False,
 ) -> tuple[dict[str, BatteryDecision], dict[str, SolarDecision], list[Alert]]:
     """Caps for every battery and solar inverter, and the alerts explaining them.
 
     `within(circuit, ancestor)` tells whether a circuit is fed from another; `meters` holds
-    the readings (None = lost).
+    the readings (None = lost); `solar_curtailed` says whether the last decision held
+    controllable solar below its rating for export.
     """
     caps = Caps(
         discharge_a={b.id: b.max_discharge_a for b in site.batteries},
@@ -101,7 +121,7 @@ def apply_pcs(
             alerts.append(alert("solar_unresponsive", f"solar {s.id} is not reporting", s.id))
     _panel_limit(site, snap, within, meters, caps, alerts)
     _conductor_limit(site, snap, meters, caps, alerts)
-    _export_limit(site, snap, meters, caps, alerts)
+    _export_limit(site, snap, meters, caps, alerts, solar_curtailed)
     batteries = {
         b.id: BatteryDecision(
             max_discharge_a=_down(caps.discharge_a[b.id]),
@@ -112,6 +132,17 @@ def apply_pcs(
     }
     solar = {s.id: SolarDecision(max_a=_down(caps.solar_a[s.id])) for s in site.solar}
     return batteries, solar, alerts
+
+
+def _batteries(batteries: list[Battery], snap: Snapshot) -> list[tuple[str, float, float]]:
+    return [
+        (b.id, min(battery_output_a(b, snap), b.max_discharge_a), b.max_discharge_a)
+        for b in batteries
+    ]
+
+
+def _solar(solar: list[Solar], snap: Snapshot) -> list[tuple[str, float, float]]:
+    return [(s.id, min(solar_output_a(s, snap), s.max_a), s.max_a) for s in solar]
 
 
 def _panel_limit(
@@ -140,14 +171,19 @@ def _panel_limit(
             alert("meter_lost", f"meter {panel.meter} lost: Panel Limit sources held at 0 A")
         )
         return
-    bat = [(b.id, battery_output_a(b, snap)) for b in batteries]
-    sol = [(s.id, solar_output_a(s, snap)) for s in solar]
-    bat_out = sum(out for _, out in bat)
-    panel_a = max(site_a, 0.0) + sum(solar_output_a(s, snap) for s in all_solar) + bat_out
+    bat, sol = _batteries(batteries, snap), _solar(solar, snap)
+    bat_out = sum(out for _, out, _ in bat)
+    sol_out = sum(out for _, out, _ in sol)
+    # Negative site and battery values count as 0 (seeds/panel-limit.txt).
+    panel_a = (
+        max(site_a, 0.0)
+        + sum(solar_output_a(s, snap) for s in all_solar)
+        + sum(battery_output_a(b, snap) for b in batteries)
+    )
     if panel_a > limit:
-        for key, _ in bat:
+        for key, _, _ in bat:
             caps.cap_discharge(key, 0.0)
-        for key, _ in sol:
+        for key, _, _ in sol:
             caps.cap_solar(key, 0.0)
         alerts.append(
             alert(
@@ -158,31 +194,37 @@ def _panel_limit(
             )
         )
         return
-    measured = panel_a  # the stages are judged on what is measured
-    if measured >= PANEL_BATTERY_STAGE * limit:
-        excess = panel_a - PANEL_BATTERY_STAGE * limit
-        _scale_down(bat, bat_out - excess, caps.cap_discharge)
+    # Below 90 % the batteries may give what keeps batteries and all solar within 90 % of the
+    # limit (more than they give now: no reduction); at or above it they give the excess less.
+    sol_all = sum(solar_output_a(s, snap) for s in all_solar)
+    if panel_a >= PANEL_BATTERY_STAGE * limit:
+        battery_total = bat_out - (panel_a - PANEL_BATTERY_STAGE * limit)
         alerts.append(
             alert(
                 "panel_limit_battery",
                 f"panel {panel.id}: {panel_a:.1f} A >= 90 % of {limit:g} A; battery output "
-                f"reduced by {min(excess, bat_out):.1f} A",
+                f"reduced by {min(bat_out, bat_out - battery_total):.1f} A",
                 panel.id,
             )
         )
-        panel_a -= min(excess, bat_out)
-    if measured >= PANEL_SOLAR_STAGE * limit and sol:
-        # Held at its present output (no increase), less what is still over 95 %.
-        excess = max(0.0, panel_a - PANEL_SOLAR_STAGE * limit)
-        _scale_down(sol, sum(out for _, out in sol) - excess, caps.cap_solar)
+    else:
+        battery_total = PANEL_BATTERY_STAGE * limit - sol_all
+    _share(bat, battery_total, caps.cap_discharge)
+    # Controllable solar likewise within 95 %, after the batteries' share; at or above 95 %
+    # measured it is also held at its present output.
+    uncontrolled = sol_all - sol_out
+    solar_total = PANEL_SOLAR_STAGE * limit - uncontrolled - min(bat_out, max(0.0, battery_total))
+    if panel_a >= PANEL_SOLAR_STAGE * limit and sol:
+        solar_total = min(solar_total, sol_out)
         alerts.append(
             alert(
                 "panel_limit_solar",
-                f"panel {panel.id}: {measured:.1f} A >= 95 % of {limit:g} A; controllable "
+                f"panel {panel.id}: {panel_a:.1f} A >= 95 % of {limit:g} A; controllable "
                 "solar limited",
                 panel.id,
             )
         )
+    _share(sol, solar_total, caps.cap_solar)
 
 
 def _conductor_limit(
@@ -196,7 +238,7 @@ def _conductor_limit(
     if pcs.conductor_limit_a is None or pcs.conductor_meter is None:
         return
     limit = pcs.conductor_limit_a
-    margin = site.control.margin_a
+    threshold = limit - site.control.margin_a
     reading = meters.get(pcs.conductor_meter)
     if reading is None:
         for b in site.batteries:
@@ -209,34 +251,34 @@ def _conductor_limit(
             )
         )
         return
-    bat = [(b.id, battery_output_a(b, snap)) for b in site.batteries]
+    bat = _batteries(list(site.batteries), snap)
+    bat_out = sum(out for _, out, _ in bat)
     backfeed = -reading  # CTs face the grid: backfeed reads negative
-    if backfeed > limit - margin:
-        excess = backfeed - (limit - margin)
-        _scale_down(bat, sum(out for _, out in bat) - excess, caps.cap_discharge)
+    _share(bat, bat_out + (threshold - backfeed), caps.cap_discharge)
+    if backfeed > threshold:
         alerts.append(
             alert(
                 "conductor_limit",
                 f"conductor {pcs.conductor_meter}: {backfeed:.1f} A backfeed at Conductor "
-                f"Limit {limit:g} A; battery output reduced by {excess:.1f} A",
+                f"Limit {limit:g} A; battery output reduced by "
+                f"{min(bat_out, backfeed - threshold):.1f} A",
             )
         )
-    elif reading > limit - margin:
-        excess = reading - (limit - margin)
-        charging = [
-            (b.id, max(0.0, -(snap.batteries[b.id].current_a)))
-            for b in site.batteries
-            if b.id in snap.batteries and snap.batteries[b.id].online
-        ]
-        total = sum(c for _, c in charging)
-        factor = 0.0 if total <= 0 else max(0.0, total - excess) / total
-        for key, c in charging:
-            caps.charge_a[key] = max(0.0, min(caps.charge_a[key], c * factor))
+    # The import side: batteries charging through the conductor may take what keeps it under.
+    charging = [
+        (b.id, max(0.0, -snap.batteries[b.id].current_a), b.max_charge_a)
+        for b in site.batteries
+        if b.id in snap.batteries and snap.batteries[b.id].online
+    ]
+    charging_now = sum(c for _, c, _ in charging)
+    _share(charging, charging_now + (threshold - reading), caps.cap_charge)
+    if reading > threshold and charging_now > 0:
         alerts.append(
             alert(
                 "conductor_limit",
                 f"conductor {pcs.conductor_meter}: {reading:.1f} A at Conductor Limit "
-                f"{limit:g} A; battery charging reduced by {min(excess, total):.1f} A",
+                f"{limit:g} A; battery charging reduced by "
+                f"{min(charging_now, reading - threshold):.1f} A",
             )
         )
 
@@ -247,7 +289,13 @@ def _export_limit(
     meters: Mapping[str, float | None],
     caps: Caps,
     alerts: list[Alert],
+    solar_curtailed: bool,
 ) -> None:
+    """Best effort: batteries stop discharging, then charge, then solar is curtailed.
+
+    When export falls back under the limit, the room goes to whatever was curtailed last
+    (solar first, then battery charging), one at a time, so the two do not both swing back.
+    """
     pcs = site.pcs
     if pcs.export_limit_a is None:
         return
@@ -263,6 +311,12 @@ def _export_limit(
         return
     threshold = max(0.0, pcs.export_limit_a - site.control.margin_a)
     excess = -reading - threshold
+    bat = _batteries(list(site.batteries), snap)
+    bat_out = sum(out for _, out, _ in bat)
+    sol = _solar(solar, snap)
+    sol_out = sum(out for _, out, _ in sol)
+    # 1. batteries give no more than keeps export at the limit.
+    _share(bat, bat_out - excess, caps.cap_discharge)
     online = {
         b.id: snap.batteries[b.id]
         for b in site.batteries
@@ -270,45 +324,45 @@ def _export_limit(
     }
     charging_now = {k: max(0.0, -r.current_a) for k, r in online.items()}
     if excess <= 0:
-        # Keep asking batteries that already charge for export, less the room regained.
+        room = -excess
+        if solar_curtailed and sol:
+            _share(sol, sol_out + room, caps.cap_solar)  # solar back first, charging held
+            keep = sum(charging_now.values())
+        else:
+            keep = max(0.0, sum(charging_now.values()) - room)
         total = sum(charging_now.values())
-        keep = max(0.0, total + excess) if total > 0 else 0.0
         for key, c in charging_now.items():
             caps.charge_request_a[key] = c * keep / total if total > 0 else 0.0
         return
-    # 1. batteries stop discharging.
-    bat = [(b.id, battery_output_a(b, snap)) for b in site.batteries]
-    bat_out = sum(out for _, out in bat)
-    cut = min(excess, bat_out)
-    _scale_down(bat, bat_out - cut, caps.cap_discharge)
-    excess -= cut
+    remaining = excess - min(excess, bat_out)
     # 2. batteries charge, up to what they can take.
-    room = {
+    free = {
         key: max(0.0, caps.charge_a[key] - charging_now[key])
         for key, r in online.items()
         if r.soc is None or r.soc < 0.999
     }
-    total_room = sum(room.values())
-    absorb = min(excess, total_room)
-    for key, r in room.items():
-        share = absorb * r / total_room if total_room > 0 else 0.0
+    total_free = sum(free.values())
+    absorb = min(remaining, total_free)
+    for key in online:
+        share = absorb * free[key] / total_free if key in free and total_free > 0 else 0.0
         caps.charge_request_a[key] = charging_now[key] + share
-    excess -= absorb
+    remaining -= absorb
     alerts.append(
         alert(
             "export_limit_battery",
             f"export {-reading:.1f} A near the Site Export Limit {pcs.export_limit_a:g} A: "
-            f"battery discharge cut by {cut:.1f} A, charging asked for {absorb:.1f} A more",
+            f"battery discharge cut by {min(excess, bat_out):.1f} A, charging asked for "
+            f"{absorb:.1f} A more",
         )
     )
-    # 3. what batteries cannot absorb: curtail controllable solar.
-    if excess > 1e-9 and solar:
-        sol = [(s.id, solar_output_a(s, snap)) for s in solar]
-        _scale_down(sol, sum(out for _, out in sol) - excess, caps.cap_solar)
-        alerts.append(
-            alert(
-                "export_limit_solar",
-                f"export over the Site Export Limit {pcs.export_limit_a:g} A by {excess:.1f} A "
-                "after batteries: controllable solar curtailed",
+    # 3. what batteries cannot absorb comes off controllable solar (held while it is curtailed).
+    if sol and (remaining > 1e-9 or solar_curtailed):
+        _share(sol, sol_out - remaining, caps.cap_solar)
+        if remaining > 1e-9:
+            alerts.append(
+                alert(
+                    "export_limit_solar",
+                    f"export over the Site Export Limit {pcs.export_limit_a:g} A by "
+                    f"{remaining:.1f} A after batteries: controllable solar curtailed",
+                )
             )
-        )

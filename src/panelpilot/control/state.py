@@ -48,3 +48,4 @@ class ControllerState:
     # whether it has been seen offline since (the first half of a power cycle).
     removed: dict[str, bool] = field(default_factory=dict)
     uncontrolled_a: dict[str, float] = field(default_factory=dict)  # per metered circuit
+    export_curtailing: bool = False  # controllable solar is held down for the export limit
