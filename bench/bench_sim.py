@@ -2,7 +2,7 @@
 
 `make bench` runs them under pytest-benchmark (one round each: a day is long). Run as a script
 (`python bench/bench_sim.py`) to print CPU seconds per controller, with the time spent inside
-`Controller.decide` split out, as written up in docs/performance-sim.md.
+`Controller.decide` split out, as written up in docs/performance.md.
 """
 
 from __future__ import annotations
