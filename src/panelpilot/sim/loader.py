@@ -17,7 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from panelpilot.sim.rules import check_scenario
 from panelpilot.sim.scenario import Scenario
 from panelpilot.site import Problem, Site, SiteFileError, load_site, parse_site
-from panelpilot.site.loader import field_name, line_of
+from panelpilot.site.loader import field_name, line_of, plain_yaml
 
 
 class ScenarioError(Exception):
@@ -35,20 +35,6 @@ class LoadedScenario:
     scenario: Scenario
     site: Site
     file: str
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    return str(node)
 
 
 def _validation_problems(exc: ValidationError, doc: Any, file: str) -> list[Problem]:
@@ -118,7 +104,7 @@ def load_scenario_text(
         raise ScenarioError([Problem("", f"YAML syntax: {reason}", line, file)]) from None
     except YAMLError as exc:
         raise ScenarioError([Problem("", f"YAML syntax: {exc}", None, file)]) from None
-    data = _plain(doc)
+    data = plain_yaml(doc)
     if not isinstance(data, dict):
         raise ScenarioError(
             [Problem("", "a scenario must be a mapping (site:, evs:, ...)", 1, file)]

@@ -51,12 +51,12 @@ def line_of(doc: Any, loc: Loc) -> int | None:
     return line
 
 
-def _plain(node: Any) -> Any:
+def plain_yaml(node: Any) -> Any:
     """Round-trip YAML nodes to plain dicts, lists and scalars."""
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): plain_yaml(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain_yaml(v) for v in node]
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
@@ -164,7 +164,7 @@ def load_site_text(text: str, file: str = "<site>") -> Site:
         raise SiteFileError([Problem("", f"YAML syntax: {reason}", line, file)]) from None
     except YAMLError as exc:
         raise SiteFileError([Problem("", f"YAML syntax: {exc}", None, file)]) from None
-    return parse_site(_plain(doc), file=file, doc=doc)
+    return parse_site(plain_yaml(doc), file=file, doc=doc)
 
 
 def load_site(path: str | Path) -> Site:
