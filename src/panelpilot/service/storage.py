@@ -1,0 +1,260 @@
+"""Durable storage: settings as versions, events and alerts, telemetry, users and sessions.
+
+SQLite in WAL mode with `synchronous=FULL` by default, so a change is on disk when its
+transaction commits; any SQLAlchemy URL (PostgreSQL) works too. Every method is one
+transaction: a settings change and its event are committed together, before the caller
+acknowledges it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Engine,
+    Integer,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from panelpilot.service import schema
+
+DAY_S = 86_400.0
+DOWNSAMPLE_STEP_S = 60
+
+
+class StorageError(Exception):
+    """The database could not be opened or written; says which URL and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class SettingVersion:
+    """One change of one setting: who, when, with which license number, from what to what."""
+
+    id: int
+    key: str
+    old: Any
+    new: Any
+    who: str
+    license_number: str | None
+    at_s: float
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One line of the event log."""
+
+    id: int
+    at_s: float
+    kind: str
+    severity: str
+    code: str | None
+    device: str | None
+    who: str | None
+    message: str
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def sqlite_url(path: str) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+class Storage:
+    """The service's database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Storage:
+        """Open (and create the tables of) the database at `url`."""
+        try:
+            engine = create_engine(url)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+            schema.metadata.create_all(engine)
+        except Exception as exc:
+            raise StorageError(f"cannot open database {url}: {exc}") from exc
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    # settings ---------------------------------------------------------------------------
+
+    def record_setting(
+        self,
+        key: str,
+        old: Any,
+        new: Any,
+        *,
+        who: str,
+        license_number: str | None,
+        at_s: float,
+        summary: str,
+    ) -> int:
+        """Commit one settings version and its event; returns the version id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                insert(schema.setting_versions).values(
+                    key=key,
+                    old_json=None if old is None else json.dumps(old),
+                    new_json=json.dumps(new),
+                    who=who,
+                    license_number=license_number,
+                    at_s=at_s,
+                    summary=summary,
+                )
+            )
+            self._event(conn, at_s, "setting", "info", None, None, who, summary)
+            pk = result.inserted_primary_key
+            assert pk is not None
+            return int(pk[0])
+
+    def latest_settings(self) -> dict[str, Any]:
+        """The newest value of every setting ever changed."""
+        newest = (
+            select(schema.setting_versions.c.key, func.max(schema.setting_versions.c.id))
+            .group_by(schema.setting_versions.c.key)
+            .subquery()
+        )
+        query = select(schema.setting_versions.c.key, schema.setting_versions.c.new_json).where(
+            schema.setting_versions.c.id.in_(select(newest.c[1]))
+        )
+        with self.engine.connect() as conn:
+            return {row.key: json.loads(row.new_json) for row in conn.execute(query)}
+
+    def setting_history(self, key: str | None = None, limit: int = 100) -> list[SettingVersion]:
+        """Settings versions, newest first."""
+        t = schema.setting_versions
+        query = select(t).order_by(t.c.id.desc()).limit(limit)
+        if key is not None:
+            query = query.where(t.c.key == key)
+        with self.engine.connect() as conn:
+            return [
+                SettingVersion(
+                    r.id,
+                    r.key,
+                    None if r.old_json is None else json.loads(r.old_json),
+                    json.loads(r.new_json),
+                    r.who,
+                    r.license_number,
+                    r.at_s,
+                    r.summary,
+                )
+                for r in conn.execute(query)
+            ]
+
+    # events -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _event(
+        conn: Connection,
+        at_s: float,
+        kind: str,
+        severity: str,
+        code: str | None,
+        device: str | None,
+        who: str | None,
+        message: str,
+    ) -> int:
+        result = conn.execute(
+            insert(schema.events).values(
+                at_s=at_s,
+                kind=kind,
+                severity=severity,
+                code=code,
+                device=device,
+                who=who,
+                message=message,
+            )
+        )
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def add_event(
+        self,
+        at_s: float,
+        kind: str,
+        message: str,
+        *,
+        severity: str = "info",
+        code: str | None = None,
+        device: str | None = None,
+        who: str | None = None,
+    ) -> int:
+        """Commit one event; returns its id."""
+        with self.engine.begin() as conn:
+            return self._event(conn, at_s, kind, severity, code, device, who, message)
+
+    def events(self, limit: int = 100, before_id: int | None = None) -> list[EventRecord]:
+        """Events, newest first (page backwards with `before_id`)."""
+        t = schema.events
+        query = select(t).order_by(t.c.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(t.c.id < before_id)
+        with self.engine.connect() as conn:
+            return [
+                EventRecord(r.id, r.at_s, r.kind, r.severity, r.code, r.device, r.who, r.message)
+                for r in conn.execute(query)
+            ]
+
+    # telemetry --------------------------------------------------------------------------
+
+    def add_telemetry(self, at_s: float, data: Mapping[str, Any]) -> None:
+        """Store one cycle's measurements."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(schema.telemetry).values(at_s=at_s, step_s=0, data_json=json.dumps(data))
+            )
+
+    def telemetry(self, since_s: float, limit: int = 10_000) -> list[tuple[float, int, Any]]:
+        """Telemetry rows since a time, oldest first: (at_s, step_s, data)."""
+        t = schema.telemetry
+        query = select(t).where(t.c.at_s >= since_s).order_by(t.c.at_s).limit(limit)
+        with self.engine.connect() as conn:
+            return [(r.at_s, r.step_s, json.loads(r.data_json)) for r in conn.execute(query)]
+
+    def downsample(self, now_s: float, keep_s: float = DAY_S) -> int:
+        """Replace per-cycle rows older than `keep_s` by one row a minute (the last of each).
+
+        Returns how many rows were removed.
+        """
+        t = schema.telemetry
+        cutoff = now_s - keep_s
+        bucket = cast(t.c.at_s / DOWNSAMPLE_STEP_S, Integer)
+        keep = (
+            select(func.max(t.c.id))
+            .where(t.c.step_s == 0, t.c.at_s < cutoff)
+            .group_by(bucket)
+            .scalar_subquery()
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t)
+                .where(t.c.step_s == 0, t.c.at_s < cutoff, t.c.id.in_(keep))
+                .values(step_s=DOWNSAMPLE_STEP_S)
+            )
+            result = conn.execute(delete(t).where(t.c.step_s == 0, t.c.at_s < cutoff))
+            return int(result.rowcount)
