@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +22,7 @@ from panelpilot.site import Site, SiteFileError, load_site, site_schema
 
 if TYPE_CHECKING:
     from panelpilot.drivers.ocpp.credentials import CredentialStore
+    from panelpilot.service.storage import Storage
 
 app = typer.Typer(
     help="panelpilot: EV power sharing and PCS limits that keep every circuit under its limit.",
@@ -273,6 +278,150 @@ def sim(
         run_sim(scenario, json_out, plot)
     except ScenarioError as exc:
         raise fail([str(p) for p in exc.problems]) from None
+
+
+# --- the service: `run`, `demo`, `users` (panelpilot.service, panelpilot.web) -------------
+
+DbUrl = Annotated[
+    str, typer.Option("--db", help="Database URL (SQLite file by default; PostgreSQL works).")
+]
+Host = Annotated[str, typer.Option(help="Address to listen on (local only unless told).")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+users_app = typer.Typer(help="Users of the web pages and the API (owner, installer).")
+app.add_typer(users_app, name="users")
+
+
+def _open_storage(db: str) -> Storage:
+    from panelpilot.service.storage import Storage, StorageError
+
+    try:
+        return Storage.open(db)
+    except StorageError as exc:
+        raise fail(str(exc)) from None
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name.", show_default=False)],
+    role: Annotated[str, typer.Option(help="owner or installer.")] = "owner",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    db: DbUrl = "sqlite:///panelpilot.db",
+) -> None:
+    """Add a user (or set a user's password and role)."""
+    from panelpilot.service.accounts import AccountError, Accounts
+
+    storage = _open_storage(db)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        Accounts(storage).add_user(name, role, password, time.time())
+    except AccountError as exc:
+        raise fail(str(exc)) from None
+    storage.add_event(time.time(), "auth", f"user {name} ({role}) added from the command line")
+    print(f"user {name} ({role}) saved in {db}")
+
+
+@app.command()
+def run(
+    site: SitePath,
+    db: DbUrl = "sqlite:///panelpilot.db",
+    host: Host = "127.0.0.1",
+    port: Port = 8080,
+    sim: Annotated[bool, typer.Option("--sim", help="Simulated devices in process.")] = False,
+    twins: Annotated[
+        str | None, typer.Option(help="URL of simulated twins served over HTTP.")
+    ] = None,
+) -> None:
+    """Run the service: control loop, drivers, storage, web pages and API."""
+    from panelpilot.drivers.sim import World
+    from panelpilot.service.accounts import AccountError, Accounts
+    from panelpilot.service.clock import SystemClock
+    from panelpilot.service.launch import (
+        needs_owner,
+        serve_until_signalled,
+        sim_driver_set,
+        twin_driver_set,
+    )
+    from panelpilot.service.service import build_service
+    from panelpilot.web import create_app
+
+    loaded = load_site_or_exit(site)
+    storage = _open_storage(db)
+    accounts = Accounts(storage)
+    if needs_owner(accounts):
+        if not sys.stdin.isatty():
+            raise fail(
+                "no owner account yet: run `panelpilot users add NAME --role owner "
+                f"--password-stdin --db {db}` first, or start on a terminal"
+            )
+        print("First run: choose the owner's password (at least 8 characters).")
+        password = typer.prompt("Owner password", hide_input=True, confirmation_prompt=True)
+        try:
+            accounts.add_user("owner", "owner", password, time.time())
+        except AccountError as exc:
+            raise fail(str(exc)) from None
+    clock = SystemClock()
+    if twins is not None:
+        drivers = twin_driver_set(loaded, twins)
+    elif sim:
+        drivers = sim_driver_set(World.of(loaded, clock.monotonic_s))
+    else:
+        raise fail(
+            "no device drivers: the site file's drivers are not wired to the service yet; "
+            "use --sim (simulated devices) or --twins URL"
+        )
+    service = build_service(loaded, drivers, storage, clock)
+    print(f"panelpilot: {loaded.name} on http://{host}:{port}/ (database {db})", flush=True)
+    asyncio.run(serve_until_signalled(service, create_app, host, port))
+    print("panelpilot: stopped; every charger left at its fallback limit", flush=True)
+
+
+@app.command()
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8080,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: a temporary file).")
+    ] = None,
+) -> None:
+    """Run the service on the built-in demo site with simulated devices and cars."""
+    from panelpilot.drivers.sim import World
+    from panelpilot.service.accounts import Accounts
+    from panelpilot.service.clock import SystemClock
+    from panelpilot.service.launch import (
+        demo_scenario,
+        demo_site,
+        serve_until_signalled,
+        sim_driver_set,
+    )
+    from panelpilot.service.service import build_service
+    from panelpilot.service.storage import sqlite_url
+    from panelpilot.web import create_app
+
+    loaded = demo_site()
+    workdir = tempfile.mkdtemp(prefix="panelpilot-demo-")
+    url = db or sqlite_url(f"{workdir}/demo.db")
+    storage = _open_storage(url)
+    password = secrets.token_urlsafe(12)
+    Accounts(storage).add_user("installer", "installer", password, time.time())
+    clock = SystemClock()
+    world = World.of(loaded, clock.monotonic_s, {"wc4": "wc4-sticker"})
+    service = build_service(loaded, sim_driver_set(world), storage, clock)
+    print(f"panelpilot demo: {loaded.name}")
+    print(f"  open    http://{host}:{port}/")
+    print(f"  sign in as installer, one-time password: {password}")
+    print("  wc4 waits to be added: id wc4, password wc4-sticker")
+    print("  (or its QR payload WIFI:T:WPA;S:wc4;P:wc4-sticker;;)")
+    print("  Ctrl-C stops; every charger is left at its fallback limit.", flush=True)
+
+    def scenario(stop: asyncio.Event) -> asyncio.Future[None]:
+        return asyncio.ensure_future(demo_scenario(world, clock, stop))
+
+    asyncio.run(serve_until_signalled(service, create_app, host, port, scenario))
 
 
 def main() -> None:

@@ -87,6 +87,11 @@ class Runtime:
         self.overruns = 0
         self._pending: list[Command] = []
 
+    @property
+    def pending(self) -> tuple[Command, ...]:
+        """Settings commands waiting for the next cycle."""
+        return tuple(self._pending)
+
     def submit(self, command: Command) -> None:
         """Queue a settings command for the next cycle's snapshot."""
         self._pending.append(command)

@@ -43,7 +43,7 @@ class SimCharger:
         twin.fallback_a = decision.fallback_a
         twin.lease_until_s = self.world.now_s() + decision.lease_s
 
-    def verify_password(self, password: str) -> bool:
+    async def verify_password(self, password: str) -> bool:
         """Whether `password` is the one on the charger's sticker (pairing)."""
         return password == self.world.chargers[self.device_id].password
 

@@ -1,0 +1,153 @@
+"""The pages: sign-in, Power Sharing with its settings lock, PCS for qualified personnel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.web.helpers import (
+    INSTALLER_PASSWORD,
+    OWNER_PASSWORD,
+    WC4_PASSWORD,
+    client_for,
+    csrf_of,
+    harness,
+    sign_in,
+)
+
+
+def test_pages_need_a_sign_in(tmp_path: Path) -> None:
+    client = client_for(harness(tmp_path))
+    response = client.get("/sharing/garage-net", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/sharing/garage-net"
+
+
+def test_wrong_password_is_refused_and_logged(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    client = client_for(h)
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"name": "ivan", "password": "nope-nope", "csrf": csrf_of(page.text)},
+    )
+    assert response.status_code == 401
+    assert "Wrong name or password" in response.text
+    assert any("failed sign-in" in e.message for e in h.service.storage.events())
+
+
+def test_sign_in_form_needs_its_csrf_token(tmp_path: Path) -> None:
+    client = client_for(harness(tmp_path))
+    client.get("/login")
+    response = client.post(
+        "/login", data={"name": "ivan", "password": INSTALLER_PASSWORD, "csrf": "forged"}
+    )
+    assert response.status_code == 403
+
+
+def test_home_shows_version_max_output_and_the_network(tmp_path: Path) -> None:
+    client = client_for(harness(tmp_path))
+    sign_in(client, "olive", OWNER_PASSWORD)
+    html = client.get("/").text
+    assert 'Max output current: <span id="max-output">32 A</span>' in html
+    assert 'Devices in network: <span class="devices">3</span>' in html
+    assert '<span class="limit">72A</span>' in html
+
+
+def test_installer_commissions_a_network_through_the_settings_lock(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    client = client_for(h)
+    csrf = sign_in(client, "ivan", INSTALLER_PASSWORD)
+
+    locked = client.post("/sharing/garage-net/limit", data={"csrf": csrf, "network_limit_a": "60"})
+    assert locked.status_code == 422
+    assert "disable it before changing its settings" in locked.text
+
+    client.post("/sharing/garage-net/state", data={"csrf": csrf, "enabled": "false"})
+    too_low = client.post("/sharing/garage-net/limit", data={"csrf": csrf, "network_limit_a": "12"})
+    assert too_low.status_code == 422
+    assert "6 A x 3" in too_low.text
+
+    ok = client.post("/sharing/garage-net/limit", data={"csrf": csrf, "network_limit_a": "60"})
+    assert ok.status_code == 200 and "limit set to 60 A" in ok.text
+
+    wrong = client.post(
+        "/sharing/garage-net/add", data={"csrf": csrf, "charger_id": "wc4", "password": "x"}
+    )
+    assert wrong.status_code == 422 and "wrong password" in wrong.text
+    added = client.post(
+        "/sharing/garage-net/add",
+        data={"csrf": csrf, "qr": f"WIFI:T:WPA;S:wc4;P:{WC4_PASSWORD};;"},
+    )
+    assert "charger wc4 added" in added.text
+    assert "4 / 4 Devices" in added.text
+
+    client.post("/sharing/garage-net/state", data={"csrf": csrf, "enabled": "true"})
+    h.cycles(3)
+    state = h.service.runtime.controller.state.networks["garage-net"]
+    assert (state.enabled, state.limit_a, state.members) == (
+        True,
+        60.0,
+        ("wc1", "wc2", "wc3", "wc4"),
+    )
+    history = h.service.storage.setting_history()
+    assert {v.who for v in history} == {"ivan"}
+    assert history[0].new["enabled"] is True
+
+
+def test_forms_without_the_session_csrf_token_are_refused(tmp_path: Path) -> None:
+    client = client_for(harness(tmp_path))
+    sign_in(client, "ivan", INSTALLER_PASSWORD)
+    response = client.post("/sharing/garage-net/state", data={"csrf": "x", "enabled": "false"})
+    assert response.status_code == 403
+
+
+def test_an_owner_cannot_open_the_pcs_settings_or_change_the_network(tmp_path: Path) -> None:
+    client = client_for(harness(tmp_path))
+    csrf = sign_in(client, "olive", OWNER_PASSWORD)
+    response = client.get("/pcs")
+    assert response.status_code == 403
+    assert "qualified personnel" in response.text
+    refused = client.post("/sharing/garage-net/state", data={"csrf": csrf, "enabled": "false"})
+    assert refused.status_code == 422
+    assert "only an installer" in refused.text
+
+
+def test_pcs_needs_a_license_number_that_lasts_until_sign_out(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    client = client_for(h)
+    csrf = sign_in(client, "ivan", INSTALLER_PASSWORD)
+    first = client.get("/pcs").text
+    assert "License number" in first and "<fieldset disabled>" in first
+    refused = client.post("/pcs", data={"csrf": csrf, "panel_limit_a": "120"})
+    assert refused.status_code == 422 and "license number" in refused.text
+
+    client.post("/pcs/license", data={"csrf": csrf, "license_number": "EC-4711"})
+    out_of_range = client.post("/pcs", data={"csrf": csrf, "panel_limit_a": "250"})
+    assert out_of_range.status_code == 422 and "200" in out_of_range.text
+    ok = client.post("/pcs", data={"csrf": csrf, "panel_limit_a": "120"})
+    assert ok.status_code == 200
+    assert h.service.runtime.site.pcs.panel_limit_a == 120
+    cleared = client.post("/pcs", data={"csrf": csrf, "panel_limit_a": ""})
+    assert cleared.status_code == 200
+    assert h.service.runtime.site.pcs.panel_limit_a is None
+    newest = h.service.storage.setting_history("pcs")[0]
+    assert (newest.who, newest.license_number) == ("ivan", "EC-4711")
+
+    client.post("/logout", data={"csrf": csrf})
+    csrf = sign_in(client, "ivan", INSTALLER_PASSWORD)
+    assert "<fieldset disabled>" in client.get("/pcs").text
+
+
+def test_charger_live_and_event_pages_render(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    h.world.chargers["wc1"].car_wants_a = 32
+    h.cycles(5)
+    client = client_for(h)
+    sign_in(client, "olive", OWNER_PASSWORD)
+    charger = client.get("/chargers/wc1").text
+    assert "Controlled by: panelpilot, network garage-net" in charger
+    assert 'Status: <span id="status">Charging</span>' in charger
+    assert client.get("/chargers/nope").status_code == 404
+    live = client.get("/live").text
+    assert 'data-circuit="garage"' in live and 'data-charger="wc4"' in live
+    assert "signed in" in client.get("/events").text
