@@ -30,6 +30,8 @@ from panelpilot.drivers.base import DriverError
 from panelpilot.drivers.sim.devices import SimBattery, SimCharger, SimMeter, SimSolar
 from panelpilot.drivers.sim.world import World
 
+APPLIED = web.AppKey("applied", dict[str, list[float]])
+
 
 def twin_app(world: World, lock: threading.Lock) -> web.Application:
     """An aiohttp app serving a world's devices (`lock` guards the world)."""
@@ -37,7 +39,7 @@ def twin_app(world: World, lock: threading.Lock) -> web.Application:
     meters = {mid: SimMeter(world, mid) for mid in world.meters_online}
     batteries = {bid: SimBattery(world, bid) for bid in world.batteries}
     solar = {sid: SimSolar(world, sid) for sid in world.solar}
-    applied: dict[str, int] = dict.fromkeys(world.chargers, 0)
+    applied: dict[str, list[float]] = {cid: [] for cid in world.chargers}
 
     def device(table: dict[str, Any], request: web.Request) -> Any:
         found = table.get(request.match_info["id"])
@@ -70,7 +72,7 @@ def twin_app(world: World, lock: threading.Lock) -> web.Application:
                     demand_a=0.0,
                 )
             )
-            applied[drv.device_id] += 1
+            applied[drv.device_id].append(world.chargers[drv.device_id].limit_a)
         return web.json_response({"ok": True})
 
     async def verify(request: web.Request) -> web.Response:
@@ -103,7 +105,7 @@ def twin_app(world: World, lock: threading.Lock) -> web.Application:
         return web.json_response({"current_a": r.current_a})
 
     app = web.Application()
-    app["applied"] = applied
+    app[APPLIED] = applied
     app.add_routes(
         [
             web.get("/chargers/{id}", read_charger),
@@ -243,10 +245,10 @@ class TwinServer:
         self._runner = web.AppRunner(self.app)
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
-    def applied(self, charger_id: str) -> int:
-        """How many limits a charger has been given."""
-        count: int = self.app["applied"][charger_id]
-        return count
+    def applied(self, charger_id: str) -> list[float]:
+        """Every limit a charger has been given, oldest first (a copy)."""
+        with self.lock:
+            return list(self.app[APPLIED][charger_id])
 
     def start(self) -> str:
         """Start serving; returns the base URL."""
