@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 demo: $(STAMP)
-	$(BIN)/panelpilot decide examples/shared-panel.yaml examples/shared-panel.jsonl --table
+	$(BIN)/panelpilot demo
 
 bench: $(STAMP)
 	$(BIN)/pytest bench --benchmark-only --benchmark-columns=min,median,max,rounds -p no:cacheprovider -o addopts=""

@@ -1,0 +1,64 @@
+"""A real service (control loop + uvicorn) on a background thread, for browser tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+
+from panelpilot.service.service import Service, serve
+from panelpilot.web import create_app
+
+START_DEADLINE_S = 30.0
+
+
+def free_port() -> int:
+    """A port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """Serves one service at `url` until `stop()`."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, daemon=True)
+
+    def _main(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            app = create_app(self.service)
+            await serve(self.service, app, "127.0.0.1", self.port, self._stop)
+
+        asyncio.run(main())
+
+    def start(self) -> LiveServer:
+        """Start, and return once the port accepts connections."""
+        self._thread.start()
+        self._ready.wait(START_DEADLINE_S)
+        deadline = time.monotonic() + START_DEADLINE_S
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline or not self._thread.is_alive():
+                    raise RuntimeError("the live server did not start") from None
+                time.sleep(0.05)  # polling interval while the port opens
+
+    def stop(self) -> None:
+        """Stop (chargers go to their fallback) and wait for the thread."""
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(START_DEADLINE_S)

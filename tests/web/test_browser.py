@@ -1,0 +1,154 @@
+"""Browser tests in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+Set PANELPILOT_SCREENSHOTS=docs/screenshots to refresh the screenshots in the docs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from panelpilot.drivers.sim import World
+from panelpilot.service.clock import SystemClock
+from panelpilot.service.launch import sim_driver_set
+from panelpilot.service.service import build_service
+from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.site import load_site_text
+from tests.service.helpers import SITE_YAML
+from tests.web.helpers import INSTALLER_PASSWORD, OWNER_PASSWORD, WC4_PASSWORD
+from tests.web.live_server import LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+EXPECT_MS = 30_000
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing (apt-get install chromium)"
+)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    site = load_site_text(SITE_YAML + "control:\n  period_s: 0.5\n", "browser-site.yaml")
+    clock = SystemClock()
+    world = World.of(site, clock.monotonic_s, {"wc4": WC4_PASSWORD})
+    for twin in world.chargers.values():
+        twin.car_wants_a = 32.0
+    storage = Storage.open(sqlite_url(str(tmp_path / "browser.db")))
+    service = build_service(site, sim_driver_set(world), storage, clock)
+    service.accounts.add_user("olive", "owner", OWNER_PASSWORD, clock.wall_s())
+    service.accounts.add_user("ivan", "installer", INSTALLER_PASSWORD, clock.wall_s())
+    live = LiveServer(service).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def page(server: LiveServer) -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=server.url, viewport={"width": 1200, "height": 900})
+        tab = context.new_page()
+        tab.set_default_timeout(EXPECT_MS)
+        yield tab
+        context.close()
+        browser.close()
+
+
+def shots(tmp_path: Path) -> Path:
+    target = os.environ.get("PANELPILOT_SCREENSHOTS")
+    folder = Path(target) if target else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def sign_in(page, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    sync_api.expect(page.locator("#version")).to_be_visible()
+
+
+def test_installer_commissions_the_network_and_sees_the_new_allocation_live(
+    page,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    expect = sync_api.expect
+    out = shots(tmp_path)
+    page.goto("/login")
+    page.screenshot(path=str(out / "login.png"))
+    sign_in(page, "ivan", INSTALLER_PASSWORD)
+    page.screenshot(path=str(out / "home.png"), full_page=True)
+
+    page.goto("/sharing/garage-net")
+    page.click("#disable")
+    expect(page.locator("#network-state")).to_have_attribute("data-state", "Disabled")
+
+    page.fill("#network-limit-a", "12")
+    page.click("#save-limit")
+    expect(page.locator(".error")).to_contain_text("6 A x 3")
+    page.screenshot(path=str(out / "sharing-refused.png"), full_page=True)
+
+    page.fill("#network-limit-a", "64")
+    page.click("#save-limit")
+    expect(page.locator(".notice")).to_contain_text("limit set to 64 A")
+
+    page.fill("#add-id", "wc4")
+    page.fill("#add-password", WC4_PASSWORD)
+    page.click("#add-charger")
+    expect(page.locator(".notice")).to_contain_text("charger wc4 added")
+    expect(page.locator("#device-count")).to_have_text("4 / 4 Devices")
+
+    page.click("#enable")
+    expect(page.locator("#network-state")).to_have_attribute("data-state", "Enabled")
+    page.screenshot(path=str(out / "sharing.png"), full_page=True)
+
+    page.goto("/live")
+    expect(page.locator("#live-state")).to_have_text("live")
+    # 64 A shared by four cars that each want 32 A: 16 A each, over the WebSocket.
+    for cid in ("wc1", "wc2", "wc3", "wc4"):
+        expect(page.locator(f"tr[data-charger={cid}] .limit")).to_have_text("16 A")
+    expect(page.locator("tr[data-charger=wc4] .draw")).to_have_text("16.0 A")
+    page.screenshot(path=str(out / "live.png"), full_page=True)
+
+    page.goto("/chargers/wc4")
+    expect(page.locator("#draw")).to_have_text("16A / 16A")
+    page.screenshot(path=str(out / "charger.png"), full_page=True)
+
+    page.goto("/pcs")
+    page.fill("#license-number", "EC-4711")
+    page.click("#verify-license")
+    expect(page.locator(".notice")).to_contain_text("License number accepted")
+    page.fill("#panel-limit-a", "90")
+    page.click("#save-pcs")
+    expect(page.locator(".notice")).to_contain_text("panel_limit_a 100.0 -> 90.0")
+    page.screenshot(path=str(out / "pcs.png"), full_page=True)
+
+    page.goto("/events")
+    expect(page.locator("#history")).to_contain_text("EC-4711")
+    page.screenshot(path=str(out / "events.png"), full_page=True)
+    page.goto("/access")
+    page.screenshot(path=str(out / "access.png"), full_page=True)
+
+
+def test_an_owner_cannot_open_the_pcs_settings(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "olive", OWNER_PASSWORD)
+    page.goto("/pcs")
+    sync_api.expect(page.locator("#forbidden")).to_contain_text("qualified personnel")
+    sync_api.expect(page.locator("#panel-limit-a")).to_have_count(0)
+    page.screenshot(path=str(shots(tmp_path) / "pcs-owner.png"), full_page=True)
