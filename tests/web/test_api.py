@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from tests.web.helpers import (
@@ -18,7 +19,7 @@ from tests.web.helpers import (
 )
 
 
-def _token(client, csrf: str) -> str:  # type: ignore[no-untyped-def]
+def _token(client: TestClient, csrf: str) -> str:
     page = client.post("/access/tokens", data={"csrf": csrf, "name": "ha"}).text
     found = re.search(r'<code id="token">([^<]+)</code>', page)
     assert found

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect, sync_playwright
 
 from panelpilot.drivers.sim import World
 from panelpilot.service.clock import SystemClock
@@ -38,8 +39,6 @@ pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing (apt-get install chromium)"
 )
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
@@ -58,8 +57,8 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def page(server: LiveServer) -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
+def page(server: LiveServer) -> Iterator[Page]:
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(base_url=server.url, viewport={"width": 1200, "height": 900})
         tab = context.new_page()
@@ -76,19 +75,17 @@ def shots(tmp_path: Path) -> Path:
     return folder
 
 
-def sign_in(page, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page: Page, name: str, password: str) -> None:
     page.goto("/login")
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    sync_api.expect(page.locator("#version")).to_be_visible()
+    expect(page.locator("#version")).to_be_visible()
 
 
 def test_installer_commissions_the_network_and_sees_the_new_allocation_live(
-    page,  # type: ignore[no-untyped-def]
-    tmp_path: Path,
+    page: Page, tmp_path: Path
 ) -> None:
-    expect = sync_api.expect
     out = shots(tmp_path)
     page.goto("/login")
     page.screenshot(path=str(out / "login.png"))
@@ -146,9 +143,9 @@ def test_installer_commissions_the_network_and_sees_the_new_allocation_live(
     page.screenshot(path=str(out / "access.png"), full_page=True)
 
 
-def test_an_owner_cannot_open_the_pcs_settings(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_owner_cannot_open_the_pcs_settings(page: Page, tmp_path: Path) -> None:
     sign_in(page, "olive", OWNER_PASSWORD)
     page.goto("/pcs")
-    sync_api.expect(page.locator("#forbidden")).to_contain_text("qualified personnel")
-    sync_api.expect(page.locator("#panel-limit-a")).to_have_count(0)
+    expect(page.locator("#forbidden")).to_contain_text("qualified personnel")
+    expect(page.locator("#panel-limit-a")).to_have_count(0)
     page.screenshot(path=str(shots(tmp_path) / "pcs-owner.png"), full_page=True)

@@ -9,6 +9,8 @@ import signal
 from collections.abc import Callable
 from importlib import resources
 
+from starlette.types import ASGIApp
+
 from panelpilot.drivers.sim import World, sim_drivers
 from panelpilot.drivers.sim.twin import (
     TwinBattery,
@@ -75,7 +77,7 @@ async def demo_scenario(world: World, clock: Clock, stop: asyncio.Event, seed: i
 
 async def serve_until_signalled(
     service: Service,
-    app_factory: Callable[[Service], object],
+    app_factory: Callable[[Service], ASGIApp],
     host: str,
     port: int,
     extra: Callable[[asyncio.Event], asyncio.Future[None]] | None = None,
@@ -87,7 +89,7 @@ async def serve_until_signalled(
         loop.add_signal_handler(sig, stop.set)
     side = extra(stop) if extra is not None else None
     try:
-        await serve(service, app_factory(service), host, port, stop)  # type: ignore[arg-type]
+        await serve(service, app_factory(service), host, port, stop)
     finally:
         stop.set()
         if side is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 import uvicorn
-from uvicorn._types import ASGIApplication
+from starlette.types import ASGIApp
 
 from panelpilot.service.accounts import Accounts
 from panelpilot.service.clock import Clock
@@ -70,9 +70,7 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(
-    service: Service, app: ASGIApplication, host: str, port: int, stop: asyncio.Event
-) -> None:
+async def serve(service: Service, app: ASGIApp, host: str, port: int, stop: asyncio.Event) -> None:
     """Run the control loop and the web app until `stop` is set; fall back on the way out."""
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
     server = _Server(config)
