@@ -209,7 +209,7 @@ def api_router() -> APIRouter:
         request: Request,
         _: Reader,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        before_id: Annotated[int | None, Query(ge=1)] = None,
+        before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     ) -> list[dict[str, Any]]:
         return [
             {

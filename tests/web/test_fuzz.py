@@ -1,0 +1,61 @@
+"""Fuzz the API from its OpenAPI spec (schemathesis): no 500s, and no access without a user.
+
+Every operation of the spec gets generated requests (schemathesis strategies driven by
+Hypothesis), once as a signed-in installer (with a token) and once as a stranger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from panelpilot.web import create_app
+from tests.web.helpers import INSTALLER_PASSWORD, Harness, harness
+
+FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def _operations(h: Harness) -> list[schemathesis.APIOperation]:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(h.service))
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+    return operations
+
+
+def _fuzz(op: schemathesis.APIOperation, check: Callable[[schemathesis.Case], None]) -> None:
+    @given(case=op.as_strategy())
+    @FUZZ
+    def run(case: schemathesis.Case) -> None:
+        check(case)
+
+    run()
+
+
+def test_no_server_errors_for_a_signed_in_installer(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    user = h.service.accounts.authenticate("ivan", INSTALLER_PASSWORD)
+    assert user is not None
+    auth = {"Authorization": f"Bearer {h.service.accounts.add_token(user, 'fuzz', 0.0)}"}
+
+    def check(case: schemathesis.Case) -> None:
+        response = case.call(headers=auth)
+        assert response.status_code < 500, (case.method, case.path, response.text)
+
+    for op in _operations(h):
+        _fuzz(op, check)
+
+
+def test_no_access_and_no_writes_without_a_user(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    before = h.service.storage.setting_history(limit=100_000)
+
+    def check(case: schemathesis.Case) -> None:
+        response = case.call()
+        assert response.status_code == 401, (case.method, case.path, response.status_code)
+
+    for op in _operations(h):
+        _fuzz(op, check)
+    assert h.service.storage.setting_history(limit=100_000) == before
