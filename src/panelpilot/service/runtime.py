@@ -207,7 +207,7 @@ class Runtime:
         if self.last is None:
             return {}
         return {
-            cid: dataclasses.replace(cd, limit_a=cd.fallback_a, target_a=cd.fallback_a)
+            cid: cd._replace(limit_a=cd.fallback_a, target_a=cd.fallback_a)
             for cid, cd in self.last.decision.chargers.items()
         }
 
