@@ -331,21 +331,19 @@ def run(
     db: DbUrl = "sqlite:///panelpilot.db",
     host: Host = "127.0.0.1",
     port: Port = 8080,
-    sim: Annotated[bool, typer.Option("--sim", help="Simulated devices in process.")] = False,
+    sim: Annotated[
+        bool, typer.Option("--sim", help="Simulate devices the drivers: section leaves out.")
+    ] = False,
+    ocpp_port: Annotated[int, typer.Option(help="Port of the OCPP central system.")] = 9000,
     twins: Annotated[
         str | None, typer.Option(help="URL of simulated twins served over HTTP.")
     ] = None,
 ) -> None:
     """Run the service: control loop, drivers, storage, web pages and API."""
-    from panelpilot.drivers.sim import World
     from panelpilot.service.accounts import AccountError, Accounts
     from panelpilot.service.clock import SystemClock
-    from panelpilot.service.launch import (
-        needs_owner,
-        serve_until_signalled,
-        sim_driver_set,
-        twin_driver_set,
-    )
+    from panelpilot.service.devices import DeviceSetupError, OcppOptions, build_devices
+    from panelpilot.service.launch import needs_owner, serve_until_signalled, twin_driver_set
     from panelpilot.service.service import build_service
     from panelpilot.web import create_app
 
@@ -365,18 +363,28 @@ def run(
         except AccountError as exc:
             raise fail(str(exc)) from None
     clock = SystemClock()
+    devices = None
     if twins is not None:
         drivers = twin_driver_set(loaded, twins)
-    elif sim:
-        drivers = sim_driver_set(World.of(loaded, clock.monotonic_s))
     else:
-        raise fail(
-            "no device drivers: the site file's drivers are not wired to the service yet; "
-            "use --sim (simulated devices) or --twins URL"
-        )
+        credentials = Path(db.removeprefix("sqlite:///")) if db.startswith("sqlite:///") else None
+        ocpp = OcppOptions(credentials, host, ocpp_port) if credentials is not None else None
+        try:
+            devices = build_devices(loaded, clock, simulate_rest=sim, ocpp=ocpp)
+        except DeviceSetupError as exc:
+            raise fail(str(exc)) from None
+        drivers = devices.drivers
     service = build_service(loaded, drivers, storage, clock)
     print(f"panelpilot: {loaded.name} on http://{host}:{port}/ (database {db})", flush=True)
-    asyncio.run(serve_until_signalled(service, create_app, host, port))
+
+    async def main() -> None:
+        if devices is None:
+            await serve_until_signalled(service, create_app, host, port)
+            return
+        async with devices.running():
+            await serve_until_signalled(service, create_app, host, port)
+
+    asyncio.run(main())
     print("panelpilot: stopped; every charger left at its fallback limit", flush=True)
 
 

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from panelpilot.control import Controller
 from panelpilot.control.types import (
@@ -28,6 +29,15 @@ from panelpilot.drivers.base import BatteryDriver, ChargerDriver, MeterDriver, S
 from panelpilot.service.clock import Clock
 from panelpilot.service.supervisor import Supervisor
 from panelpilot.site.model import Site
+
+
+@runtime_checkable
+class Alerting(Protocol):
+    """An optional driver ability: alerts about its device (e.g. refusing smart charging)."""
+
+    def alerts(self) -> tuple[Alert, ...]:
+        """The device's alerts now."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -156,7 +166,11 @@ class Runtime:
         await asyncio.gather(*calls)
 
     def _alerts(self) -> list[Alert]:
-        return [a for s in self.supervisors.values() if (a := s.alert()) is not None]
+        alerts = [a for s in self.supervisors.values() if (a := s.alert()) is not None]
+        for sup in self.supervisors.values():
+            if isinstance(sup.driver, Alerting):
+                alerts.extend(sup.driver.alerts())
+        return alerts
 
     async def cycle(self) -> CycleResult:
         """One control cycle: read, decide, apply; tell the listeners."""

@@ -1,0 +1,73 @@
+"""Drivers from the site's `drivers:` section: OCPP chargers dial in, the rest is simulated."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from panelpilot.drivers.ocpp import CredentialStore
+from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
+from panelpilot.service.clock import SystemClock
+from panelpilot.service.devices import DeviceSetupError, OcppOptions, build_devices
+from panelpilot.service.runtime import Runtime
+from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.site import load_site_text
+from tests.service.helpers import SITE_YAML
+
+PASSWORD = "correct-horse-battery"
+
+
+def test_devices_without_a_driver_are_named_unless_simulated() -> None:
+    site = load_site_text(SITE_YAML + "drivers:\n  - {kind: sim, device: wc1}\n")
+    with pytest.raises(DeviceSetupError, match="no driver for garage, pv1, pw1, site, wc2"):
+        build_devices(site, SystemClock(), simulate_rest=False, ocpp=None)
+    devices = build_devices(site, SystemClock(), simulate_rest=True, ocpp=None)
+    assert set(devices.drivers.chargers) == {"wc1", "wc2", "wc3", "wc4"}
+
+
+def test_a_wall_connector_read_over_its_local_api_cannot_take_a_limit() -> None:
+    site = load_site_text(SITE_YAML + "drivers:\n  - {kind: tesla_wc, device: wc1, host: x}\n")
+    with pytest.raises(DeviceSetupError, match="vitals only"):
+        build_devices(site, SystemClock(), simulate_rest=True, ocpp=None)
+
+
+def test_an_ocpp_charger_dials_in_takes_its_limit_and_falls_back_on_shutdown(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "pp.db"
+    Storage.open(sqlite_url(str(db)))
+    CredentialStore(db).add("cp1", PASSWORD)
+    site = load_site_text(
+        SITE_YAML + "drivers:\n  - {kind: ocpp, device: wc1, charge_point_id: cp1}\n"
+    )
+
+    async def scenario() -> None:
+        clock = SystemClock()
+        devices = build_devices(
+            site, clock, simulate_rest=True, ocpp=OcppOptions(db, "127.0.0.1", 0)
+        )
+        async with devices.running() as running:
+            assert running.central is not None
+            cp = SimulatedChargePoint(
+                "cp1", PASSWORD, running.central.url("cp1"), clock=time.time,
+                ev=SimEV(onboard_max_a=32), unit_max_a=32,
+            )  # fmt: skip
+            await cp.connect()
+            await running.central.wait_connected("cp1")
+            await cp.plug_in()
+            runtime = Runtime(site, running.drivers, clock)
+            assert await running.drivers.chargers["wc1"].verify_password(PASSWORD)  # type: ignore[attr-defined]
+            for _ in range(10):
+                await cp.send_meter_values()
+                result = await runtime.cycle()
+            assert result.snapshot.chargers["wc1"].online
+            assert result.decision.chargers["wc1"].limit_a == 32.0
+            assert cp.limit_a() == 32.0
+            await runtime.shutdown()
+            assert cp.limit_a() == result.decision.chargers["wc1"].fallback_a == 24.0
+            await cp.close()
+
+    asyncio.run(scenario())
