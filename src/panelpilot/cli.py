@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import sys
 import tempfile
 import time
@@ -393,43 +392,35 @@ def demo(
     host: Host = "127.0.0.1",
     port: Port = 8080,
     db: Annotated[
-        str | None, typer.Option("--db", help="Database URL (default: a temporary file).")
+        Path | None, typer.Option("--db", help="SQLite file (default: a temporary one).")
     ] = None,
 ) -> None:
-    """Run the service on the built-in demo site with simulated devices and cars."""
-    from panelpilot.drivers.sim import World
-    from panelpilot.service.accounts import Accounts
+    """Run the service on the built-in demo site: OCPP charge points and cars on loopback."""
     from panelpilot.service.clock import SystemClock
-    from panelpilot.service.launch import (
-        demo_scenario,
-        demo_site,
-        serve_until_signalled,
-        sim_driver_set,
-    )
-    from panelpilot.service.service import build_service
-    from panelpilot.service.storage import sqlite_url
+    from panelpilot.service.demo import prepare_demo, run_fleet
+    from panelpilot.service.launch import serve_until_signalled
     from panelpilot.web import create_app
 
-    loaded = demo_site()
-    workdir = tempfile.mkdtemp(prefix="panelpilot-demo-")
-    url = db or sqlite_url(f"{workdir}/demo.db")
-    storage = _open_storage(url)
-    password = secrets.token_urlsafe(12)
-    Accounts(storage).add_user("installer", "installer", password, time.time())
+    workdir = Path(tempfile.mkdtemp(prefix="panelpilot-demo-"))
     clock = SystemClock()
-    world = World.of(loaded, clock.monotonic_s, {"wc4": "wc4-sticker"})
-    service = build_service(loaded, sim_driver_set(world), storage, clock)
-    print(f"panelpilot demo: {loaded.name}")
+    demo = prepare_demo(db or workdir / "demo.db", clock, host)
+    site = demo.service.runtime.site
+    sticker = demo.passwords["wc4"]
+    print(f"panelpilot demo: {site.name}")
     print(f"  open    http://{host}:{port}/")
-    print(f"  sign in as installer, one-time password: {password}")
-    print("  wc4 waits to be added: id wc4, password wc4-sticker")
-    print("  (or its QR payload WIFI:T:WPA;S:wc4;P:wc4-sticker;;)")
+    print(f"  sign in as installer, one-time password: {demo.installer_password}")
+    print(f"  wc4 is not in the network yet: add it with id wc4, password {sticker}")
+    print(f"  (or its QR payload WIFI:T:WPA;S:wc4;P:{sticker};;)")
     print("  Ctrl-C stops; every charger is left at its fallback limit.", flush=True)
 
-    def scenario(stop: asyncio.Event) -> asyncio.Future[None]:
-        return asyncio.ensure_future(demo_scenario(world, clock, stop))
+    def fleet(stop: asyncio.Event) -> asyncio.Future[None]:
+        return asyncio.ensure_future(run_fleet(demo, clock, stop))
 
-    asyncio.run(serve_until_signalled(service, create_app, host, port, scenario))
+    async def main() -> None:
+        async with demo.devices.running():
+            await serve_until_signalled(demo.service, create_app, host, port, fleet)
+
+    asyncio.run(main())
 
 
 def main() -> None:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import math
-import random
 import signal
 from collections.abc import Callable
-from importlib import resources
 
 from starlette.types import ASGIApp
 
@@ -20,16 +17,9 @@ from panelpilot.drivers.sim.twin import (
     TwinSolar,
 )
 from panelpilot.service.accounts import Accounts
-from panelpilot.service.clock import Clock
 from panelpilot.service.runtime import DriverSet
 from panelpilot.service.service import Service, serve
-from panelpilot.site import Site, load_site_text
-
-
-def demo_site() -> Site:
-    """The built-in demo site."""
-    text = resources.files("panelpilot.service").joinpath("demo-site.yaml").read_text()
-    return load_site_text(text, "demo-site.yaml")
+from panelpilot.site import Site
 
 
 def sim_driver_set(world: World) -> DriverSet:
@@ -52,27 +42,6 @@ def twin_driver_set(site: Site, base_url: str) -> DriverSet:
 def needs_owner(accounts: Accounts) -> bool:
     """Whether this is a first run (no owner yet)."""
     return accounts.count("owner") == 0
-
-
-async def demo_scenario(world: World, clock: Clock, stop: asyncio.Event, seed: int = 1) -> None:
-    """Cars arrive one by one, the household load wanders, the sun rises and sets."""
-    rng = random.Random(seed)
-    arrivals_s = {"wc1": 3.0, "wc2": 10.0, "wc3": 20.0, "wc4": 30.0}
-    wants_a = {"wc1": 32.0, "wc2": 32.0, "wc3": 16.0, "wc4": 24.0}
-    start_s = clock.monotonic_s()
-    garage_load_a = 8.0
-    while not stop.is_set():
-        t = clock.monotonic_s() - start_s
-        for cid, at_s in arrivals_s.items():
-            if cid in world.chargers and t >= at_s and world.chargers[cid].car_wants_a == 0:
-                world.chargers[cid].car_wants_a = wants_a[cid]
-        # A dryer and an oven: the garage panel's other loads wander between 0 and 40 A.
-        garage_load_a = min(40.0, max(0.0, garage_load_a + rng.uniform(-3.0, 3.2)))
-        world.loads_a["garage"] = garage_load_a
-        world.loads_a["service"] = 12.0 + 4.0 * math.sin(t / 40.0)
-        for twin in world.solar.values():
-            twin.available_a = max(0.0, 30.0 * math.sin(t / 300.0 + 0.3))
-        await clock.sleep(1.0)
 
 
 async def serve_until_signalled(

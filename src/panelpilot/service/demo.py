@@ -1,0 +1,127 @@
+"""`panelpilot demo`: the built-in site, its chargers simulated OCPP charge points on loopback.
+
+Cars arrive one by one, the garage panel's other loads wander, the sun rises and sets. The
+meters, the battery and the solar inverter are simulated in process (`drivers/sim`); each
+simulated charge point's car is mirrored into that world so the meters see what it draws.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from panelpilot.drivers.ocpp import CredentialStore
+from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
+from panelpilot.drivers.sim import World
+from panelpilot.service.accounts import Accounts
+from panelpilot.service.clock import Clock
+from panelpilot.service.devices import Devices, OcppOptions, build_devices
+from panelpilot.service.service import Service, build_service
+from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.site import Site, load_site_text
+
+# When each car arrives (seconds after start) and the most its on-board charger draws.
+ARRIVALS: dict[str, tuple[float, float]] = {
+    "wc1": (3.0, 32.0),
+    "wc2": (10.0, 32.0),
+    "wc3": (20.0, 16.0),
+    "wc4": (30.0, 24.0),
+}
+WC4_STICKER = "wc4-sticker-pw"  # the password printed on wc4's Quickstart guide
+
+
+def demo_site() -> Site:
+    """The built-in demo site."""
+    text = resources.files("panelpilot.service").joinpath("demo-site.yaml").read_text()
+    return load_site_text(text, "demo-site.yaml")
+
+
+@dataclass
+class Demo:
+    """A ready demo: the service, its devices, and the charge points' passwords."""
+
+    service: Service
+    devices: Devices
+    passwords: dict[str, str]
+    installer_password: str
+
+
+def prepare_demo(db_path: Path, clock: Clock, host: str) -> Demo:
+    """Database, accounts, charge point registrations and drivers for the demo."""
+    site = demo_site()
+    storage = Storage.open(sqlite_url(str(db_path)))
+    installer_password = secrets.token_urlsafe(12)
+    Accounts(storage).add_user("installer", "installer", installer_password, clock.wall_s())
+    store = CredentialStore(db_path)
+    passwords = {c.id: secrets.token_urlsafe(12) for c in site.chargers}
+    passwords["wc4"] = WC4_STICKER
+    for cid, password in passwords.items():
+        store.add(cid, password, replace=True)
+    store.close()
+    devices = build_devices(site, clock, simulate_rest=True, ocpp=OcppOptions(db_path, host, 0))
+    service = build_service(site, devices.drivers, storage, clock)
+    return Demo(service, devices, passwords, installer_password)
+
+
+async def run_fleet(demo: Demo, clock: Clock, stop: asyncio.Event, seed: int = 1) -> None:
+    """Connect the charge points, bring the cars, move the loads; until `stop`."""
+    central, world = demo.devices.central, demo.devices.world
+    assert central is not None and world is not None
+    site = demo.service.runtime.site
+    fleet = {
+        c.id: SimulatedChargePoint(
+            c.id,
+            demo.passwords[c.id],
+            central.url(c.id),
+            clock=time.time,
+            ev=SimEV(onboard_max_a=ARRIVALS.get(c.id, (0.0, 32.0))[1]),
+            unit_max_a=c.max_a,
+        )
+        for c in site.chargers
+    }
+    tasks = [asyncio.create_task(cp.keep_alive(meter_period_s=1.0)) for cp in fleet.values()]
+    try:
+        await _scenario(fleet, world, clock, stop, random.Random(seed))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for cp in fleet.values():
+            with contextlib.suppress(Exception):
+                await cp.close()
+
+
+async def _scenario(
+    fleet: dict[str, SimulatedChargePoint],
+    world: World,
+    clock: Clock,
+    stop: asyncio.Event,
+    rng: random.Random,
+) -> None:
+    start_s = clock.monotonic_s()
+    garage_load_a = 8.0
+    while not stop.is_set():
+        t = clock.monotonic_s() - start_s
+        for cid, cp in fleet.items():
+            arrive_s = ARRIVALS.get(cid, (math.inf, 0.0))[0]
+            if t >= arrive_s and not cp.ev.plugged and cp.ready.is_set():
+                with contextlib.suppress(Exception):
+                    await cp.plug_in()
+            # Mirror the car into the world so the garage and site meters see it.
+            twin = world.chargers[cid]
+            twin.limit_a = cp.limit_a()
+            twin.car_wants_a = cp.ev.onboard_max_a if cp.ev.plugged else 0.0
+        # A dryer and an oven: the garage panel's other loads wander between 0 and 40 A.
+        garage_load_a = min(40.0, max(0.0, garage_load_a + rng.uniform(-3.0, 3.2)))
+        world.loads_a["garage"] = garage_load_a
+        world.loads_a["service"] = 12.0 + 4.0 * math.sin(t / 40.0)
+        for solar in world.solar.values():
+            solar.available_a = max(0.0, 30.0 * math.sin(t / 300.0 + 0.3))
+        await clock.sleep(0.5)
