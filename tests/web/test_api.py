@@ -131,3 +131,15 @@ def test_openapi_lists_the_api(tmp_path: Path) -> None:
     assert {"/api/site", "/api/devices", "/api/networks", "/api/settings", "/api/events"} <= set(
         spec["paths"]
     )
+
+
+def test_the_stream_refuses_another_sites_page(tmp_path: Path) -> None:
+    client = client_for(harness(tmp_path))
+    sign_in(client, "olive", OWNER_PASSWORD)
+    headers = {"origin": "http://evil.example"}
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect("/api/stream", headers=headers),
+    ):
+        pass
+    assert refused.value.code == 4403

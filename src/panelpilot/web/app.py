@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse, Response
@@ -21,6 +22,13 @@ HERE = Path(__file__).parent
 
 def _utc(at_s: float) -> str:
     return datetime.fromtimestamp(at_s, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _same_origin(origin: str | None, host: str | None) -> bool:
+    """No Origin (not a browser) or an Origin naming this host."""
+    if origin is None:
+        return True
+    return host is not None and urlsplit(origin).netloc == host
 
 
 def create_app(service: Service) -> FastAPI:
@@ -56,6 +64,10 @@ def create_app(service: Service) -> FastAPI:
         )
         if not allowed:
             await websocket.close(code=4401, reason="sign in first")
+            return
+        if not _same_origin(websocket.headers.get("origin"), websocket.headers.get("host")):
+            # A page on another site must not read the stream with this browser's cookie.
+            await websocket.close(code=4403, reason="cross-origin")
             return
         await websocket.accept()
         queue = service.hub.subscribe()
