@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading
+from panelpilot.drivers.from_site import sunspec_drivers
 from panelpilot.drivers.ocpp import CentralSystem, CredentialStore, OcppChargerDriver
 from panelpilot.drivers.sim import World, sim_drivers
-from panelpilot.drivers.sunspec import SunSpecConfig, build_sunspec_driver
 from panelpilot.service.clock import Clock
 from panelpilot.service.runtime import DriverSet
 from panelpilot.site.drivers import (
@@ -118,6 +118,7 @@ def build_devices(
         store = CredentialStore(ocpp.credentials_db)
         central = CentralSystem(store, host=ocpp.host, port=ocpp.port, clock=clock.wall_s)
     max_a = {c.id: c.max_a for c in site.chargers}
+    sunspec = sunspec_drivers(site)
     chargers: dict[str, object] = {}
     meters: dict[str, object] = {}
     batteries: dict[str, object] = {}
@@ -138,10 +139,7 @@ def build_devices(
         elif isinstance(config, SunSpecDriverConfig):
             if role == "charger":
                 raise DeviceSetupError(f"{device}: a sunspec driver cannot drive a charger")
-            spec = SunSpecConfig(
-                device, config.host, config.port, config.unit_id, voltage_v=site.voltage_v
-            )
-            table[device] = build_sunspec_driver(spec, role)  # type: ignore[arg-type]
+            table[device] = sunspec[device]
         elif isinstance(config, TeslaWcDriverConfig):
             raise DeviceSetupError(
                 f"{device}: the Tesla Wall Connector's local API reports vitals only and cannot "
