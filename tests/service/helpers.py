@@ -35,14 +35,14 @@ pcs:
 """
 
 
-def test_site() -> Site:
+def garage_site() -> Site:
     """The test site."""
     return load_site_text(SITE_YAML, "test-site.yaml")
 
 
 def sim_runtime(site: Site | None = None) -> tuple[Runtime, World, ManualClock]:
     """A runtime on simulated drivers and a manual clock."""
-    site = site or test_site()
+    site = site or garage_site()
     clock = ManualClock()
     world = World.of(site, clock.monotonic_s)
     chargers, meters, batteries, solar = sim_drivers(world)

@@ -15,7 +15,7 @@ from panelpilot.service.launch import sim_driver_set
 from panelpilot.service.service import Service, build_service
 from panelpilot.service.storage import Storage, sqlite_url
 from panelpilot.web import create_app
-from tests.service.helpers import test_site
+from tests.service.helpers import garage_site
 
 OWNER_PASSWORD = "owner-password-1"
 INSTALLER_PASSWORD = "installer-password-1"
@@ -43,7 +43,7 @@ class Harness:
 
 def harness(tmp_path: Path) -> Harness:
     """A fresh service with two users and one cycle run."""
-    site = test_site()
+    site = garage_site()
     clock = ManualClock()
     world = World.of(site, clock.monotonic_s, {"wc4": WC4_PASSWORD})
     storage = Storage.open(sqlite_url(str(tmp_path / "web.db")))
