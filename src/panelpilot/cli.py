@@ -342,11 +342,18 @@ def run(
     from panelpilot.service.accounts import AccountError, Accounts
     from panelpilot.service.clock import SystemClock
     from panelpilot.service.devices import DeviceSetupError, OcppOptions, build_devices
-    from panelpilot.service.launch import needs_owner, serve_until_signalled, twin_driver_set
+    from panelpilot.service.launch import (
+        listen_problem,
+        needs_owner,
+        serve_until_signalled,
+        twin_driver_set,
+    )
     from panelpilot.service.service import build_service
     from panelpilot.web import create_app
 
     loaded = load_site_or_exit(site)
+    if (problem := listen_problem(host, port)) is not None:
+        raise fail(problem)
     storage = _open_storage(db)
     accounts = Accounts(storage)
     if needs_owner(accounts):
@@ -398,9 +405,11 @@ def demo(
     """Run the service on the built-in demo site: OCPP charge points and cars on loopback."""
     from panelpilot.service.clock import SystemClock
     from panelpilot.service.demo import prepare_demo, run_fleet
-    from panelpilot.service.launch import serve_until_signalled
+    from panelpilot.service.launch import listen_problem, serve_until_signalled
     from panelpilot.web import create_app
 
+    if (problem := listen_problem(host, port)) is not None:
+        raise fail(problem)
     workdir = Path(tempfile.mkdtemp(prefix="panelpilot-demo-"))
     clock = SystemClock()
     demo = prepare_demo(db or workdir / "demo.db", clock, host)

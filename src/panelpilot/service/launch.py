@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import Callable
 
 from starlette.types import ASGIApp
@@ -37,6 +38,18 @@ def twin_driver_set(site: Site, base_url: str) -> DriverSet:
         batteries={b.id: TwinBattery(client, b.id) for b in site.batteries},
         solar={s.id: TwinSolar(client, s.id) for s in site.solar},
     )
+
+
+def listen_problem(host: str, port: int) -> str | None:
+    """Why the web server could not listen at host:port, or None when it can."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
 
 
 def needs_owner(accounts: Accounts) -> bool:
