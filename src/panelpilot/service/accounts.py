@@ -114,6 +114,7 @@ class Accounts:
         """A new session; returns the secret cookie value."""
         token = secrets.token_urlsafe(32)
         with self.storage.engine.begin() as conn:
+            conn.execute(delete(schema.sessions).where(schema.sessions.c.expires_s < now_s))
             conn.execute(
                 insert(schema.sessions).values(
                     token_hash=_sha256(token),

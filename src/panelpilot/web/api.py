@@ -84,12 +84,13 @@ def api_router() -> APIRouter:
         service = service_of(request)
         last = service.runtime.last
         site = service.runtime.site
+        view = service.settings.state_view()
         health = {
             k: {"up": s.health.up, "failures": s.health.failures, "error": s.health.last_error}
             for k, s in service.runtime.supervisors.items()
         }
         return {
-            "chargers": [views.charger_view(service, c.id) for c in site.chargers],
+            "chargers": [views.charger_view(service, c.id, view) for c in site.chargers],
             "meters": {
                 m: {"current_a": last.snapshot.meters.get(m) if last else None}
                 for m in sorted(site.meter_ids())

@@ -268,7 +268,8 @@ def pages_router(templates: Jinja2Templates) -> APIRouter:
     async def live(request: Request) -> HTMLResponse:
         principal = page_user(request)
         service = service_of(request)
-        chargers = [views.charger_view(service, c.id) for c in service.runtime.site.chargers]
+        view = service.settings.state_view()
+        chargers = [views.charger_view(service, c.id, view) for c in service.runtime.site.chargers]
         return render(
             request, "live.html", principal,
             circuits=views.circuits_view(service), charger_views=chargers,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from panelpilot.control.state import ControllerState
 from panelpilot.control.types import Alert
 from panelpilot.service.service import Service
 from panelpilot.site.model import PANEL_LIMIT_DEFAULT_A
@@ -30,7 +31,8 @@ def network_view(service: Service, network_id: str) -> dict[str, Any]:
     net = service.settings.network(network_id)
     last = service.runtime.last
     state = last.decision.networks.get(network_id) if last else None
-    members = [charger_view(service, cid) for cid in net.members]
+    view = service.settings.state_view()
+    members = [charger_view(service, cid, view) for cid in net.members]
     in_network = set(net.members)
     addable = [cid for cid in candidates(service, network_id) if cid not in in_network]
     return {
@@ -51,14 +53,19 @@ def network_view(service: Service, network_id: str) -> dict[str, Any]:
     }
 
 
-def charger_view(service: Service, charger_id: str) -> dict[str, Any]:
-    """One charger: who controls it, current draw x A / y A, alerts, status."""
+def charger_view(
+    service: Service, charger_id: str, view: ControllerState | None = None
+) -> dict[str, Any]:
+    """One charger: who controls it, current draw x A / y A, alerts, status.
+
+    `view` is the settings as they stand (`SettingsManager.state_view`), when already made.
+    """
     topo = service.runtime.controller.topology
     charger = topo.chargers[charger_id]
     last = service.runtime.last
     decision = last.decision.chargers.get(charger_id) if last else None
     reading = last.snapshot.chargers.get(charger_id) if last else None
-    view = service.settings.state_view()
+    view = view if view is not None else service.settings.state_view()
     network = next((n for n, m in view.networks.items() if charger_id in m.members), None)
     health = service.runtime.supervisors.get(charger_id)
     alerts = [a for a in _alerts(service) if a.device == charger_id]
