@@ -10,6 +10,8 @@ import pytest
 
 from panelpilot.drivers.ocpp import CredentialStore
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
+from panelpilot.drivers.sunspec.simdevices import SimMeter as SunSpecSimMeter
+from panelpilot.drivers.sunspec.simulator import SunSpecServer
 from panelpilot.service.clock import SystemClock
 from panelpilot.service.devices import DeviceSetupError, OcppOptions, build_devices
 from panelpilot.service.runtime import Runtime
@@ -69,5 +71,29 @@ def test_an_ocpp_charger_dials_in_takes_its_limit_and_falls_back_on_shutdown(
             await runtime.shutdown()
             assert cp.limit_a() == result.decision.chargers["wc1"].fallback_a == 24.0
             await cp.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_sunspec_meter_on_loopback_limits_the_chargers_below_it() -> None:
+    async def scenario() -> None:
+        meter = SunSpecSimMeter(model_id=203)
+        meter.current_a = 70.0  # the garage's other loads: only 9 A left for the cars
+        async with SunSpecServer(meter, unit_id=1) as server:
+            site = load_site_text(
+                SITE_YAML
+                + "drivers:\n"
+                + f"  - {{kind: sunspec, device: garage, host: 127.0.0.1, port: {server.port}}}\n"
+            )
+            devices = build_devices(site, SystemClock(), simulate_rest=True, ocpp=None)
+            assert devices.world is not None
+            for twin in devices.world.chargers.values():
+                twin.car_wants_a = 32.0
+            runtime = Runtime(site, devices.drivers, SystemClock())
+            for _ in range(5):
+                result = await runtime.cycle()
+            assert result.snapshot.meters["garage"] == pytest.approx(70.0)
+            assert sum(c.limit_a for c in result.decision.chargers.values()) <= 80 - 70
+            await runtime.shutdown()
 
     asyncio.run(scenario())
