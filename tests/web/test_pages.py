@@ -151,3 +151,21 @@ def test_charger_live_and_event_pages_render(tmp_path: Path) -> None:
     live = client.get("/live").text
     assert 'data-circuit="garage"' in live and 'data-charger="wc4"' in live
     assert "signed in" in client.get("/events").text
+
+
+def test_repeated_failed_sign_ins_are_slowed_down(tmp_path: Path) -> None:
+    client = client_for(harness(tmp_path))
+    codes = []
+    for _ in range(6):
+        page = client.get("/login")
+        response = client.post(
+            "/login", data={"name": "ivan", "password": "guess-guess", "csrf": csrf_of(page.text)}
+        )
+        codes.append(response.status_code)
+    assert codes == [401] * 5 + [429]
+    page = client.get("/login")
+    right = client.post(
+        "/login",
+        data={"name": "ivan", "password": INSTALLER_PASSWORD, "csrf": csrf_of(page.text)},
+    )
+    assert right.status_code == 429 and "Too many failed sign-ins" in right.text

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from panelpilot.service.service import Service
 from panelpilot.web.api import api_router
-from panelpilot.web.auth import SESSION_COOKIE
+from panelpilot.web.auth import SESSION_COOKIE, SignInThrottle
 from panelpilot.web.pages import SignInRequired, pages_router
 
 HERE = Path(__file__).parent
@@ -39,6 +39,7 @@ def create_app(service: Service) -> FastAPI:
         description="EV power sharing and PCS limits: site, devices, networks, settings, events.",
     )
     app.state.service = service
+    app.state.sign_in_throttle = SignInThrottle()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["utc"] = _utc
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

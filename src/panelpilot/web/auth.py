@@ -78,3 +78,28 @@ def check_form_csrf(principal: Principal, sent: str) -> None:
     """A page form's CSRF token must be the session's."""
     if principal.session is None or not secrets.compare_digest(sent, principal.session.csrf):
         raise HTTPException(403, "the form has expired; reload the page and try again")
+
+
+class SignInThrottle:
+    """At most `attempts` failed sign-ins per name in `window_s`; then wait (slows guessing)."""
+
+    def __init__(self, attempts: int = 5, window_s: float = 300.0) -> None:
+        self.attempts = attempts
+        self.window_s = window_s
+        self.failures: dict[str, list[float]] = {}
+
+    def wait_s(self, name: str, now_s: float) -> float:
+        """How long this name must wait before trying again (0 = may try now)."""
+        recent = [t for t in self.failures.get(name, []) if now_s - t < self.window_s]
+        self.failures[name] = recent
+        if len(recent) < self.attempts:
+            return 0.0
+        return self.window_s - (now_s - recent[0])
+
+    def failed(self, name: str, now_s: float) -> None:
+        """Count one failed sign-in."""
+        self.failures.setdefault(name, []).append(now_s)
+
+    def succeeded(self, name: str) -> None:
+        """Forget the failures of a name that signed in."""
+        self.failures.pop(name, None)

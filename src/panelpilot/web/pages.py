@@ -24,6 +24,7 @@ from panelpilot.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Principal,
+    SignInThrottle,
     check_form_csrf,
     principal_of,
     service_of,
@@ -88,14 +89,22 @@ def pages_router(templates: Jinja2Templates) -> APIRouter:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, csrf):
             raise HTTPException(403, "the sign-in form has expired; reload the page")
-        user = await asyncio.to_thread(service.accounts.authenticate, name, password)
+        throttle: SignInThrottle = request.app.state.sign_in_throttle
         now = service.clock.wall_s()
+        if (wait_s := throttle.wait_s(name, now)) > 0:
+            return render(
+                request, "login.html", None, 429, login_csrf=expected, next=_safe(next),
+                error=f"Too many failed sign-ins for {name}; try again in {wait_s:.0f} s.",
+            )  # fmt: skip
+        user = await asyncio.to_thread(service.accounts.authenticate, name, password)
         if user is None:
+            throttle.failed(name, now)
             service.storage.add_event(now, "auth", f"failed sign-in as {name[:64]!r}")
             return render(
                 request, "login.html", None, 401, login_csrf=expected, next=_safe(next),
                 error="Wrong name or password.",
             )  # fmt: skip
+        throttle.succeeded(name)
         cookie = service.accounts.start_session(user, now)
         service.storage.add_event(now, "auth", f"{user.name} signed in", who=user.name)
         response = RedirectResponse(_safe(next), status_code=303)
