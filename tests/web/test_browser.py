@@ -133,7 +133,7 @@ def test_installer_commissions_the_network_and_sees_the_new_allocation_live(
     expect(page.locator(".notice")).to_contain_text("License number accepted")
     page.fill("#panel-limit-a", "90")
     page.click("#save-pcs")
-    expect(page.locator(".notice")).to_contain_text("panel_limit_a 100.0 -> 90.0")
+    expect(page.locator(".notice")).to_contain_text("PCS: Panel Limit 100 A -> 90 A")
     page.screenshot(path=str(out / "pcs.png"), full_page=True)
 
     page.goto("/events")

@@ -24,7 +24,15 @@ from panelpilot.service.runtime import Runtime
 from panelpilot.service.storage import Storage
 from panelpilot.site import Site, SiteFileError, parse_site
 
-PCS_FIELDS = ("panel_limit_a", "conductor_limit_a", "export_limit_a")
+PCS_FIELDS = {
+    "panel_limit_a": "Panel Limit",
+    "conductor_limit_a": "Conductor Limit",
+    "export_limit_a": "Site Export Limit",
+}
+
+
+def _amps(value: float | None) -> str:
+    return "disabled" if value is None else f"{value:g} A"
 
 
 class Forbidden(Exception):
@@ -134,7 +142,11 @@ class SettingsManager:
         old = self.pcs_value()
         new_site = self._site_with_pcs({**old, **values})
         new = new_site.pcs.model_dump(mode="json")
-        changed = [f"{k} {old.get(k)} -> {new.get(k)}" for k in PCS_FIELDS if old[k] != new[k]]
+        changed = [
+            f"{label} {_amps(old[k])} -> {_amps(new[k])}"
+            for k, label in PCS_FIELDS.items()
+            if old[k] != new[k]
+        ]
         summary = "PCS: " + ("; ".join(changed) if changed else "no change")
         self.storage.record_setting(
             "pcs",
