@@ -404,7 +404,7 @@ def demo(
 ) -> None:
     """Run the service on the built-in demo site: OCPP charge points and cars on loopback."""
     from panelpilot.service.clock import SystemClock
-    from panelpilot.service.demo import prepare_demo, run_fleet
+    from panelpilot.service.demo import demo_site, prepare_demo, run_fleet, start_meters
     from panelpilot.service.launch import listen_problem, serve_until_signalled
     from panelpilot.web import create_app
 
@@ -412,22 +412,30 @@ def demo(
         raise fail(problem)
     workdir = Path(tempfile.mkdtemp(prefix="panelpilot-demo-"))
     clock = SystemClock()
-    demo = prepare_demo(db or workdir / "demo.db", clock, host)
-    site = demo.service.runtime.site
-    sticker = demo.passwords["wc4"]
-    print(f"panelpilot demo: {site.name}")
-    print(f"  open    http://{host}:{port}/")
-    print(f"  sign in as installer, one-time password: {demo.installer_password}")
-    print(f"  wc4 is not in the network yet: add it with id wc4, password {sticker}")
-    print(f"  (or its QR payload WIFI:T:WPA;S:wc4;P:{sticker};;)")
-    print("  Ctrl-C stops; every charger is left at its fallback limit.", flush=True)
-
-    def fleet(stop: asyncio.Event) -> asyncio.Future[None]:
-        return asyncio.ensure_future(run_fleet(demo, clock, stop))
 
     async def main() -> None:
-        async with demo.devices.running():
-            await serve_until_signalled(demo.service, create_app, host, port, fleet)
+        meters = await start_meters(demo_site())
+        try:
+            ports = {mid: server.port for mid, (_, server) in meters.items()}
+            demo = prepare_demo(db or workdir / "demo.db", clock, host, ports)
+            for meter, _ in meters.values():
+                meter.world = demo.devices.world
+            sticker = demo.passwords["wc4"]
+            print(f"panelpilot demo: {demo.service.runtime.site.name}")
+            print(f"  open    http://{host}:{port}/")
+            print(f"  sign in as installer, one-time password: {demo.installer_password}")
+            print(f"  wc4 is not in the network yet: add it with id wc4, password {sticker}")
+            print(f"  (or its QR payload WIFI:T:WPA;S:wc4;P:{sticker};;)")
+            print("  Ctrl-C stops; every charger is left at its fallback limit.", flush=True)
+
+            def fleet(stop: asyncio.Event) -> asyncio.Future[None]:
+                return asyncio.ensure_future(run_fleet(demo, clock, stop))
+
+            async with demo.devices.running():
+                await serve_until_signalled(demo.service, create_app, host, port, fleet)
+        finally:
+            for _, server in meters.values():
+                await server.stop()
 
     asyncio.run(main())
 

@@ -1,4 +1,4 @@
-"""`panelpilot demo` as a subprocess: OCPP charge points dial in on loopback and charge cars."""
+"""`panelpilot demo` as a subprocess: OCPP charge points and SunSpec meters on loopback."""
 
 from __future__ import annotations
 
@@ -59,6 +59,9 @@ def test_demo_charges_over_ocpp_and_signs_in_with_its_one_time_password() -> Non
             devices = client.get("/api/devices").json()
             wc1 = next(c for c in devices["chargers"] if c["id"] == "wc1")
             assert wc1["online"] and wc1["network"] == "garage-net"
+            # The garage meter is read over SunSpec Modbus TCP and sees the car.
+            assert devices["health"]["garage"]["up"]
+            assert devices["meters"]["garage"]["current_a"] > 0
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=DEADLINE_S) == 0

@@ -1,8 +1,9 @@
-"""`panelpilot demo`: the built-in site, its chargers simulated OCPP charge points on loopback.
+"""`panelpilot demo`: the built-in site on loopback: OCPP charge points, SunSpec meters.
 
 Cars arrive one by one, the garage panel's other loads wander, the sun rises and sets. The
-meters, the battery and the solar inverter are simulated in process (`drivers/sim`); each
-simulated charge point's car is mirrored into that world so the meters see what it draws.
+physics lives in one simulated world (`drivers/sim`): each OCPP charge point's car is mirrored
+into it, and the SunSpec meters on loopback read their circuit's current from it before every
+Modbus read. The battery and the solar inverter are simulated in process.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from pathlib import Path
 from panelpilot.drivers.ocpp import CredentialStore
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
 from panelpilot.drivers.sim import World
+from panelpilot.drivers.sunspec.simdevices import SimMeter as SunSpecSimMeter
+from panelpilot.drivers.sunspec.simulator import SunSpecServer
 from panelpilot.service.accounts import Accounts
 from panelpilot.service.clock import Clock
 from panelpilot.service.devices import Devices, OcppOptions, build_devices
 from panelpilot.service.service import Service, build_service
 from panelpilot.service.storage import Storage, sqlite_url
-from panelpilot.site import Site, load_site_text
+from panelpilot.site import Site, load_site_text, parse_site
 
 # When each car arrives (seconds after start) and the most its on-board charger draws.
 ARRIVALS: dict[str, tuple[float, float]] = {
@@ -43,6 +46,43 @@ def demo_site() -> Site:
     return load_site_text(text, "demo-site.yaml")
 
 
+class MirroredMeter:
+    """A SunSpec meter (model 203) serving what the world's meter on a circuit reads."""
+
+    def __init__(self, meter_id: str) -> None:
+        self.meter_id = meter_id
+        self.sim = SunSpecSimMeter(model_id=203)
+        self.image = self.sim.image
+        self.world: World | None = None
+
+    def refresh(self) -> None:
+        """Before every Modbus read: take the current from the world."""
+        if self.world is not None:
+            self.sim.current_a = self.world.meter_current_a(self.meter_id) or 0.0
+        self.sim.refresh()
+
+
+async def start_meters(site: Site) -> dict[str, tuple[MirroredMeter, SunSpecServer]]:
+    """One SunSpec meter server on loopback per meter of the site."""
+    meters: dict[str, tuple[MirroredMeter, SunSpecServer]] = {}
+    for meter_id in sorted(site.meter_ids()):
+        meter = MirroredMeter(meter_id)
+        server = SunSpecServer(meter)
+        await server.start()
+        meters[meter_id] = (meter, server)
+    return meters
+
+
+def with_sunspec_meters(site: Site, ports: dict[str, int]) -> Site:
+    """The site with its meters reached over SunSpec on loopback at these ports."""
+    data = site.model_dump(mode="json", exclude_none=True)
+    data["drivers"] = [d for d in data["drivers"] if d["device"] not in ports] + [
+        {"kind": "sunspec", "device": mid, "host": "127.0.0.1", "port": port}
+        for mid, port in ports.items()
+    ]
+    return parse_site(data, file="demo-site.yaml")
+
+
 @dataclass
 class Demo:
     """A ready demo: the service, its devices, and the charge points' passwords."""
@@ -53,9 +93,13 @@ class Demo:
     installer_password: str
 
 
-def prepare_demo(db_path: Path, clock: Clock, host: str) -> Demo:
+def prepare_demo(
+    db_path: Path, clock: Clock, host: str, meter_ports: dict[str, int] | None = None
+) -> Demo:
     """Database, accounts, charge point registrations and drivers for the demo."""
     site = demo_site()
+    if meter_ports:
+        site = with_sunspec_meters(site, meter_ports)
     storage = Storage.open(sqlite_url(str(db_path)))
     installer_password = secrets.token_urlsafe(12)
     Accounts(storage).add_user("installer", "installer", installer_password, clock.wall_s())
