@@ -404,7 +404,7 @@ def demo(
 ) -> None:
     """Run the service on the built-in demo site: OCPP charge points and cars on loopback."""
     from panelpilot.service.clock import SystemClock
-    from panelpilot.service.demo import demo_site, prepare_demo, run_fleet, start_meters
+    from panelpilot.service.demo import demo_site, prepare_demo, run_fleet, start_sunspec_twins
     from panelpilot.service.launch import listen_problem, serve_until_signalled
     from panelpilot.web import create_app
 
@@ -414,12 +414,12 @@ def demo(
     clock = SystemClock()
 
     async def main() -> None:
-        meters = await start_meters(demo_site())
+        twins = await start_sunspec_twins(demo_site())
         try:
-            ports = {mid: server.port for mid, (_, server) in meters.items()}
+            ports = {device: server.port for device, (_, server) in twins.items()}
             demo = prepare_demo(db or workdir / "demo.db", clock, host, ports)
-            for meter, _ in meters.values():
-                meter.world = demo.devices.world
+            for twin, _ in twins.values():
+                twin.world = demo.devices.world
             sticker = demo.passwords["wc4"]
             print(f"panelpilot demo: {demo.service.runtime.site.name}")
             print(f"  open    http://{host}:{port}/")
@@ -434,7 +434,7 @@ def demo(
             async with demo.devices.running():
                 await serve_until_signalled(demo.service, create_app, host, port, fleet)
         finally:
-            for _, server in meters.values():
+            for _, server in twins.values():
                 await server.stop()
 
     asyncio.run(main())

@@ -59,8 +59,8 @@ def test_demo_charges_over_ocpp_and_signs_in_with_its_one_time_password() -> Non
             devices = client.get("/api/devices").json()
             wc1 = next(c for c in devices["chargers"] if c["id"] == "wc1")
             assert wc1["online"] and wc1["network"] == "garage-net"
-            # The garage meter is read over SunSpec Modbus TCP and sees the car.
-            assert devices["health"]["garage"]["up"]
+            # Meters, battery and solar are read over SunSpec Modbus TCP; the meter sees the car.
+            assert all(devices["health"][d]["up"] for d in ("garage", "site", "pw1", "pv1"))
             assert devices["meters"]["garage"]["current_a"] > 0
 
         proc.send_signal(signal.SIGTERM)

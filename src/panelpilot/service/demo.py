@@ -1,9 +1,9 @@
-"""`panelpilot demo`: the built-in site on loopback: OCPP charge points, SunSpec meters.
+"""`panelpilot demo`: the built-in site on loopback: OCPP charge points, SunSpec devices.
 
 Cars arrive one by one, the garage panel's other loads wander, the sun rises and sets. The
 physics lives in one simulated world (`drivers/sim`): each OCPP charge point's car is mirrored
-into it, and the SunSpec meters on loopback read their circuit's current from it before every
-Modbus read. The battery and the solar inverter are simulated in process.
+into it, and the SunSpec meters, battery and solar inverter on loopback (Modbus TCP) take their
+measurements from it, and put the caps panelpilot writes to them into it, before every read.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from pathlib import Path
 from panelpilot.drivers.ocpp import CredentialStore
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
 from panelpilot.drivers.sim import World
+from panelpilot.drivers.sunspec.simdevices import SimBattery as SunSpecSimBattery
 from panelpilot.drivers.sunspec.simdevices import SimMeter as SunSpecSimMeter
+from panelpilot.drivers.sunspec.simdevices import SimSolar as SunSpecSimSolar
 from panelpilot.drivers.sunspec.simulator import SunSpecServer
 from panelpilot.service.accounts import Accounts
 from panelpilot.service.clock import Clock
@@ -50,7 +52,7 @@ class MirroredMeter:
     """A SunSpec meter (model 203) serving what the world's meter on a circuit reads."""
 
     def __init__(self, meter_id: str) -> None:
-        self.meter_id = meter_id
+        self.device_id = meter_id
         self.sim = SunSpecSimMeter(model_id=203)
         self.image = self.sim.image
         self.world: World | None = None
@@ -58,27 +60,72 @@ class MirroredMeter:
     def refresh(self) -> None:
         """Before every Modbus read: take the current from the world."""
         if self.world is not None:
-            self.sim.current_a = self.world.meter_current_a(self.meter_id) or 0.0
+            self.sim.current_a = self.world.meter_current_a(self.device_id) or 0.0
         self.sim.refresh()
 
 
-async def start_meters(site: Site) -> dict[str, tuple[MirroredMeter, SunSpecServer]]:
-    """One SunSpec meter server on loopback per meter of the site."""
-    meters: dict[str, tuple[MirroredMeter, SunSpecServer]] = {}
-    for meter_id in sorted(site.meter_ids()):
-        meter = MirroredMeter(meter_id)
-        server = SunSpecServer(meter)
+class MirroredBattery:
+    """A SunSpec battery (704 DER controls): the caps written to it act on the world's battery."""
+
+    def __init__(self, battery_id: str, max_a: float, voltage_v: float) -> None:
+        self.device_id = battery_id
+        self.sim = SunSpecSimBattery(max_power_w=max_a * voltage_v, voltage_v=voltage_v)
+        self.image = self.sim.image
+        self.world: World | None = None
+
+    def refresh(self) -> None:
+        """Before every Modbus read: apply its caps in the world, publish what it does."""
+        if self.world is not None:
+            twin = self.world.batteries[self.device_id]
+            twin.max_discharge_a = self.sim.output_cap_a()
+            twin.charge_request_a = self.sim.charge_request_a()
+            self.world.settle_battery(self.device_id)
+            self.sim.demand_a = twin.current_a
+            self.sim.soc = twin.soc
+        self.sim.refresh()
+
+
+class MirroredSolar:
+    """A SunSpec solar inverter (704 DER controls): the world's sun under the cap written to it."""
+
+    def __init__(self, solar_id: str, max_a: float, voltage_v: float) -> None:
+        self.device_id = solar_id
+        self.sim = SunSpecSimSolar(max_power_w=max_a * voltage_v, voltage_v=voltage_v)
+        self.image = self.sim.image
+        self.world: World | None = None
+
+    def refresh(self) -> None:
+        """Before every Modbus read: the sun from the world, the cap into the world."""
+        if self.world is not None:
+            twin = self.world.solar[self.device_id]
+            self.sim.available_a = twin.available_a
+            twin.max_a = self.sim.output_cap_a()
+        self.sim.refresh()
+
+
+Mirrored = MirroredMeter | MirroredBattery | MirroredSolar
+
+
+async def start_sunspec_twins(site: Site) -> dict[str, tuple[Mirrored, SunSpecServer]]:
+    """One SunSpec server on loopback per meter, battery and solar inverter of the site."""
+    v = site.voltage_v
+    devices: list[Mirrored] = [MirroredMeter(m) for m in sorted(site.meter_ids())]
+    devices += [MirroredBattery(b.id, b.max_discharge_a, v) for b in site.batteries]
+    devices += [MirroredSolar(s.id, s.max_a, v) for s in site.solar]
+    twins: dict[str, tuple[Mirrored, SunSpecServer]] = {}
+    for device in devices:
+        server = SunSpecServer(device)
         await server.start()
-        meters[meter_id] = (meter, server)
-    return meters
+        twins[device.device_id] = (device, server)
+    return twins
 
 
-def with_sunspec_meters(site: Site, ports: dict[str, int]) -> Site:
-    """The site with its meters reached over SunSpec on loopback at these ports."""
+def with_sunspec(site: Site, ports: dict[str, int]) -> Site:
+    """The site with these devices reached over SunSpec on loopback at these ports."""
     data = site.model_dump(mode="json", exclude_none=True)
     data["drivers"] = [d for d in data["drivers"] if d["device"] not in ports] + [
-        {"kind": "sunspec", "device": mid, "host": "127.0.0.1", "port": port}
-        for mid, port in ports.items()
+        {"kind": "sunspec", "device": device, "host": "127.0.0.1", "port": port}
+        for device, port in ports.items()
     ]
     return parse_site(data, file="demo-site.yaml")
 
@@ -94,12 +141,12 @@ class Demo:
 
 
 def prepare_demo(
-    db_path: Path, clock: Clock, host: str, meter_ports: dict[str, int] | None = None
+    db_path: Path, clock: Clock, host: str, sunspec_ports: dict[str, int] | None = None
 ) -> Demo:
     """Database, accounts, charge point registrations and drivers for the demo."""
     site = demo_site()
-    if meter_ports:
-        site = with_sunspec_meters(site, meter_ports)
+    if sunspec_ports:
+        site = with_sunspec(site, sunspec_ports)
     storage = Storage.open(sqlite_url(str(db_path)))
     installer_password = secrets.token_urlsafe(12)
     Accounts(storage).add_user("installer", "installer", installer_password, clock.wall_s())
