@@ -98,6 +98,17 @@ ALERTS: tuple[AlertSpec, ...] = (
         "A settings change was refused (network enabled, or a value out of range).",
     ),
     AlertSpec(
+        "driver_down",
+        "warning",
+        "A device driver failed (an error or a timeout): the device reads as offline or lost, "
+        "and the driver is retried with backoff (raised by the service).",
+    ),
+    AlertSpec(
+        "cycle_overrun",
+        "warning",
+        "A control cycle took longer than `period_s` (raised by the service's watchdog).",
+    ),
+    AlertSpec(
         "battery_unresponsive",
         "warning",
         "A battery is not reporting: its rated output is assumed in the PCS limits.",

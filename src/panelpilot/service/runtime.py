@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from panelpilot.control import Controller
+from panelpilot.control.alerts import alert
 from panelpilot.control.types import (
     Alert,
     BatteryReading,
@@ -185,9 +186,8 @@ class Runtime:
         if overrun:
             self.overruns += 1
             extra.append(
-                Alert(
+                alert(
                     "cycle_overrun",
-                    "warning",
                     f"control cycle took {duration_s:.2f} s, longer than the {period_s:g} s period",
                 )
             )

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, runtime_checkable
 
+from panelpilot.control.alerts import alert
 from panelpilot.control.types import Alert
 from panelpilot.drivers.base import DriverError
 
@@ -105,9 +106,8 @@ class Supervisor:
         h = self.health
         if h.failures == 0:
             return None
-        return Alert(
+        return alert(
             "driver_down",
-            "warning",
             f"{h.device_id}: {h.last_error} ({h.failures} failures in a row; retrying)",
             h.device_id,
         )
