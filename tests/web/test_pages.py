@@ -63,6 +63,8 @@ def test_installer_commissions_a_network_through_the_settings_lock(tmp_path: Pat
     assert "disable it before changing its settings" in locked.text
 
     client.post("/sharing/garage-net/state", data={"csrf": csrf, "enabled": "false"})
+    page = client.get("/sharing/garage-net").text
+    assert 'Status: <span class="status">Disabled</span>' in page  # at once, not a cycle late
     too_low = client.post("/sharing/garage-net/limit", data={"csrf": csrf, "network_limit_a": "12"})
     assert too_low.status_code == 422
     assert "6 A x 3" in too_low.text

@@ -47,7 +47,9 @@ def network_view(service: Service, network_id: str) -> dict[str, Any]:
         "addable": addable,
         "current_a": state.current_a if state else 0.0,
         "connections": state.connections if state else 0,
-        "status": state.status.value if state else "idle",
+        # The settings are newer than the last decision by up to a cycle: a disabled network
+        # says so at once.
+        "status": "disabled" if not net.enabled else (state.status.value if state else "idle"),
         "active_alerts": sum(1 for a in _alerts(service) if a.device in (network_id, *in_network)),
         "fallbacks_a": net.fallbacks_a,
     }
