@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from panelpilot.sim.rules import check_scenario
 from panelpilot.sim.scenario import Scenario
 from panelpilot.site import Problem, Site, SiteFileError, load_site, parse_site
-from panelpilot.site.loader import field_name, line_of, plain_yaml
+from panelpilot.site.loader import field_name, line_of, plain_yaml, yaml_document
 
 
 class ScenarioError(Exception):
@@ -94,16 +92,10 @@ def load_scenario_text(
     text: str, file: str = "<scenario>", base: Path | None = None
 ) -> LoadedScenario:
     """Parse scenario YAML text; site paths resolve against `base` (default: cwd)."""
-    yaml = YAML(typ="rt")
     try:
-        doc = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        reason = exc.problem or exc.context or "invalid YAML"
-        raise ScenarioError([Problem("", f"YAML syntax: {reason}", line, file)]) from None
-    except YAMLError as exc:
-        raise ScenarioError([Problem("", f"YAML syntax: {exc}", None, file)]) from None
+        doc = yaml_document(text, file)
+    except SiteFileError as exc:
+        raise ScenarioError(exc.problems) from None
     data = plain_yaml(doc)
     if not isinstance(data, dict):
         raise ScenarioError(

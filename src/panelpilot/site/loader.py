@@ -152,11 +152,11 @@ def parse_site(data: Any, *, file: str | None = None, doc: Any = None) -> Site:
     return site
 
 
-def load_site_text(text: str, file: str = "<site>") -> Site:
-    """Parse YAML text into a validated `Site`."""
+def yaml_document(text: str, file: str) -> Any:
+    """The YAML document with line numbers kept; a syntax error is a located `Problem`."""
     yaml = YAML(typ="rt")
     try:
-        doc = yaml.load(text)
+        return yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -164,6 +164,11 @@ def load_site_text(text: str, file: str = "<site>") -> Site:
         raise SiteFileError([Problem("", f"YAML syntax: {reason}", line, file)]) from None
     except YAMLError as exc:
         raise SiteFileError([Problem("", f"YAML syntax: {exc}", None, file)]) from None
+
+
+def load_site_text(text: str, file: str = "<site>") -> Site:
+    """Parse YAML text into a validated `Site`."""
+    doc = yaml_document(text, file)
     return parse_site(plain_yaml(doc), file=file, doc=doc)
 
 
