@@ -8,7 +8,7 @@ Baselines are settings stored in the devices: no communication, so no faults rea
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from panelpilot.control.types import (
     BatteryReading,
     ChargerReading,
+    Command,
     Decision,
     Snapshot,
     SolarReading,
@@ -131,6 +132,7 @@ class PanelpilotPolicy:
         site: Site,
         topo: Topology,
         make_controller: Callable[[Site], ControllerLike] | None = None,
+        settings: Sequence[tuple[float, Command]] = (),
     ) -> None:
         if make_controller is None:
             from panelpilot.control.controller import Controller
@@ -138,6 +140,8 @@ class PanelpilotPolicy:
             make_controller = Controller
         self.controller = make_controller(site)
         self.topo = topo
+        # Settings changes not yet made, in time order: (at_s, command).
+        self._settings = sorted(settings, key=lambda pair: pair[0])
         self.last_decision: Decision | None = None
         self._last_reading: list[ChargerReading | None] = [None] * len(topo.charger_ids)
         # Plain lists: the per-charger loop is Python either way, and lists index faster.
@@ -187,8 +191,16 @@ class PanelpilotPolicy:
                 topo.solar_ids, r.solar_online.tolist(), r.solar_current_a.tolist(), strict=True
             )
         }
+        due: list[Command] = []
+        while self._settings and self._settings[0][0] <= r.t_s:
+            due.append(self._settings.pop(0)[1])
         return Snapshot(
-            t=r.t_s, meters=r.meters, chargers=chargers, batteries=batteries, solar=solar
+            t=r.t_s,
+            meters=r.meters,
+            chargers=chargers,
+            batteries=batteries,
+            solar=solar,
+            commands=tuple(due),
         )
 
     def decide(self, readings: Readings) -> Orders:

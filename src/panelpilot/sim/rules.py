@@ -117,7 +117,27 @@ def check_timing(scenario: Scenario, site: Site) -> Iterator[Finding]:
         )
 
 
+def check_settings(scenario: Scenario, site: Site) -> Iterator[Finding]:
+    """Settings changes name networks and chargers of the site and fall inside the run."""
+    networks = {n.id for n in site.networks}
+    chargers = {c.id for c in site.chargers}
+    for i, change in enumerate(scenario.settings):
+        if change.network not in networks:
+            known = ", ".join(sorted(networks)) or "none"
+            yield ("settings", i, "network"), f"unknown network {change.network!r}; known: {known}"
+        for name in ("add", "remove"):
+            value = getattr(change, name)
+            if value is not None and value not in chargers:
+                yield ("settings", i, name), f"unknown charger {value!r}"
+        if change.at_s >= scenario.duration_s:
+            yield (
+                ("settings", i, "at_s"),
+                (f"{change.at_s:g} s is not inside the run (duration_s {scenario.duration_s:g} s)"),
+            )
+
+
 CHECKS: tuple[Callable[[Scenario, Site], Iterator[Finding]], ...] = (
+    check_settings,
     check_timing,
     check_evs,
     check_arrivals,

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from panelpilot.control.types import Command
 from panelpilot.sim.engine import Progress, RunResult, World, build_world, run
 from panelpilot.sim.loader import LoadedScenario
-from panelpilot.sim.policies import POLICIES
+from panelpilot.sim.policies import POLICIES, PanelpilotPolicy, Policy
 
 # The controllers compared side by side, panelpilot first (issue 3).
 CONTROLLERS: tuple[str, ...] = ("panelpilot", "static", "none")
@@ -49,6 +50,14 @@ def simulate(
     world = build_world(loaded)
     runs = {}
     for name in controllers:
-        policy = POLICIES[name](loaded.site, world.topo)
+        if name == "panelpilot":
+            # Settings changes are made on panelpilot; the baselines have no settings.
+            settings = [
+                (c.at_s, Command(c.network, c.enabled, c.network_limit_a, c.add, c.remove))
+                for c in loaded.scenario.settings
+            ]
+            policy: Policy = PanelpilotPolicy(loaded.site, world.topo, settings=settings)
+        else:
+            policy = POLICIES[name](loaded.site, world.topo)
         runs[name] = run(world, policy, progress(name) if progress else None)
     return SimReport(loaded=loaded, world=world, runs=runs)

@@ -163,6 +163,27 @@ class Fault(SiteModel):
         return self
 
 
+class SettingsChange(SiteModel):
+    """A settings change an installer makes at `at_s` (the settings lock applies).
+
+    Exactly one of `enabled`, `network_limit_a`, `add`, `remove`, on `network`.
+    """
+
+    at_s: Seconds
+    network: Ident
+    enabled: bool | None = None
+    network_limit_a: Annotated[float, Field(gt=0)] | None = None
+    add: Ident | None = None
+    remove: Ident | None = None
+
+    @model_validator(mode="after")
+    def _one_change(self) -> SettingsChange:
+        given = [self.enabled, self.network_limit_a, self.add, self.remove]
+        if sum(x is not None for x in given) != 1:
+            raise ValueError("a change sets exactly one of enabled, network_limit_a, add, remove")
+        return self
+
+
 class Scenario(SiteModel):
     """A whole scenario. `site` is a path (relative to the scenario file) or an inline site."""
 
@@ -177,3 +198,6 @@ class Scenario(SiteModel):
     solar: dict[Ident, SolarProfile] = Field(default_factory=dict)
     batteries: dict[Ident, BatteryProfile] = Field(default_factory=dict)
     faults: tuple[Fault, ...] = ()
+    settings: tuple[SettingsChange, ...] = Field(
+        default=(), description="Settings changes at given times (panelpilot only)."
+    )
