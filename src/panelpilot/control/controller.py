@@ -130,10 +130,14 @@ class Controller:
             for k in constraints[cid]:
                 reserved[k] += reserve
         capacities = [caps[k] - reserved[k] for k in range(ncon)]
-        frozen = frozenset(
-            self._circuit_k[c]
-            for c in self._circuit_k
-            if any(m in lost for m in topo.metered_ancestors(c))
+        frozen = (
+            frozenset(
+                self._circuit_k[c]
+                for c in self._circuit_k
+                if any(m in lost for m in topo.metered_ancestors(c))
+            )
+            if lost
+            else frozenset()
         )
 
         keyed: list[tuple[tuple[int, int, float, str], Claim]] = []
