@@ -57,3 +57,26 @@ def test_a_driver_must_name_a_device_it_can_drive() -> None:
     with pytest.raises(SiteFileError) as info:
         load_site_text(bad, "site.yaml")
     assert "site.yaml:11: drivers[2].device: 'pw1' is not a charger of this site" in str(info.value)
+
+
+def test_an_ocpp_charger_must_be_noticed_before_its_lease_lapses() -> None:
+    site = """
+circuits:
+  - {id: garage, limit_a: 80}
+chargers:
+  - {id: wc1, circuit: garage, max_a: 48}
+drivers:
+  - {kind: ocpp, device: wc1%s}
+"""
+    # Defaults: 2 x 10 s heartbeats + 2 s = 22 s, within 30 s lease - 5 s - 2 x 1 s = 23 s.
+    assert load_site_text(site % "").drivers[0].kind == "ocpp"
+    with pytest.raises(SiteFileError) as info:
+        load_site_text(site % ", heartbeat_interval_s: 60", "g.yaml")
+    assert (
+        "g.yaml:7: drivers[0].heartbeat_interval_s: a silent charger would be noticed after "
+        "122 s, but its lease lapses after 30 s: it must be noticed within lease_s - "
+        "response_s - 2 x period_s = 23 s"
+    ) in str(info.value)
+    # A longer lease makes room for a slower heartbeat.
+    longer = site.replace("drivers:", "control: {lease_s: 150}\ndrivers:")
+    assert load_site_text(longer % ", heartbeat_interval_s: 60").control.lease_s == 150

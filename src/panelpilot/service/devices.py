@@ -116,7 +116,16 @@ def build_devices(
         if ocpp is None:
             raise DeviceSetupError("OCPP chargers need a SQLite --db for their passwords")
         store = CredentialStore(ocpp.credentials_db)
-        central = CentralSystem(store, host=ocpp.host, port=ocpp.port, clock=clock.wall_s)
+        heartbeat_s = min(
+            c.heartbeat_interval_s for c in configs.values() if isinstance(c, OcppDriverConfig)
+        )
+        central = CentralSystem(
+            store,
+            host=ocpp.host,
+            port=ocpp.port,
+            clock=clock.wall_s,
+            heartbeat_interval_s=heartbeat_s,
+        )
     max_a = {c.id: c.max_a for c in site.chargers}
     sunspec = sunspec_drivers(site)
     chargers: dict[str, object] = {}

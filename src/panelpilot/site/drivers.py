@@ -25,6 +25,8 @@ DeviceId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0
 # OCPP 1.6 CiString20 identity, also the last path segment of ws://host:port/ocpp/<id>.
 ChargePointId = Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
+# Slack on top of two heartbeat intervals before a silent charger counts as offline.
+OFFLINE_GRACE_S = 2.0
 Host = Annotated[str, Field(min_length=1, max_length=253)]
 
 
@@ -43,14 +45,21 @@ class OcppDriverConfig(SiteModel):
     connector_id: Annotated[int, Field(ge=1, le=16)] = Field(
         default=1, description="Connector (1.6) or EVSE (2.0.1) this device is."
     )
-    heartbeat_interval_s: Annotated[int, Field(ge=10, le=3600)] = Field(
-        default=60, description="Heartbeat interval the charger is told at boot."
+    heartbeat_interval_s: Annotated[int, Field(ge=1, le=3600)] = Field(
+        default=10,
+        description="Heartbeat interval the charger is told at boot; short enough that a "
+        "silent charger is noticed before its lease lapses.",
     )
     offline_after_s: Annotated[float, Field(gt=0, le=7200)] | None = Field(
         default=None,
         description="Silence after which the charger counts as offline "
-        "(default: 2 heartbeat intervals + 10 s).",
+        "(default: 2 heartbeat intervals + 2 s).",
     )
+
+    @property
+    def detection_s(self) -> float:
+        """How long a charger that went silent may go unnoticed."""
+        return self.offline_after_s or 2 * self.heartbeat_interval_s + OFFLINE_GRACE_S
 
     @property
     def identity(self) -> str:

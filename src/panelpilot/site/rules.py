@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from panelpilot.site.drivers import OcppDriverConfig
 from panelpilot.site.model import PANEL_LIMIT_MAX_A, Circuit, Site
 
 Path = tuple[str | int, ...]
@@ -238,7 +239,21 @@ def check_drivers(site: Site) -> Iterator[Finding]:
         "sim": ("a device", chargers | sunspec),
     }
     seen: set[tuple[str, str]] = set()
+    cfg = site.control
+    # A silent charger must be noticed, and the others lowered (J1772: 5 s), before its lease
+    # lapses and it jumps to its fallback (DESIGN 3.5).
+    notice_by_s = cfg.lease_s - cfg.response_s - 2 * cfg.period_s
     for i, driver in enumerate(site.drivers):
+        if isinstance(driver, OcppDriverConfig) and driver.detection_s > notice_by_s:
+            yield (
+                ("drivers", i, "heartbeat_interval_s"),
+                (
+                    f"a silent charger would be noticed after {driver.detection_s:g} s, but its "
+                    f"lease lapses after {cfg.lease_s:g} s: it must be noticed within lease_s - "
+                    f"response_s - 2 x period_s = {notice_by_s:g} s (shorten heartbeat_interval_s "
+                    "or offline_after_s, or lengthen control.lease_s)"
+                ),
+            )
         what, ids = allowed[driver.kind]
         if driver.device not in ids:
             known = ", ".join(sorted(ids)) or "none"

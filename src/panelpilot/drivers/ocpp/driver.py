@@ -9,7 +9,6 @@ from panelpilot.drivers.ocpp.central import CentralSystem
 from panelpilot.site.drivers import OcppDriverConfig
 
 # Grace beyond two missed heartbeats before a silent charger counts as offline.
-OFFLINE_GRACE_S = 10.0
 
 
 class OcppChargerDriver:
@@ -21,9 +20,7 @@ class OcppChargerDriver:
         self.charge_point_id = config.identity
         self.connector_id = config.connector_id
         self.max_a = max_a
-        self.offline_after_s = config.offline_after_s or (
-            2 * config.heartbeat_interval_s + OFFLINE_GRACE_S
-        )
+        self.offline_after_s = config.detection_s
         self._central = central
 
     async def read(self) -> ChargerReading:
