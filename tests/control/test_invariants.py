@@ -90,19 +90,23 @@ def _check_circuits(
         assert total <= max(0.0, cap) + TOL, (circuit.id, total, cap)
         # Raises only into real room: sum of max(old, new) within the limit.
         if previous is not None:
-            raised = [
-                c
-                for c in on
-                if c in prev_online and d.chargers[c].limit_a > previous.chargers[c].limit_a + TOL
-            ]
-            if raised:
-                both = sum(
-                    max(d.chargers[c].limit_a, previous.chargers[c].limit_a)
-                    if c in prev_online
-                    else d.chargers[c].limit_a
-                    for c in on
-                )
-                assert both <= cap + TOL, (circuit.id, both, cap)
+            _check_transition(circuit.id, on, prev_online, d, previous, cap)
+
+
+def _check_transition(
+    label: str,
+    on: list[str],
+    prev_online: set[str],
+    d: Decision,
+    previous: Decision,
+    cap: float,
+) -> None:
+    """If any charger under a constraint was raised, sum of max(old, new) fits its capacity."""
+    new = {c: d.chargers[c].limit_a for c in on}
+    old = {c: previous.chargers[c].limit_a for c in on if c in prev_online}
+    if any(new[c] > old[c] + TOL for c in old):
+        both = sum(max(new[c], old.get(c, 0.0)) for c in on)
+        assert both <= cap + TOL, (label, both, cap)
 
 
 def _check_networks(
@@ -122,19 +126,7 @@ def _check_networks(
         total = sum(d.chargers[c].limit_a for c in on)
         assert total <= max(0.0, net.limit_a - reserved) + TOL, (nid, total, net.limit_a)
         if previous is not None and previous.networks[nid].enabled:
-            raised = [
-                c
-                for c in on
-                if c in prev_online and d.chargers[c].limit_a > previous.chargers[c].limit_a + TOL
-            ]
-            if raised:
-                both = sum(
-                    max(d.chargers[c].limit_a, previous.chargers[c].limit_a)
-                    if c in prev_online
-                    else d.chargers[c].limit_a
-                    for c in on
-                )
-                assert both <= net.limit_a - reserved + TOL
+            _check_transition(nid, on, prev_online, d, previous, net.limit_a - reserved)
 
 
 def _check_fallbacks(
