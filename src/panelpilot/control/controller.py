@@ -17,7 +17,9 @@ Pure: no clock (time comes from the snapshot), no I/O, no threads. Its memory is
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from panelpilot.control import demand
 from panelpilot.control.alerts import alert
@@ -28,7 +30,7 @@ from panelpilot.control.sharing import Claim, allocate
 from panelpilot.control.state import ChargerMemory, ControllerState, NetworkMemory
 from panelpilot.control.status import charger_status, circuit_states, network_states
 from panelpilot.control.topology import Topology
-from panelpilot.control.types import Alert, ChargerDecision, Decision, Snapshot
+from panelpilot.control.types import Alert, ChargerDecision, ChargerReading, Decision, Snapshot
 from panelpilot.control.validate import KnownDevices, check_snapshot
 from panelpilot.site.model import Site
 
@@ -39,6 +41,25 @@ FIXED_PRIORITY = 1 << 30
 # loads do not make the chargers' limits jitter every cycle.
 LOAD_RELEASE_A_PER_S = 2.0
 EPS = 1e-9
+# A circuit counts as out of the way for `coast` while its room exceeds what every charger
+# below it could ask for by at least this much more than one resolution step.
+COAST_SPARE_A = 1.0
+# Everything in a charger's memory that a cycle may change, except its lease (which only
+# matters once it is silent): equal before and after a cycle means nothing moved.
+_MEMORY = attrgetter(
+    "limit_a",
+    "hold_a",
+    "hold_until_t",
+    "changed_t",
+    "demand_a",
+    "capped_since_t",
+    "connected",
+    "online",
+    "admitted",
+    "turn_since_t",
+    "idle_car",
+    "defiant_since_t",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +70,23 @@ class Layout:
     fallbacks: dict[str, float]
     constraints: dict[str, tuple[int, ...]]
     fixed: dict[str, float]  # chargers held at a fixed limit (removed, disabled network)
+
+
+@dataclass(frozen=True)
+class CoastPlan:
+    """What a settled cycle leaves for `Controller.coast`: the conditions it holds under.
+
+    Set by a cycle that changed nothing in the controller's memory, raised nobody and left
+    every metered circuit above what its chargers could ask for. Further cycles decide the
+    same for as long as the chargers report the same, no timer falls due and each metered
+    circuit's uncontrolled load stays at or below its bound.
+    """
+
+    state: ControllerState
+    chargers: dict[str, ChargerReading]
+    drawn_a: dict[str, float]  # chargers' measured current per metered circuit
+    bound_a: dict[str, float]  # per metered circuit: the highest uncontrolled load allowed
+    until_t: float  # the first time a timer could change a decision
 
 
 def initial_state(site: Site) -> ControllerState:
@@ -79,11 +117,25 @@ class Controller:
         self._network_k = {nid: base + i for i, nid in enumerate(self.state.networks)}
         self._cached: tuple[object, Layout] | None = None
         self._known = KnownDevices.of(site)
+        pcs = site.pcs
+        # Coasting skips the PCS step, so it needs a site where that step has nothing to do.
+        self._coastable = not site.batteries and (
+            pcs.panel_limit_a is None
+            and pcs.conductor_limit_a is None
+            and pcs.export_limit_a is None
+        )
+        self._plan: CoastPlan | None = None
 
     def decide(self, snap: Snapshot) -> Decision:
         """One control cycle: take what is measured, return what every device is told."""
         check_snapshot(self._known, self.state.t, snap)
         st, cfg, topo = self.state, self.site.control, self.topology
+        self._plan = None
+        before = (
+            [_MEMORY(m) for m in st.chargers.values()]
+            if self._coastable and not snap.commands and not st.removed
+            else None
+        )
         dt = 0.0 if st.t is None else snap.t - st.t
         alerts: list[Alert] = []
         for cmd in snap.commands:
@@ -267,7 +319,146 @@ class Controller:
         )
         alerts.extend(pcs_alerts)
         st.t = snap.t
+        if before is not None and not lost and not defiant and len(online) == len(st.chargers):
+            self._plan = self._coast_plan(
+                snap, before, claims, allocation.targets_a, capacities, uncontrolled, drawn
+            )
         return Decision(snap.t, decisions, batteries, solar, networks, circuits, tuple(alerts))
+
+    def coast(
+        self,
+        times: Sequence[float],
+        meters: Mapping[str, Sequence[float]],
+        chargers: Mapping[str, ChargerReading],
+    ) -> int:
+        """Run the cycles at `times` that would decide exactly what the last one decided.
+
+        For a simulator stepping a settled site: the chargers report `chargers` at every one
+        of `times` and meter `m` reads `meters[m][i]` at `times[i]`; no settings change. The
+        cycles leave the controller's memory exactly as `decide` would, without building
+        decisions. Stops before the first cycle that might decide differently (a reading
+        changed since the last `decide`, a timer falls due, a circuit's uncontrolled load
+        rises past the room its chargers could use, an unusable value) and returns how many
+        cycles it ran; `decide` takes over from there.
+        """
+        plan = self._plan
+        if plan is None or plan.state is not self.state or len(times) == 0:
+            return 0
+        if chargers != plan.chargers:
+            return 0
+        st = self.state
+        if st.t is None:
+            return 0
+        estimates = []
+        for circuit_id, circuit in self.topology.circuits.items():
+            if circuit.meter:
+                series = meters.get(circuit.meter)
+                if series is None:
+                    return 0
+                estimates.append(
+                    (
+                        circuit_id,
+                        series,
+                        plan.drawn_a.get(circuit_id, 0.0),
+                        plan.bound_a.get(circuit_id, math.inf),
+                    )
+                )
+        values = [st.uncontrolled_a[circuit_id] for circuit_id, *_ in estimates]
+        previous_t, until_t, count = st.t, plan.until_t, 0
+        isfinite = math.isfinite
+        for i, t in enumerate(times):
+            if not (previous_t <= t < until_t):
+                break
+            dt = t - previous_t
+            new = []
+            for (_, series, drawn, bound), previous in zip(estimates, values, strict=True):
+                reading = series[i]
+                if not isfinite(reading):
+                    break
+                # The same arithmetic as _estimate_uncontrolled, so the memory is identical.
+                measured = max(0.0, reading - drawn)
+                value = max(measured, previous - LOAD_RELEASE_A_PER_S * dt)
+                if value > bound:
+                    break
+                new.append(value)
+            else:
+                values, previous_t = new, t
+                count += 1
+                continue
+            break
+        if count:
+            for (circuit_id, *_), value in zip(estimates, values, strict=True):
+                st.uncontrolled_a[circuit_id] = value
+            st.t = previous_t
+            lease_until = previous_t + self.site.control.lease_s
+            for mem in st.chargers.values():
+                mem.lease_until_t = lease_until
+        return count
+
+    def _coast_plan(
+        self,
+        snap: Snapshot,
+        before: list[tuple[object, ...]],
+        claims: list[Claim],
+        targets: dict[str, float],
+        capacities: list[float],
+        uncontrolled: dict[str, float],
+        drawn: dict[str, float],
+    ) -> CoastPlan | None:
+        """The conditions under which the next cycles would decide what this one did."""
+        st, cfg = self.state, self.site.control
+        if st.export_curtailing:
+            return None
+        for mem, old in zip(st.chargers.values(), before, strict=True):
+            if _MEMORY(mem) != old:
+                return None  # something moved: the next cycle may move again
+        chargers = st.chargers
+        # What the chargers below each circuit could ever be given: each one's demand, and
+        # no more than its network's limit for a network's members together.
+        ncircuits = len(self._circuit_k)
+        wants: dict[tuple[int, int], float] = {}
+        for claim in claims:
+            if targets[claim.key] > chargers[claim.key].limit_a + EPS:
+                return None  # a raise waits for room: more room would release it
+            if claim.demand_a > 0:
+                top = claim.demand_a if claim.demand_a > claim.min_a else claim.min_a
+                group = claim.constraints[-1] if claim.constraints[-1] >= ncircuits else -1
+                for k in claim.constraints:
+                    if k < ncircuits:
+                        wants[k, group] = wants.get((k, group), 0.0) + top
+        need = [0.0] * ncircuits
+        for (k, group), total in wants.items():
+            need[k] += total if group < 0 else min(total, max(0.0, capacities[group]))
+        spare = COAST_SPARE_A + cfg.resolution_a
+        bound: dict[str, float] = {}
+        for circuit_id in self._circuit_k:
+            circuit = self.topology.circuits[circuit_id]
+            if circuit.meter:
+                # capacity = limit - margin - uncontrolled must stay >= need + spare.
+                k = self._circuit_k[circuit_id]
+                bound[circuit_id] = circuit.limit_a - cfg.margin_a - need[k] - spare
+                if uncontrolled[circuit_id] > bound[circuit_id]:
+                    return None
+        # Timers compare `t - since >= period`: one due a hair before now may not have fired
+        # yet, and a millisecond short of its time keeps rounding on the safe side.
+        until, now = math.inf, snap.t - 0.01
+        for mem in chargers.values():
+            for due in (
+                mem.changed_t + cfg.response_s,
+                mem.hold_until_t,
+                mem.turn_since_t + cfg.rotation_s,
+                math.inf if mem.capped_since_t is None else mem.capped_since_t + cfg.probe_s,
+            ):
+                if now < due < until:
+                    until = due
+        metered = [c for c, circuit in self.topology.circuits.items() if circuit.meter]
+        return CoastPlan(
+            state=st,
+            chargers=dict(snap.chargers),
+            drawn_a={c: drawn.get(c, 0.0) for c in metered},
+            bound_a=bound,
+            until_t=until - 1e-3,
+        )
 
     # -- the steps, one idea each --------------------------------------------------------
 
@@ -285,10 +476,11 @@ class Controller:
 
     def _charger_current_per_circuit(self, snap: Snapshot, online: set[str]) -> dict[str, float]:
         own: dict[str, float] = {}
-        chargers = self.topology.chargers
-        for cid in online:
-            circuit = chargers[cid].circuit
-            own[circuit] = own.get(circuit, 0.0) + snap.chargers[cid].current_a
+        # In the site's order, not the snapshot's: the same readings give the same sums.
+        for cid, charger in self.topology.chargers.items():
+            if cid in online:
+                circuit = charger.circuit
+                own[circuit] = own.get(circuit, 0.0) + snap.chargers[cid].current_a
         return self.topology.roll_up(own)
 
     def _estimate_uncontrolled(
