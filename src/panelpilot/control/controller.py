@@ -321,7 +321,7 @@ class Controller:
         st.t = snap.t
         if before is not None and not lost and not defiant and len(online) == len(st.chargers):
             self._plan = self._coast_plan(
-                snap, before, claims, allocation.targets_a, capacities, uncontrolled, drawn
+                snap, before, claims, allocation.targets_a, allocation.active, uncontrolled, drawn
             )
         return Decision(snap.t, decisions, batteries, solar, networks, circuits, tuple(alerts))
 
@@ -401,7 +401,7 @@ class Controller:
         before: list[tuple[object, ...]],
         claims: list[Claim],
         targets: dict[str, float],
-        capacities: list[float],
+        active: frozenset[int],
         uncontrolled: dict[str, float],
         drawn: dict[str, float],
     ) -> CoastPlan | None:
@@ -413,31 +413,29 @@ class Controller:
             if _MEMORY(mem) != old:
                 return None  # something moved: the next cycle may move again
         chargers = st.chargers
-        # What the chargers below each circuit could ever be given: each one's demand, and
-        # no more than its network's limit for a network's members together.
         ncircuits = len(self._circuit_k)
-        wants: dict[tuple[int, int], float] = {}
+        # Each circuit that shaped nothing may gain room, or lose some down to what its
+        # chargers were given: the allocation is the same as if it were not there. (A target
+        # is at most one step below the level water-filling reached, so that is counted too.)
+        given = [0.0] * ncircuits
+        resolution = cfg.resolution_a
         for claim in claims:
-            if targets[claim.key] > chargers[claim.key].limit_a + EPS:
+            target = targets[claim.key]
+            if target > chargers[claim.key].limit_a + EPS:
                 return None  # a raise waits for room: more room would release it
-            if claim.demand_a > 0:
-                top = claim.demand_a if claim.demand_a > claim.min_a else claim.min_a
-                group = claim.constraints[-1] if claim.constraints[-1] >= ncircuits else -1
+            if target > 0:
                 for k in claim.constraints:
                     if k < ncircuits:
-                        wants[k, group] = wants.get((k, group), 0.0) + top
-        need = [0.0] * ncircuits
-        for (k, group), total in wants.items():
-            need[k] += total if group < 0 else min(total, max(0.0, capacities[group]))
+                        given[k] += target + resolution
         spare = COAST_SPARE_A + cfg.resolution_a
         bound: dict[str, float] = {}
         for circuit_id in self._circuit_k:
             circuit = self.topology.circuits[circuit_id]
             if circuit.meter:
-                # capacity = limit - margin - uncontrolled must stay >= need + spare.
+                # capacity = limit - margin - uncontrolled must stay >= given + spare.
                 k = self._circuit_k[circuit_id]
-                bound[circuit_id] = circuit.limit_a - cfg.margin_a - need[k] - spare
-                if uncontrolled[circuit_id] > bound[circuit_id]:
+                bound[circuit_id] = circuit.limit_a - cfg.margin_a - given[k] - spare
+                if k in active or uncontrolled[circuit_id] > bound[circuit_id]:
                     return None
         # Timers compare `t - since >= period`: one due a hair before now may not have fired
         # yet, and a millisecond short of its time keeps rounding on the safe side.

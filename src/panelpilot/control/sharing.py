@@ -33,10 +33,16 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class Allocation:
-    """The fair targets, and the chargers that want current but must wait."""
+    """The fair targets, and the chargers that want current but must wait.
+
+    `active` holds the constraints that shaped the result: one that turned a charger away,
+    filled up while chargers under it still wanted more, or stopped a rounding step. Any
+    other constraint could be removed, or given more capacity, without changing anything.
+    """
 
     targets_a: dict[str, float]
     paused: frozenset[str]
+    active: frozenset[int] = frozenset()
 
 
 def allocate(
@@ -50,6 +56,7 @@ def allocate(
     used = [0.0] * len(capacities_a)
     admitted: list[Claim] = []
     paused: set[str] = set()
+    active: set[int] = set()
     for claim in claims:
         if claim.demand_a <= 0:
             continue
@@ -57,6 +64,7 @@ def allocate(
         for k in claim.constraints:
             if capacities_a[k] - used[k] < need:
                 paused.add(claim.key)
+                active.add(k)
                 break
         else:
             for k in claim.constraints:
@@ -67,26 +75,26 @@ def allocate(
     extra = [max(0.0, capacities_a[k] - used[k]) for k in range(len(capacities_a))]
     classes = {c.priority for c in admitted}
     if len(classes) <= 1:
-        levels = _water_fill(admitted, extra)  # the usual case: one class, no regrouping
+        levels = _water_fill(admitted, extra, active)  # the usual case: one class
     else:
         position = {id(c): i for i, c in enumerate(admitted)}
         levels = [0.0] * len(admitted)
         for priority in sorted(classes, reverse=True):
             group = [c for c in admitted if c.priority == priority]
-            for claim, alloc in zip(group, _water_fill(group, extra), strict=True):
+            for claim, alloc in zip(group, _water_fill(group, extra, active), strict=True):
                 levels[position[id(claim)]] = alloc
                 for k in claim.constraints:
                     extra[k] = max(0.0, extra[k] - (alloc - claim.min_a))
 
     targets = dict.fromkeys((c.key for c in claims), 0.0)
     for claim, value in zip(
-        admitted, _quantize(admitted, levels, capacities_a, resolution_a), strict=True
+        admitted, _quantize(admitted, levels, capacities_a, resolution_a, active), strict=True
     ):
         targets[claim.key] = value
-    return Allocation(targets, frozenset(paused))
+    return Allocation(targets, frozenset(paused), frozenset(active))
 
 
-def _water_fill(group: Sequence[Claim], extra: list[float]) -> list[float]:
+def _water_fill(group: Sequence[Claim], extra: list[float], active: set[int]) -> list[float]:
     """Progressive filling: raise a common level; freeze chargers as limits bind.
 
     A charger's allocation is clamp(level, min_a, demand_a). A constraint's saturation level
@@ -181,6 +189,7 @@ def _water_fill(group: Sequence[Claim], extra: list[float]) -> list[float]:
             mark[k] = level
             touched.add(k)
             saturated[k] = True
+            active.add(k)
             freeze(members[k], touched)
         else:
             done = next_stop
@@ -197,6 +206,7 @@ def _quantize(
     levels: Sequence[float],
     capacities_a: Sequence[float],
     resolution_a: float,
+    active: set[int],
 ) -> list[float]:
     """Round down to the charger's resolution, then hand out whole steps left over.
 
@@ -229,6 +239,7 @@ def _quantize(
             ks = admitted[i].constraints
             for k in ks:
                 if slack[k] < step:
+                    active.add(k)
                     break
             else:
                 targets[i] += resolution_a

@@ -114,3 +114,26 @@ class BreakerBank:
             self.tripped |= new
             self.trip_t_s[new] = t_s
         return new
+
+    def block(self, current_a: FloatArray, dt_s: float) -> tuple[int, FloatArray | None]:
+        """A block of steps (`current_a`: breakers x steps), without changing the breakers.
+
+        Returns how many steps pass before the first one at which a closed breaker would
+        trip (all of them when none does), and the heat after each step (None when every
+        breaker stays cold). The heat follows `step`'s recursion `heat = max(heat + rate dt,
+        0)` in closed form: with `w` the running sum from the present heat,
+        `heat = w - min(0, running minimum of w)`.
+        """
+        n = current_a.shape[1]
+        amps = np.abs(current_a)
+        pickup = (PICKUP_X_RATING * self.rating_a)[:, None]
+        trips = amps >= (MAGNETIC_X_RATING * self.rating_a)[:, None]
+        heat = None
+        if self.heat.any() or (amps > pickup).any():
+            m = amps / pickup
+            w = self.heat[:, None] + np.cumsum((m * m - 1.0) / self.curve_s[:, None] * dt_s, axis=1)
+            heat = w - np.minimum(np.minimum.accumulate(w, axis=1), 0.0)
+            trips |= heat >= 1.0
+        trips &= ~self.tripped[:, None]
+        hit = np.flatnonzero(trips.any(axis=0))
+        return (int(hit[0]) if len(hit) else n), heat

@@ -126,109 +126,247 @@ def _battery_bank(world: World) -> BatteryBank:
     )
 
 
-def run(world: World, policy: Policy, progress: Progress | None = None) -> RunResult:
-    """Run one policy through the whole scenario."""
-    site, scenario, topo = world.loaded.site, world.loaded.scenario, world.topo
-    dt = scenario.step_s
-    n_steps = len(world.times)
-    period_steps = round(site.control.period_s / dt)
-    fleet = Fleet(world.cars, len(topo.charger_ids), site.voltage_v)
-    chargers = ChargerBank(topo.fair_a, topo.fair_a)
-    batteries = _battery_bank(world)
-    breakers = BreakerBank.of(topo.breaker_ratings_a)
-    below_ev = topo.below(topo.charger_circuit)
-    below_solar = topo.below(topo.solar_circuit)
-    below_batt = topo.below(topo.battery_circuit)
-    below_load = topo.below(world.load_circuit)
-    has_batteries = len(topo.battery_ids) > 0
-    has_solar = len(topo.solar_ids) > 0
-    n_circ = len(topo.circuit_ids)
-    fairness = Fairness()
-    trace = Trace.empty(topo, world.times)
-    traced = trace.pilot_a.shape[0]
-    energized = np.ones(n_circ, dtype=bool)
-    ev_on = energized[topo.charger_circuit]
-    solar_on = energized[topo.solar_circuit]
-    batt_on = energized[topo.battery_circuit]
-    load_on = energized[world.load_circuit]
-    current = np.zeros(n_circ)
-    solar_out = np.zeros(len(topo.solar_ids))
-    caps_solar = np.full(len(topo.solar_ids), np.inf)
-    caps_discharge = np.full(len(topo.battery_ids), np.inf)
-    charge_request = np.zeros(len(topo.battery_ids))
-    trips: list[dict[str, Any]] = []
-    tick = max(1, n_steps // 100)
-    # Baselines are settings stored in the chargers: set once, never renewed.
-    decide_every = period_steps if policy.remote else n_steps + 1
-    for k in range(n_steps):
-        t = float(world.times[k])
-        fleet.advance_to(t)
-        if k % decide_every == 0 and (not policy.remote or world.faults.controller_up(t)):
-            reach = world.faults.reachable(t) if policy.remote else None
-            ch_reach = ev_on if reach is None else ev_on & reach.chargers
-            readings = Readings(
-                t_s=t,
-                meters=world.faults.meters(t, current) if policy.remote else {},
-                charger_online=ch_reach,
-                charger_connected=fleet.connected,
-                charger_current_a=fleet.draw_a,
-                charger_pilot_a=chargers.pilot_a(t),
-                battery_online=batt_on if reach is None else batt_on & reach.batteries,
-                battery_current_a=batteries.current_a,
-                battery_soc=batteries.soc,
-                solar_online=solar_on if reach is None else solar_on & reach.solar,
-                solar_current_a=solar_out,
-            )
+# The longest block of steady steps tried at once (bounds the block arrays' size).
+MAX_BLOCK_STEPS = 3600
+
+
+class _Run:
+    """One policy's run through a world: the devices' state and the step loop."""
+
+    def __init__(
+        self, world: World, policy: Policy, progress: Progress | None, blocks: bool
+    ) -> None:
+        site, scenario, topo = world.loaded.site, world.loaded.scenario, world.topo
+        self.world, self.policy, self.topo, self.progress = world, policy, topo, progress
+        self.dt = scenario.step_s
+        self.n_steps = len(world.times)
+        self.times = world.times.tolist()
+        self.fleet = Fleet(world.cars, len(topo.charger_ids), site.voltage_v)
+        self.chargers = ChargerBank(topo.fair_a, topo.fair_a)
+        self.batteries = _battery_bank(world)
+        self.breakers = BreakerBank.of(topo.breaker_ratings_a)
+        self.below_ev = topo.below(topo.charger_circuit)
+        self.below_solar = topo.below(topo.solar_circuit)
+        self.below_batt = topo.below(topo.battery_circuit)
+        self.below_load = topo.below(world.load_circuit)
+        self.has_batteries = len(topo.battery_ids) > 0
+        self.has_solar = len(topo.solar_ids) > 0
+        self.fairness = Fairness()
+        self.trace = Trace.empty(topo, world.times)
+        self.traced = self.trace.pilot_a.shape[0]
+        self.energized = np.ones(len(topo.circuit_ids), dtype=bool)
+        self._energize()
+        self.current = np.zeros(len(topo.circuit_ids))
+        self.solar_out = np.zeros(len(topo.solar_ids))
+        self.caps_solar = np.full(len(topo.solar_ids), np.inf)
+        self.caps_discharge = np.full(len(topo.battery_ids), np.inf)
+        self.charge_request = np.zeros(len(topo.battery_ids))
+        self.trips: list[dict[str, Any]] = []
+        self.tick = max(1, self.n_steps // 100)
+        # Baselines are settings stored in the chargers: set once, never renewed.
+        period_steps = max(1, round(site.control.period_s / self.dt))
+        self.decide_every = period_steps if policy.remote else self.n_steps + 1
+        # How many steps the next block tries (the policy decides how far it really goes).
+        self._guess = 64 if policy.remote else MAX_BLOCK_STEPS
+        self.blocks = blocks and not self.has_batteries  # a battery answers every step
+
+    def _energize(self) -> None:
+        topo = self.topo
+        self.ev_on = self.energized[topo.charger_circuit]
+        self.solar_on = self.energized[topo.solar_circuit]
+        self.batt_on = self.energized[topo.battery_circuit]
+        self.load_on = self.energized[self.world.load_circuit]
+
+    def loop(self) -> None:
+        """Every step, in blocks where the site is steady."""
+        k = 0
+        while k < self.n_steps:
+            t = self.times[k]
+            self.fleet.advance_to(t)
+            taken = self._block(k) if self.blocks else 0
+            if taken == 0:
+                self._step(k)
+                taken = 1
+            before, k = k, k + taken
+            if self.progress is not None and (
+                k // self.tick != before // self.tick or k == self.n_steps
+            ):
+                self.progress(k, self.n_steps)
+
+    def _readings(self, t: float) -> Readings:
+        world, policy = self.world, self.policy
+        reach = world.faults.reachable(t) if policy.remote else None
+        ch_reach = self.ev_on if reach is None else self.ev_on & reach.chargers
+        return Readings(
+            t_s=t,
+            meters=world.faults.meters(t, self.current) if policy.remote else {},
+            charger_online=ch_reach,
+            charger_connected=self.fleet.connected,
+            charger_current_a=self.fleet.draw_a,
+            charger_pilot_a=self.chargers.pilot_a(t),
+            battery_online=self.batt_on if reach is None else self.batt_on & reach.batteries,
+            battery_current_a=self.batteries.current_a,
+            battery_soc=self.batteries.soc,
+            solar_online=self.solar_on if reach is None else self.solar_on & reach.solar,
+            solar_current_a=self.solar_out,
+        )
+
+    def _step(self, k: int) -> None:
+        """One step, in order: decide (when due), pilots, cars, sources, circuits, breakers."""
+        world, policy, topo, dt = self.world, self.policy, self.topo, self.dt
+        t = self.times[k]
+        if k % self.decide_every == 0 and (not policy.remote or world.faults.controller_up(t)):
+            readings = self._readings(t)
             orders = policy.decide(readings)
-            chargers.receive(
-                orders.charger_reached & ch_reach,
+            self.chargers.receive(
+                orders.charger_reached & readings.charger_online,
                 orders.charger_limit_a,
                 orders.charger_fallback_a,
                 orders.charger_lease_s,
                 t,
             )
-            if has_solar:
-                caps_solar = np.where(readings.solar_online, orders.solar_max_a, caps_solar)
-            if has_batteries:
-                caps_discharge = np.where(
-                    readings.battery_online, orders.battery_max_discharge_a, caps_discharge
+            if self.has_solar:
+                self.caps_solar = np.where(
+                    readings.solar_online, orders.solar_max_a, self.caps_solar
                 )
-                charge_request = np.where(
-                    readings.battery_online, orders.battery_charge_request_a, charge_request
+            if self.has_batteries:
+                self.caps_discharge = np.where(
+                    readings.battery_online, orders.battery_max_discharge_a, self.caps_discharge
                 )
-        pilot = chargers.pilot_a(t)
-        accept = fleet.accept_a()
-        draw = fleet.step(pilot, accept, ev_on, dt)
-        current = below_ev @ draw + below_load @ (world.loads_a[:, k] * load_on)
-        if has_solar:
-            available = world.solar_a[:, k] * solar_on
-            solar_out = np.minimum(available, caps_solar)
-            current -= below_solar @ solar_out
-            trace.solar_a[:, k] = solar_out
+                self.charge_request = np.where(
+                    readings.battery_online, orders.battery_charge_request_a, self.charge_request
+                )
+        pilot = self.chargers.pilot_a(t)
+        accept = self.fleet.accept_a()
+        draw = self.fleet.step(pilot, accept, self.ev_on, dt)
+        current = self.below_ev @ draw + self.below_load @ (world.loads_a[:, k] * self.load_on)
+        trace = self.trace
+        if self.has_solar:
+            available = world.solar_a[:, k] * self.solar_on
+            self.solar_out = np.minimum(available, self.caps_solar)
+            current -= self.below_solar @ self.solar_out
+            trace.solar_a[:, k] = self.solar_out
             trace.solar_available_a[:, k] = available
-        if has_batteries:
-            batt = batteries.step(float(current[0]), caps_discharge, charge_request, batt_on, t, dt)
-            current -= below_batt @ batt
+        if self.has_batteries:
+            batt = self.batteries.step(
+                float(current[0]), self.caps_discharge, self.charge_request, self.batt_on, t, dt
+            )
+            current -= self.below_batt @ batt
             trace.battery_a[:, k] = batt
-        tripped = breakers.step(current[topo.breaker_circuits], dt, t)
+        self.current = current
+        tripped = self.breakers.step(current[topo.breaker_circuits], dt, t)
         if tripped.any():
-            for b in np.flatnonzero(tripped):
-                circuit = int(topo.breaker_circuits[b])
-                trips.append({"circuit": topo.circuit_ids[circuit], "t_s": t})
-            open_circuits = np.zeros(n_circ, dtype=bool)
-            open_circuits[topo.breaker_circuits[breakers.tripped]] = True
-            energized = topo.energized(open_circuits)
-            ev_on = energized[topo.charger_circuit]
-            solar_on = energized[topo.solar_circuit]
-            batt_on = energized[topo.battery_circuit]
-            load_on = energized[world.load_circuit]
-        fairness.add(draw, accept * ev_on)
+            self._trip(tripped, t)
+        self.fairness.add(draw, accept * self.ev_on)
         trace.circuit_a[:, k] = current
         trace.network_a[:, k] = topo.network_members @ draw
-        trace.pilot_a[:, k] = pilot[:traced]
-        trace.draw_a[:, k] = draw[:traced]
-        if progress is not None and (k % tick == 0 or k == n_steps - 1):
-            progress(k + 1, n_steps)
+        trace.pilot_a[:, k] = pilot[: self.traced]
+        trace.draw_a[:, k] = draw[: self.traced]
+
+    def _trip(self, tripped: NDArray[np.bool_], t: float) -> None:
+        topo = self.topo
+        for b in np.flatnonzero(tripped):
+            circuit = int(topo.breaker_circuits[b])
+            self.trips.append({"circuit": topo.circuit_ids[circuit], "t_s": t})
+        open_circuits = np.zeros(len(topo.circuit_ids), dtype=bool)
+        open_circuits[topo.breaker_circuits[self.breakers.tripped]] = True
+        self.energized = topo.energized(open_circuits)
+        self._energize()
+
+    def _block(self, k: int) -> int:
+        """Advance the steps from `k` on in one go while nothing but loads and sunshine
+        changes: every car draws what it draws now, no car comes or goes, no fault or
+        setting is due, the policy would decide what it decided last and no breaker trips.
+        Returns how many steps were taken (0: step `k` needs the step-by-step path).
+
+        The result is what `_step` would compute, up to rounding in the last digits of
+        the energy totals (a block adds a car's energy once, not step by step).
+        """
+        world, policy, topo, dt, fleet = self.world, self.policy, self.topo, self.dt, self.fleet
+        t = self.times[k]
+        remote = policy.remote
+        if remote and not world.faults.controller_up(t):
+            return 0
+        pilot = self.chargers.pilot_a(t)
+        steady = fleet.steady_steps(pilot, self.ev_on, dt)
+        if steady == 0:
+            return 0
+        end_t = min(fleet.next_event_t(), policy.next_change_t())
+        if remote:
+            end_t = min(end_t, world.faults.quiet_until(t))
+            # Pilots stay put only while each charger's lease holds or is renewed.
+        if remote and self.decide_every * dt >= self.chargers.lease_s.min():
+            # Decisions come no more often than leases run out: pilots may lapse in between.
+            end_t = min(end_t, float((self.chargers.received_s + self.chargers.lease_s).min()))
+        n = min(steady, self._guess, self.n_steps - k)
+        n = min(n, int(np.searchsorted(world.times[k : k + n], end_t, side="left")))
+        if n < 2:
+            return 0
+        draw = fleet.draw_a
+        loads = world.loads_a[:, k : k + n] * self.load_on[:, None]
+        current = (self.below_ev @ draw)[:, None] + self.below_load @ loads
+        if self.has_solar:
+            available = world.solar_a[:, k : k + n] * self.solar_on[:, None]
+            solar_out = np.minimum(available, self.caps_solar[:, None])
+            current -= self.below_solar @ solar_out
+        # Breakers first (without changing them): the policy must not run past a trip.
+        n, heat = self.breakers.block(current[topo.breaker_circuits, :n], dt)
+        if remote and n > 0:
+            tried = n
+            n = self._coast(k, n, current)
+            # Size the next block on how far the policy went this time.
+            self._guess = min(MAX_BLOCK_STEPS, 2 * tried if n == tried else max(16, 2 * n))
+        if n == 0:
+            return 0
+        if heat is not None:
+            self.breakers.heat = heat[:, n - 1].copy()
+        self.fairness.add_block(draw, fleet.accept_block_a(n, dt) * self.ev_on[:, None])
+        fleet.coast(n, dt)
+        trace = self.trace
+        trace.circuit_a[:, k : k + n] = current[:, :n]
+        trace.network_a[:, k : k + n] = (topo.network_members @ draw)[:, None]
+        trace.pilot_a[:, k : k + n] = pilot[: self.traced, None]
+        trace.draw_a[:, k : k + n] = draw[: self.traced, None]
+        if self.has_solar:
+            trace.solar_a[:, k : k + n] = solar_out[:, :n]
+            trace.solar_available_a[:, k : k + n] = available[:, :n]
+            self.solar_out = solar_out[:, n - 1].copy()
+        self.current = current[:, n - 1].copy()
+        return n
+
+    def _coast(self, k: int, n: int, current: FloatArray) -> int:
+        """Let the policy take the decisions due in steps k..k+n-1 that change nothing;
+        return how many steps that leaves in the block (it ends at the first that would)."""
+        p = self.decide_every
+        due = list(range(k + (-k) % p, k + n, p))
+        if not due:
+            return n
+        # A meter reads what flowed in the step before (the first: the last step's current).
+        before = np.concatenate((self.current[:, None], current[:, : n - 1]), axis=1)
+        columns = np.array(due) - k
+        meters = {
+            meter: before[c, columns].tolist()
+            for meter, c in self.world.faults.meter_circuit.items()
+        }
+        times = [self.times[j] for j in due]
+        taken = self.policy.coast(self._readings(times[0]), times, meters)
+        if taken:
+            self.chargers.renew(times[taken - 1])
+        return n if taken == len(due) else due[taken] - k
+
+
+def run(
+    world: World, policy: Policy, progress: Progress | None = None, blocks: bool = True
+) -> RunResult:
+    """Run one policy through the whole scenario.
+
+    `blocks=False` takes every step one by one (the reference the block path is tested
+    against); the results agree up to rounding in the last digits.
+    """
+    site, topo = world.loaded.site, world.topo
+    r = _Run(world, policy, progress, blocks)
+    r.loop()
+    dt, trace, fleet = r.dt, r.trace, r.fleet
     delivered = fleet.delivered_kwh()
     unmet = fleet.unmet_kwh()
     cars = [
@@ -246,13 +384,13 @@ def run(world: World, policy: Policy, progress: Progress | None = None) -> RunRe
     metrics = summary(
         circuits=limit_figures(topo.circuit_ids, topo.circuit_limit_a, trace.circuit_a, dt),
         networks=limit_figures(topo.network_ids, topo.network_limit_a, trace.network_a, dt),
-        fairness=fairness,
+        fairness=r.fairness,
         solar_curtailed_kwh=curtailed_a_s * site.voltage_v / JOULES_PER_KWH,
         pcs_amp_s=pcs_excess_amp_s(site, topo, trace, dt),
         delivered_kwh=delivered,
         unmet_kwh=unmet,
         cars=cars,
-        trips=trips,
+        trips=r.trips,
     )
     return RunResult(policy=policy.name, metrics=metrics, trace=trace)
 

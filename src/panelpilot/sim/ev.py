@@ -113,6 +113,51 @@ class Fleet:
         self.draw_a = draw
         return draw
 
+    def next_event_t(self) -> float:
+        """When the next car arrives or leaves (inf when none will)."""
+        return self._events[self._next][0] if self._next < len(self._events) else np.inf
+
+    def steady_steps(self, pilot_a: FloatArray, energized: BoolArray, dt_s: float) -> int:
+        """How many steps from now every car keeps drawing exactly what it draws now.
+
+        0 unless every car already draws its target under `pilot_a` (no ramp under way);
+        then until the first car would start to taper below its pilot or finish, less one
+        step, so the last of those steps is still certain. Arrivals and departures are the
+        caller's to check (`next_event_t`).
+        """
+        accept = self.accept_a()
+        target = np.where(pilot_a >= J1772_MIN_PILOT_A, np.minimum(pilot_a, accept), 0.0)
+        target = np.where(energized, target, 0.0)
+        if not np.array_equal(target, self.draw_a):
+            return 0
+        drawing = self.draw_a > 0.0
+        if not drawing.any():
+            return np.iinfo(np.int64).max
+        draw = self.draw_a[drawing]
+        obc = self.obc_a[drawing]
+        remaining = self.remaining_kwh[drawing]
+        on_pilot = draw == pilot_a[drawing]
+        if not np.all(on_pilot | (draw == obc)):
+            return 0  # a car drawing less than its pilot and its on-board limit: tapering
+        # The energy left below which a car would accept less than it draws now.
+        floor_kwh = np.where(draw > TAPER_FLOOR * obc, TAPER_KWH * draw / obc, 0.0)
+        per_step = draw * (self.voltage_v * dt_s / JOULES_PER_KWH)
+        floor_kwh = np.maximum(floor_kwh, 2.0 * per_step)
+        steps = np.floor((remaining - floor_kwh) / per_step) - 1.0
+        return max(0, int(steps.min()))
+
+    def accept_block_a(self, steps: int, dt_s: float) -> FloatArray:
+        """`accept_a()` at the start of each of the next `steps` steady steps (chargers x steps)."""
+        per_step = self.draw_a * (self.voltage_v * dt_s / JOULES_PER_KWH)
+        remaining = self.remaining_kwh[:, None] - per_step[:, None] * np.arange(steps)
+        taper = np.minimum(np.maximum(remaining * (1.0 / TAPER_KWH), TAPER_FLOOR), 1.0)
+        return np.where(remaining > 0.0, self.obc_a[:, None] * taper, 0.0)
+
+    def coast(self, steps: int, dt_s: float) -> None:
+        """Advance `steps` steps in which every car draws what it draws now (`steady_steps`)."""
+        per_step = self.draw_a * (self.voltage_v * dt_s / JOULES_PER_KWH)
+        self.remaining_kwh -= per_step * steps
+
     def delivered_kwh(self) -> FloatArray:
         """Energy each car has received so far."""
         out = self._left_kwh.copy()

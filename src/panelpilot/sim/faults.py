@@ -71,6 +71,20 @@ class FaultSchedule:
             n_solar=len(topo.solar_ids),
         )
 
+    def quiet_until(self, t_s: float) -> float:
+        """When no fault is active at `t_s`: the start of the next one (inf if none); else
+        `t_s` itself (a fault is under way now)."""
+        windows = [
+            *self.controller_down,
+            *(w for _, w in self.chargers),
+            *(w for _, w in self.batteries),
+            *(w for _, w in self.solar),
+            *(w for _, w in self.meters_lost),
+        ]
+        if any(a <= t_s < b for a, b in windows):
+            return t_s
+        return min((a for a, _ in windows if a > t_s), default=np.inf)
+
     def controller_up(self, t_s: float) -> bool:
         """False while a `controller_down_s` fault lasts."""
         return not any(a <= t_s < b for a, b in self.controller_down)

@@ -82,6 +82,18 @@ class Fairness:
         self.total += 1.0 if square == 0 else s * s / (n * square)
         self.steps += 1
 
+    def add_block(self, draw_a: FloatArray, accept_a: FloatArray) -> None:
+        """Count a block of steps: `draw_a` per charger, `accept_a` per charger and step."""
+        wanting = accept_a > 0
+        n = np.count_nonzero(wanting, axis=0)
+        share = np.divide(draw_a[:, None], accept_a, out=np.zeros_like(accept_a), where=wanting)
+        square = (share * share).sum(axis=0)
+        s = share.sum(axis=0)
+        counted = n >= 2
+        index = np.divide(s * s, n * square, out=np.ones_like(s), where=counted & (square > 0))
+        self.total += float(index[counted].sum())
+        self.steps += int(np.count_nonzero(counted))
+
     def mean(self) -> float | None:
         """The mean index, or None when cars never had to share."""
         return self.total / self.steps if self.steps else None

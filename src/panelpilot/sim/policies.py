@@ -8,7 +8,7 @@ Baselines are settings stored in the devices: no communication, so no faults rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -70,6 +70,15 @@ class Policy(Protocol):
         """Orders for the devices, from what is measured now."""
         ...
 
+    def coast(self, readings: Readings, times: list[float], meters: dict[str, list[float]]) -> int:
+        """How many of the decisions due at `times` (chargers reporting as in `readings`,
+        meter `m` reading `meters[m][i]`) would change nothing; they are taken as made."""
+        ...
+
+    def next_change_t(self) -> float:
+        """When the policy itself changes something next (a scheduled setting), or inf."""
+        ...
+
 
 def _fixed_orders(topo: Topology, limit_a: FloatArray) -> Orders:
     n = len(topo.charger_ids)
@@ -98,6 +107,14 @@ class StaticPolicy:
         """The same fixed settings at every step."""
         return self._orders
 
+    def coast(self, readings: Readings, times: list[float], meters: dict[str, list[float]]) -> int:
+        """Fixed settings never change."""
+        return len(times)
+
+    def next_change_t(self) -> float:
+        """Never."""
+        return float("inf")
+
 
 class NonePolicy:
     """Baseline `none`: every charger at its installation max, no sharing, no PCS."""
@@ -112,12 +129,29 @@ class NonePolicy:
         """The same fixed settings at every step."""
         return self._orders
 
+    def coast(self, readings: Readings, times: list[float], meters: dict[str, list[float]]) -> int:
+        """Fixed settings never change."""
+        return len(times)
+
+    def next_change_t(self) -> float:
+        """Never."""
+        return float("inf")
+
 
 class ControllerLike(Protocol):
     """The one method of `panelpilot.control.controller.Controller` the simulator uses."""
 
     def decide(self, snapshot: Snapshot) -> Decision:
         """Decide from a snapshot."""
+        ...
+
+    def coast(
+        self,
+        times: Sequence[float],
+        meters: Mapping[str, Sequence[float]],
+        chargers: Mapping[str, ChargerReading],
+    ) -> int:
+        """Run the settled cycles at `times`; how many (see `Controller.coast`)."""
         ...
 
 
@@ -152,8 +186,7 @@ class PanelpilotPolicy:
         self._charge: list[float] = [0.0] * len(topo.battery_ids)
         self._solar: list[float] = [float("inf")] * len(topo.solar_ids)
 
-    def snapshot(self, r: Readings) -> Snapshot:
-        """The controller's view of the readings (a charger not online is left out)."""
+    def _chargers(self, r: Readings) -> dict[str, ChargerReading]:
         topo = self.topo
         online = r.charger_online.tolist()
         connected = r.charger_connected.tolist()
@@ -175,6 +208,12 @@ class PanelpilotPolicy:
             ):
                 reading = last[i] = ChargerReading(True, connected[i], current[i], pilot[i])
             chargers[cid] = reading
+        return chargers
+
+    def snapshot(self, r: Readings) -> Snapshot:
+        """The controller's view of the readings (a charger not online is left out)."""
+        topo = self.topo
+        chargers = self._chargers(r)
         batteries = {
             bid: BatteryReading(online, current_a, soc)
             for bid, online, current_a, soc in zip(
@@ -202,6 +241,16 @@ class PanelpilotPolicy:
             solar=solar,
             commands=tuple(due),
         )
+
+    def coast(self, readings: Readings, times: list[float], meters: dict[str, list[float]]) -> int:
+        """Decisions the controller would take unchanged: run as `Controller.coast` runs them."""
+        if self._settings and self._settings[0][0] <= times[-1]:
+            return 0  # a settings change is due: the block ends before it (next_change_t)
+        return self.controller.coast(times, meters, self._chargers(readings))
+
+    def next_change_t(self) -> float:
+        """When the next scheduled settings change is made."""
+        return self._settings[0][0] if self._settings else float("inf")
 
     def decide(self, readings: Readings) -> Orders:
         """Run the controller once and turn its decision into orders."""

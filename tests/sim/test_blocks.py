@@ -1,0 +1,85 @@
+"""Steady stretches are advanced in blocks; the results must be those of stepping one by one."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from panelpilot.sim.breaker import BreakerBank
+from panelpilot.sim.engine import build_world, run
+from panelpilot.sim.policies import POLICIES
+from tests.sim.test_scenarios import variant
+
+
+def _close(a: Any, b: Any, path: str = "") -> None:
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            _close(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _close(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-6, abs_tol=2e-3), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        # Cars share a panel whose other loads rise until some pause; none trips a breaker.
+        ("shared-panel.yaml", {"duration_s": 7200}),
+        # A follower loses the controller for two minutes.
+        ("follower-offline.yaml", {}),
+        # The night of the seed's day: cars charging, one arriving, tapering as they fill.
+        ("seed-day.yaml", {"duration_s": 10800}),
+    ],
+)
+def test_blocks_give_the_step_by_step_results(name: str, changes: dict[str, Any]) -> None:
+    loaded = variant(name, **changes)
+    world = build_world(loaded)
+    for controller, make in POLICIES.items():
+        stepped = run(world, make(loaded.site, world.topo), blocks=False)
+        blocked = run(world, make(loaded.site, world.topo))
+        _close(blocked.metrics, stepped.metrics, controller)
+        np.testing.assert_allclose(blocked.trace.circuit_a, stepped.trace.circuit_a, atol=1e-6)
+        np.testing.assert_array_equal(blocked.trace.pilot_a, stepped.trace.pilot_a)
+
+
+def test_a_breaker_block_heats_and_trips_where_single_steps_do() -> None:
+    ratings = [20.0, 40.0, 100.0]
+    rng = np.random.default_rng(3)
+    # Below pickup, then 200 % on the 20 A breaker, with cooling spells in between.
+    current = np.vstack(
+        [
+            np.concatenate(
+                [np.full(50, 10.0), np.full(30, 40.0), np.full(40, 5.0), np.full(400, 40.0)]
+            ),
+            rng.uniform(0, 60, 520),
+            rng.uniform(0, 90, 520),
+        ]
+    )
+    single = BreakerBank.of(ratings)
+    heats, first = [], None
+    for j in range(current.shape[1]):
+        tripped = single.step(current[:, j], 1.0, float(j))
+        heats.append(single.heat.copy())
+        if tripped.any():
+            first = j
+            break
+    block = BreakerBank.of(ratings)
+    taken, heat = block.block(current, 1.0)
+    assert first is not None and taken == first  # the step that trips is left to step()
+    assert heat is not None
+    np.testing.assert_allclose(heat[:, :taken], np.array(heats[:taken]).T, atol=1e-12)
+
+
+def test_a_cold_breaker_below_pickup_stays_cold_through_a_block() -> None:
+    bank = BreakerBank.of([20.0])
+    taken, heat = bank.block(np.full((1, 1000), 21.9), 1.0)  # just under 110 % pickup
+    assert (taken, heat) == (1000, None)
