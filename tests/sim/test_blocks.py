@@ -38,6 +38,9 @@ def _close(a: Any, b: Any, path: str = "") -> None:
         ("follower-offline.yaml", {}),
         # The night of the seed's day: cars charging, one arriving, tapering as they fill.
         ("seed-day.yaml", {"duration_s": 10800}),
+        # No car yet: the first step is steady, and still each controller's first decision
+        # (a baseline's only one) must be made before anything is coasted.
+        ("garage-200.yaml", {"duration_s": 600}),
     ],
 )
 def test_blocks_give_the_step_by_step_results(name: str, changes: dict[str, Any]) -> None:

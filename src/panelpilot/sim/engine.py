@@ -285,6 +285,8 @@ class _Run:
         world, policy, topo, dt, fleet = self.world, self.policy, self.topo, self.dt, self.fleet
         t = self.times[k]
         remote = policy.remote
+        if not remote and k % self.decide_every == 0:
+            return 0  # a baseline's one decision (its settings) is made by _step
         if remote and not world.faults.controller_up(t):
             return 0
         pilot = self.chargers.pilot_a(t)
