@@ -163,15 +163,17 @@ def test_a_settled_network_coasts_until_a_load_takes_its_room() -> None:
     assert limits == {"wc1": 24.0, "wc2": 24.0, "wc3": 0.0}
     chargers = dict(snapshot(world, t + 1, step, limits).chargers)
     # The garage shaped nothing (the network did): it may lose room down to what the cars
-    # were given, one step each on top, and a spare 1 A and one step: its other load may
-    # rise to 100 - 1 margin - (24 + 1) x 2 - 1 - 1 = 47 A.
-    garage = [58.0, 60.0, 95.0, 94.0, 96.0, 58.0]  # 48 A of cars + 10, 12, 47, 46, 48, 10
+    # were given, one step each on top, and a spare 1 A and one step: up to 100 - 1 margin
+    # - (24 + 1) x 2 - 1 - 1 = 47 A of other load coasts on that alone. Past it, allocate()
+    # is asked: at 50 A the garage still has 49 A for the cars (they were given 48 A), at
+    # 60 A only 39 A, and the cars would be lowered: coasting stops there.
+    garage = [58.0, 60.0, 95.0, 98.0, 108.0, 58.0]  # 48 A of cars + 10, 12, 47, 50, 60, 10
     times = [t + 1 + i for i in range(len(garage))]
     assert (
         controller.coast(times, {"site": [g + 20 for g in garage], "garage": garage}, chargers) == 4
     )
     assert controller.state.t == times[3]
-    assert controller.state.uncontrolled_a["garage"] == 46.0  # 47, then 46 (falls 2 A/s)
+    assert controller.state.uncontrolled_a["garage"] == 50.0
     assert controller.state.chargers["wc1"].lease_until_t == times[3] + site.control.lease_s
     # A reading that changed, or a cycle in the past, coasts nothing.
     moved = {**chargers, "wc1": ChargerReading(True, True, 23.0)}

@@ -26,7 +26,7 @@ from panelpilot.control.alerts import alert
 from panelpilot.control.pcs import apply_pcs
 from panelpilot.control.sequencer import Step, sequence
 from panelpilot.control.settings import SettingsError, apply_command, fallback_a, membership
-from panelpilot.control.sharing import Claim, allocate
+from panelpilot.control.sharing import Allocation, Claim, allocate
 from panelpilot.control.state import ChargerMemory, ControllerState, NetworkMemory
 from panelpilot.control.status import charger_status, circuit_states, network_states
 from panelpilot.control.topology import Topology
@@ -76,10 +76,11 @@ class Layout:
 class CoastPlan:
     """What a settled cycle leaves for `Controller.coast`: the conditions it holds under.
 
-    Set by a cycle that changed nothing in the controller's memory, raised nobody and left
-    every metered circuit above what its chargers could ask for. Further cycles decide the
-    same for as long as the chargers report the same, no timer falls due and each metered
-    circuit's uncontrolled load stays at or below its bound.
+    Set by a cycle that changed nothing in the controller's memory and raised nobody.
+    Further cycles decide the same for as long as the chargers report the same, no timer
+    falls due and the allocation comes out the same: certainly while each metered circuit's
+    uncontrolled load stays at or below its bound (a circuit that shaped nothing keeps
+    shaping nothing), and otherwise when `allocate` on the new capacities says so.
     """
 
     state: ControllerState
@@ -87,6 +88,11 @@ class CoastPlan:
     drawn_a: dict[str, float]  # chargers' measured current per metered circuit
     bound_a: dict[str, float]  # per metered circuit: the highest uncontrolled load allowed
     until_t: float  # the first time a timer could change a decision
+    claims: list[Claim]  # in admission order, as the cycle built them
+    capacities: list[float]  # per constraint, as the cycle computed them
+    room_a: dict[str, tuple[int, float]]  # metered circuit -> (constraint, limit - margin)
+    targets_a: dict[str, float]
+    paused: frozenset[str]
 
 
 def initial_state(site: Site) -> ControllerState:
@@ -321,7 +327,7 @@ class Controller:
         st.t = snap.t
         if before is not None and not lost and not defiant and len(online) == len(st.chargers):
             self._plan = self._coast_plan(
-                snap, before, claims, allocation.targets_a, allocation.active, uncontrolled, drawn
+                snap, before, claims, allocation, capacities, uncontrolled, drawn
             )
         return Decision(snap.t, decisions, batteries, solar, networks, circuits, tuple(alerts))
 
@@ -371,6 +377,7 @@ class Controller:
                 break
             dt = t - previous_t
             new = []
+            within = True
             for (_, series, drawn, bound), previous in zip(estimates, values, strict=True):
                 reading = series[i]
                 if not isfinite(reading):
@@ -378,13 +385,13 @@ class Controller:
                 # The same arithmetic as _estimate_uncontrolled, so the memory is identical.
                 measured = max(0.0, reading - drawn)
                 value = max(measured, previous - LOAD_RELEASE_A_PER_S * dt)
-                if value > bound:
-                    break
+                within = within and value <= bound
                 new.append(value)
             else:
-                values, previous_t = new, t
-                count += 1
-                continue
+                if within or self._same_allocation(plan, estimates, new):
+                    values, previous_t = new, t
+                    count += 1
+                    continue
             break
         if count:
             for (circuit_id, *_), value in zip(estimates, values, strict=True):
@@ -395,13 +402,31 @@ class Controller:
                 mem.lease_until_t = lease_until
         return count
 
+    def _same_allocation(
+        self,
+        plan: CoastPlan,
+        estimates: list[tuple[str, Sequence[float], float, float]],
+        values: list[float],
+    ) -> bool:
+        """Whether `allocate` gives the plan's targets with these uncontrolled loads."""
+        capacities = list(plan.capacities)
+        for (circuit_id, *_), value in zip(estimates, values, strict=True):
+            room = plan.room_a.get(circuit_id)
+            if room is not None:
+                k, base = room
+                capacities[k] = base - value  # as decide computes it: limit - margin - load
+        if capacities == plan.capacities:
+            return True
+        again = allocate(plan.claims, capacities, self.site.control.resolution_a)
+        return again.targets_a == plan.targets_a and again.paused == plan.paused
+
     def _coast_plan(
         self,
         snap: Snapshot,
         before: list[tuple[object, ...]],
         claims: list[Claim],
-        targets: dict[str, float],
-        active: frozenset[int],
+        allocation: Allocation,
+        capacities: list[float],
         uncontrolled: dict[str, float],
         drawn: dict[str, float],
     ) -> CoastPlan | None:
@@ -413,6 +438,7 @@ class Controller:
             if _MEMORY(mem) != old:
                 return None  # something moved: the next cycle may move again
         chargers = st.chargers
+        targets, active = allocation.targets_a, allocation.active
         ncircuits = len(self._circuit_k)
         # Each circuit that shaped nothing may gain room, or lose some down to what its
         # chargers were given: the allocation is the same as if it were not there. (A target
@@ -429,14 +455,16 @@ class Controller:
                         given[k] += target + resolution
         spare = COAST_SPARE_A + cfg.resolution_a
         bound: dict[str, float] = {}
-        for circuit_id in self._circuit_k:
+        room: dict[str, tuple[int, float]] = {}
+        for circuit_id, k in self._circuit_k.items():
             circuit = self.topology.circuits[circuit_id]
             if circuit.meter:
-                # capacity = limit - margin - uncontrolled must stay >= given + spare.
-                k = self._circuit_k[circuit_id]
-                bound[circuit_id] = circuit.limit_a - cfg.margin_a - given[k] - spare
-                if k in active or uncontrolled[circuit_id] > bound[circuit_id]:
-                    return None
+                room[circuit_id] = (k, circuit.limit_a - cfg.margin_a)
+                # capacity = limit - margin - uncontrolled must stay >= given + spare; a
+                # circuit that shaped the allocation has no such bound (allocate decides).
+                bound[circuit_id] = (
+                    -math.inf if k in active else circuit.limit_a - cfg.margin_a - given[k] - spare
+                )
         # Timers compare `t - since >= period`: one due a hair before now may not have fired
         # yet, and a millisecond short of its time keeps rounding on the safe side.
         until, now = math.inf, snap.t - 0.01
@@ -456,6 +484,11 @@ class Controller:
             drawn_a={c: drawn.get(c, 0.0) for c in metered},
             bound_a=bound,
             until_t=until - 1e-3,
+            claims=claims,
+            capacities=list(capacities),
+            room_a=room,
+            targets_a=targets,
+            paused=allocation.paused,
         )
 
     # -- the steps, one idea each --------------------------------------------------------
