@@ -86,3 +86,32 @@ def test_a_cold_breaker_below_pickup_stays_cold_through_a_block() -> None:
     bank = BreakerBank.of([20.0])
     taken, heat = bank.block(np.full((1, 1000), 21.9), 1.0)  # just under 110 % pickup
     assert (taken, heat) == (1000, None)
+
+
+def test_the_controller_sees_charger_currents_to_a_tenth_of_an_amp() -> None:
+    from panelpilot.sim.policies import PanelpilotPolicy, Readings
+
+    loaded = variant("follower-offline.yaml")
+    topo = build_world(loaded).topo
+    policy = PanelpilotPolicy(loaded.site, topo)
+    n = len(topo.charger_ids)
+    on = np.ones(n, dtype=bool)
+    drawn = np.linspace(0.0, 31.87, n) + 0.04
+    snap = policy.snapshot(
+        Readings(
+            t_s=0.0,
+            meters={},
+            charger_online=on,
+            charger_connected=on,
+            charger_current_a=drawn,
+            charger_pilot_a=np.full(n, 32.0),
+            battery_online=np.zeros(0, dtype=bool),
+            battery_current_a=np.zeros(0),
+            battery_soc=np.zeros(0),
+            solar_online=np.zeros(0, dtype=bool),
+            solar_current_a=np.zeros(0),
+        )
+    )
+    reported = [snap.chargers[cid].current_a for cid in topo.charger_ids]
+    assert reported == [round(float(x), 1) for x in drawn]
+    assert any(r != float(x) for r, x in zip(reported, drawn, strict=True))

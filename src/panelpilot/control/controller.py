@@ -131,15 +131,21 @@ class Controller:
             and pcs.export_limit_a is None
         )
         self._plan: CoastPlan | None = None
+        self._last_chargers: dict[str, ChargerReading] = {}
 
     def decide(self, snap: Snapshot) -> Decision:
         """One control cycle: take what is measured, return what every device is told."""
         check_snapshot(self._known, self.state.t, snap)
         st, cfg, topo = self.state, self.site.control, self.topology
         self._plan = None
+        # A cycle can leave a coast plan only if nothing moves in it; when the chargers'
+        # readings changed since the last cycle something almost always does, so the
+        # memory is not even copied to find out.
+        same = snap.chargers == self._last_chargers
+        self._last_chargers = dict(snap.chargers)
         before = (
             [_MEMORY(m) for m in st.chargers.values()]
-            if self._coastable and not snap.commands and not st.removed
+            if same and self._coastable and not snap.commands and not st.removed
             else None
         )
         dt = 0.0 if st.t is None else snap.t - st.t

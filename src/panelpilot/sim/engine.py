@@ -29,7 +29,7 @@ from panelpilot.sim.metrics import (
     limit_figures,
     summary,
 )
-from panelpilot.sim.policies import Policy, Readings
+from panelpilot.sim.policies import Orders, Policy, Readings
 from panelpilot.sim.profiles import load_profiles, scenario_cars, solar_profiles, step_times
 from panelpilot.sim.topology import Topology, topology_of
 from panelpilot.site import Site
@@ -217,25 +217,15 @@ class _Run:
         t = self.times[k]
         if k % self.decide_every == 0 and (not policy.remote or world.faults.controller_up(t)):
             readings = self._readings(t)
-            orders = policy.decide(readings)
-            self.chargers.receive(
-                orders.charger_reached & readings.charger_online,
-                orders.charger_limit_a,
-                orders.charger_fallback_a,
-                orders.charger_lease_s,
-                t,
-            )
-            if self.has_solar:
-                self.caps_solar = np.where(
-                    readings.solar_online, orders.solar_max_a, self.caps_solar
-                )
-            if self.has_batteries:
-                self.caps_discharge = np.where(
-                    readings.battery_online, orders.battery_max_discharge_a, self.caps_discharge
-                )
-                self.charge_request = np.where(
-                    readings.battery_online, orders.battery_charge_request_a, self.charge_request
-                )
+            if (
+                policy.remote
+                and self.blocks
+                and bool(readings.charger_online.all())
+                and self._coast_one(readings, t)
+            ):
+                self.chargers.renew(t)  # the decision is the last one: leases start over
+            else:
+                self._apply(readings, policy.decide(readings), t)
         pilot = self.chargers.pilot_a(t)
         accept = self.fleet.accept_a()
         draw = self.fleet.step(pilot, accept, self.ev_on, dt)
@@ -262,6 +252,33 @@ class _Run:
         trace.network_a[:, k] = topo.network_members @ draw
         trace.pilot_a[:, k] = pilot[: self.traced]
         trace.draw_a[:, k] = draw[: self.traced]
+
+    def _coast_one(self, readings: Readings, t: float) -> bool:
+        """Whether the policy would decide at `t` what it decided last (and has taken it)."""
+        meters = readings.meters
+        if any(v is None for v in meters.values()):
+            return False
+        series = {m: [float(v)] for m, v in meters.items() if v is not None}
+        return self.policy.coast(readings, [t], series) == 1
+
+    def _apply(self, readings: Readings, orders: Orders, t: float) -> None:
+        """Deliver a decision to the devices in contact."""
+        self.chargers.receive(
+            orders.charger_reached & readings.charger_online,
+            orders.charger_limit_a,
+            orders.charger_fallback_a,
+            orders.charger_lease_s,
+            t,
+        )
+        if self.has_solar:
+            self.caps_solar = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
+        if self.has_batteries:
+            self.caps_discharge = np.where(
+                readings.battery_online, orders.battery_max_discharge_a, self.caps_discharge
+            )
+            self.charge_request = np.where(
+                readings.battery_online, orders.battery_charge_request_a, self.charge_request
+            )
 
     def _trip(self, tripped: NDArray[np.bool_], t: float) -> None:
         topo = self.topo

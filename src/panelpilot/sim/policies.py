@@ -29,6 +29,11 @@ from panelpilot.site import Site
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
+# A charger reports the current its car draws to 0.1 A, as the Tesla Gen 3 vitals do (OCPP
+# meter values are as coarse or coarser). The controller sees what a real one would: a
+# tapering car's reading changes every few seconds, not every step.
+REPORTED_DECIMALS = 1
+
 
 @dataclass(frozen=True)
 class Readings:
@@ -190,7 +195,7 @@ class PanelpilotPolicy:
         topo = self.topo
         online = r.charger_online.tolist()
         connected = r.charger_connected.tolist()
-        current = r.charger_current_a.tolist()
+        current = np.round(r.charger_current_a, REPORTED_DECIMALS).tolist()
         pilot = r.charger_pilot_a.tolist()
         last = self._last_reading
         chargers = {}
