@@ -182,7 +182,9 @@ class PanelpilotPolicy:
         # Settings changes not yet made, in time order: (at_s, command).
         self._settings = sorted(settings, key=lambda pair: pair[0])
         self.last_decision: Decision | None = None
-        self._last_reading: list[ChargerReading | None] = [None] * len(topo.charger_ids)
+        # The arrays behind the last readings built, and the readings (see _chargers).
+        self._seen: tuple[BoolArray, BoolArray, FloatArray, FloatArray] | None = None
+        self._last_chargers: dict[str, ChargerReading] = {}
         # Plain lists: the per-charger loop is Python either way, and lists index faster.
         self._limit: list[float] = topo.fair_a.tolist()
         self._fallback: list[float] = topo.fair_a.tolist()
@@ -192,27 +194,30 @@ class PanelpilotPolicy:
         self._solar: list[float] = [float("inf")] * len(topo.solar_ids)
 
     def _chargers(self, r: Readings) -> dict[str, ChargerReading]:
+        """Each online charger's reading; only the chargers whose values changed are rebuilt
+        (most of a 200-charger garage is steady from one second to the next)."""
         topo = self.topo
-        online = r.charger_online.tolist()
-        connected = r.charger_connected.tolist()
-        current = np.round(r.charger_current_a, REPORTED_DECIMALS).tolist()
-        pilot = r.charger_pilot_a.tolist()
-        last = self._last_reading
-        chargers = {}
-        for i, cid in enumerate(topo.charger_ids):
-            if not online[i]:
-                continue
-            # A charger whose values did not change reports the same (immutable) reading:
-            # most of a 200-charger garage is steady from one second to the next.
-            reading = last[i]
-            if (
-                reading is None
-                or reading.current_a != current[i]
-                or reading.limit_a != pilot[i]
-                or reading.connected != connected[i]
-            ):
-                reading = last[i] = ChargerReading(True, connected[i], current[i], pilot[i])
-            chargers[cid] = reading
+        online = r.charger_online
+        connected = r.charger_connected
+        current = np.round(r.charger_current_a, REPORTED_DECIMALS)
+        pilot = r.charger_pilot_a
+        seen = self._seen
+        if seen is not None and np.array_equal(online, seen[0]):
+            changed = np.flatnonzero(
+                (connected != seen[1]) | (current != seen[2]) | (pilot != seen[3])
+            ).tolist()
+            chargers = dict(self._last_chargers)
+        else:
+            changed = np.flatnonzero(online).tolist()
+            chargers = {}
+        for i in changed:
+            if online[i]:
+                cid = topo.charger_ids[i]
+                chargers[cid] = ChargerReading(
+                    True, bool(connected[i]), float(current[i]), float(pilot[i])
+                )
+        self._seen = (online.copy(), connected.copy(), current, pilot.copy())
+        self._last_chargers = chargers
         return chargers
 
     def snapshot(self, r: Readings) -> Snapshot:
