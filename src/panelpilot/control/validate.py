@@ -61,9 +61,11 @@ def check_snapshot(known: KnownDevices, previous_t: float | None, snap: Snapshot
     _unknown("solar", snap.solar, known.solar)
     for key, value in snap.meters.items():
         _finite(f"meters.{key}", value)
+    inf = math.inf
     for key, r in snap.chargers.items():
-        if 0.0 <= r.current_a < math.inf and r.limit_a is None:
-            continue  # the common case, checked fast
+        limit = r.limit_a
+        if 0.0 <= r.current_a < inf and (limit is None or 0.0 <= limit < inf):
+            continue  # the common case, checked fast (NaN fails every comparison)
         _finite(f"chargers.{key}.current_a", r.current_a)
         if r.current_a < 0:
             raise SnapshotError(
