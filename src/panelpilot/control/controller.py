@@ -473,13 +473,29 @@ class Controller:
                 )
         # Timers compare `t - since >= period`: one due a hair before now may not have fired
         # yet, and a millisecond short of its time keeps rounding on the safe side.
+        # Two timers only matter to some chargers, and are left out for the others: a change
+        # settling re-estimates a car's demand, which for a car that uses all it is given and
+        # is already taken to want its max changes nothing; a hold on a decrease only counts
+        # while the car still draws above its limit.
         until, now = math.inf, snap.t - 0.01
-        for mem in chargers.values():
+        inf = math.inf
+        for cid, mem in chargers.items():
+            charger, reading = self.topology.chargers[cid], snap.chargers[cid]
+            settles = not (
+                not mem.connected
+                or mem.limit_a < charger.min_a
+                or (
+                    reading.current_a >= mem.limit_a - resolution
+                    and mem.demand_a == charger.max_a
+                    and mem.capped_since_t is None
+                    and not mem.idle_car
+                )
+            )
             for due in (
-                mem.changed_t + cfg.response_s,
-                mem.hold_until_t,
+                mem.changed_t + cfg.response_s if settles else inf,
+                mem.hold_until_t if reading.current_a > mem.limit_a + resolution else inf,
                 mem.turn_since_t + cfg.rotation_s,
-                math.inf if mem.capped_since_t is None else mem.capped_since_t + cfg.probe_s,
+                inf if mem.capped_since_t is None else mem.capped_since_t + cfg.probe_s,
             ):
                 if now < due < until:
                     until = due
