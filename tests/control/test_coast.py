@@ -64,7 +64,8 @@ def segments(draw: st.DrawFn, world: World) -> list[dict[str, Any]]:
 
 def _run_both(world: World, plan: list[dict[str, Any]]) -> int:
     """Step both controllers through `plan`; return how many cycles were coasted."""
-    every, coaster = Controller(world.site), Controller(world.site)
+    # The one that decides every cycle makes no plans: planning must not change deciding.
+    every, coaster = Controller(world.site), Controller(world.site, coasting=True)
     limits: dict[str, float] = {}
     t, coasted, last = 0.0, 0, None
     i = 0
@@ -144,7 +145,7 @@ def test_a_settled_network_coasts_until_a_load_takes_its_room() -> None:
     world = World(
         site, {"wc1": 48.0, "wc2": 48.0, "wc3": 0.0}, {"service": None, "garage": "service"}
     )
-    controller = Controller(site)
+    controller = Controller(site, coasting=True)
     limits: dict[str, float] = {}
     step = {
         "dt": 1.0,
@@ -179,3 +180,26 @@ def test_a_settled_network_coasts_until_a_load_takes_its_room() -> None:
     moved = {**chargers, "wc1": ChargerReading(True, True, 23.0)}
     assert controller.coast([times[4]], {"site": [70.0], "garage": [50.0]}, moved) == 0
     assert controller.coast([times[2]], {"site": [70.0], "garage": [50.0]}, chargers) == 0
+
+
+def test_a_controller_made_without_coasting_never_coasts() -> None:
+    site = load_site_text(SITE, "site.yaml")
+    world = World(
+        site, {"wc1": 48.0, "wc2": 48.0, "wc3": 0.0}, {"service": None, "garage": "service"}
+    )
+    controller = Controller(site)
+    step = {
+        "dt": 1.0,
+        "load": {"site": 20.0, "garage": 10.0},
+        "lost": set(),
+        "offline": set(),
+        "unplugged": {"wc3"},
+        "follow": 1.0,
+        "command": None,
+    }
+    limits: dict[str, float] = {}
+    for t in range(1, 31):
+        d = controller.decide(snapshot(world, float(t), step, limits))
+        limits = {k: v.limit_a for k, v in d.chargers.items()}
+    chargers = dict(snapshot(world, 31.0, step, limits).chargers)
+    assert controller.coast([31.0], {"site": [98.0], "garage": [58.0]}, chargers) == 0

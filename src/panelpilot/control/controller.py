@@ -41,8 +41,8 @@ FIXED_PRIORITY = 1 << 30
 # loads do not make the chargers' limits jitter every cycle.
 LOAD_RELEASE_A_PER_S = 2.0
 EPS = 1e-9
-# A circuit counts as out of the way for `coast` while its room exceeds what every charger
-# below it could ask for by at least this much more than one resolution step.
+# A circuit that shaped nothing stays out of the way for `coast` while its room exceeds what
+# its chargers were given (one step each on top) by at least this much and one more step.
 COAST_SPARE_A = 1.0
 # Everything in a charger's memory that a cycle may change, except its lease (which only
 # matters once it is silent): equal before and after a cycle means nothing moved.
@@ -109,7 +109,11 @@ def initial_state(site: Site) -> ControllerState:
 class Controller:
     """Decides, every cycle, every charger's limit and every battery's and inverter's caps."""
 
-    def __init__(self, site: Site, state: ControllerState | None = None) -> None:
+    def __init__(
+        self, site: Site, state: ControllerState | None = None, coasting: bool = False
+    ) -> None:
+        """`coasting=True` makes every settled cycle leave a plan for `coast` (a simulator's
+        shortcut; it costs each cycle a little, so the service leaves it off)."""
         self.site = site
         self.topology = Topology.of(site)
         self.state = state if state is not None else initial_state(site)
@@ -125,10 +129,14 @@ class Controller:
         self._known = KnownDevices.of(site)
         pcs = site.pcs
         # Coasting skips the PCS step, so it needs a site where that step has nothing to do.
-        self._coastable = not site.batteries and (
-            pcs.panel_limit_a is None
-            and pcs.conductor_limit_a is None
-            and pcs.export_limit_a is None
+        self._coastable = (
+            coasting
+            and not site.batteries
+            and (
+                pcs.panel_limit_a is None
+                and pcs.conductor_limit_a is None
+                and pcs.export_limit_a is None
+            )
         )
         self._plan: CoastPlan | None = None
         self._last_chargers: dict[str, ChargerReading] = {}
@@ -141,13 +149,12 @@ class Controller:
         # A cycle can leave a coast plan only if nothing moves in it; when the chargers'
         # readings changed since the last cycle something almost always does, so the
         # memory is not even copied to find out.
-        same = snap.chargers == self._last_chargers
-        self._last_chargers = dict(snap.chargers)
-        before = (
-            [_MEMORY(m) for m in st.chargers.values()]
-            if same and self._coastable and not snap.commands and not st.removed
-            else None
-        )
+        before = None
+        if self._coastable:
+            same = snap.chargers == self._last_chargers
+            self._last_chargers = dict(snap.chargers)
+            if same and not snap.commands and not st.removed:
+                before = [_MEMORY(m) for m in st.chargers.values()]
         dt = 0.0 if st.t is None else snap.t - st.t
         alerts: list[Alert] = []
         for cmd in snap.commands:
@@ -349,9 +356,10 @@ class Controller:
         of `times` and meter `m` reads `meters[m][i]` at `times[i]`; no settings change. The
         cycles leave the controller's memory exactly as `decide` would, without building
         decisions. Stops before the first cycle that might decide differently (a reading
-        changed since the last `decide`, a timer falls due, a circuit's uncontrolled load
-        rises past the room its chargers could use, an unusable value) and returns how many
-        cycles it ran; `decide` takes over from there.
+        changed since the last `decide`, a timer falls due for a charger it can affect, the
+        allocation would come out different, an unusable value) and returns how many cycles
+        it ran; `decide` takes over from there. Runs nothing unless the controller was made
+        with `coasting=True`.
         """
         plan = self._plan
         if plan is None or plan.state is not self.state or len(times) == 0:

@@ -176,7 +176,9 @@ class PanelpilotPolicy:
         if make_controller is None:
             from panelpilot.control.controller import Controller
 
-            make_controller = Controller
+            def make_controller(site: Site) -> ControllerLike:
+                return Controller(site, coasting=True)
+
         self.controller = make_controller(site)
         self.topo = topo
         # Settings changes not yet made, in time order: (at_s, command).
