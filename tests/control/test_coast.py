@@ -140,54 +140,14 @@ chargers:
 """
 
 
-def test_a_settled_network_coasts_until_a_load_takes_its_room() -> None:
+def _settle(coasting: bool) -> tuple[Controller, dict[str, ChargerReading], float]:
+    """Two cars sharing the network's 48 A for 30 cycles; the controller, the chargers'
+    readings from then on, and the time of the last cycle."""
     site = load_site_text(SITE, "site.yaml")
     world = World(
         site, {"wc1": 48.0, "wc2": 48.0, "wc3": 0.0}, {"service": None, "garage": "service"}
     )
-    controller = Controller(site, coasting=True)
-    limits: dict[str, float] = {}
-    step = {
-        "dt": 1.0,
-        "load": {"site": 20.0, "garage": 10.0},
-        "lost": set(),
-        "offline": set(),
-        "unplugged": {"wc3"},
-        "follow": 1.0,
-        "command": None,
-    }
-    t = 0.0
-    for _ in range(30):  # settle: two cars share the network's 48 A
-        t += 1.0
-        d = controller.decide(snapshot(world, t, step, limits))
-        limits = {k: v.limit_a for k, v in d.chargers.items()}
-    assert limits == {"wc1": 24.0, "wc2": 24.0, "wc3": 0.0}
-    chargers = dict(snapshot(world, t + 1, step, limits).chargers)
-    # The garage shaped nothing (the network did): it may lose room down to what the cars
-    # were given, one step each on top, and a spare 1 A and one step: up to 100 - 1 margin
-    # - (24 + 1) x 2 - 1 - 1 = 47 A of other load coasts on that alone. Past it, allocate()
-    # is asked: at 50 A the garage still has 49 A for the cars (they were given 48 A), at
-    # 60 A only 39 A, and the cars would be lowered: coasting stops there.
-    garage = [58.0, 60.0, 95.0, 98.0, 108.0, 58.0]  # 48 A of cars + 10, 12, 47, 50, 60, 10
-    times = [t + 1 + i for i in range(len(garage))]
-    assert (
-        controller.coast(times, {"site": [g + 20 for g in garage], "garage": garage}, chargers) == 4
-    )
-    assert controller.state.t == times[3]
-    assert controller.state.uncontrolled_a["garage"] == 50.0
-    assert controller.state.chargers["wc1"].lease_until_t == times[3] + site.control.lease_s
-    # A reading that changed, or a cycle in the past, coasts nothing.
-    moved = {**chargers, "wc1": ChargerReading(True, True, 23.0)}
-    assert controller.coast([times[4]], {"site": [70.0], "garage": [50.0]}, moved) == 0
-    assert controller.coast([times[2]], {"site": [70.0], "garage": [50.0]}, chargers) == 0
-
-
-def test_a_controller_made_without_coasting_never_coasts() -> None:
-    site = load_site_text(SITE, "site.yaml")
-    world = World(
-        site, {"wc1": 48.0, "wc2": 48.0, "wc3": 0.0}, {"service": None, "garage": "service"}
-    )
-    controller = Controller(site)
+    controller = Controller(site, coasting=coasting)
     step = {
         "dt": 1.0,
         "load": {"site": 20.0, "garage": 10.0},
@@ -201,5 +161,32 @@ def test_a_controller_made_without_coasting_never_coasts() -> None:
     for t in range(1, 31):
         d = controller.decide(snapshot(world, float(t), step, limits))
         limits = {k: v.limit_a for k, v in d.chargers.items()}
-    chargers = dict(snapshot(world, 31.0, step, limits).chargers)
-    assert controller.coast([31.0], {"site": [98.0], "garage": [58.0]}, chargers) == 0
+    assert limits == {"wc1": 24.0, "wc2": 24.0, "wc3": 0.0}
+    return controller, dict(snapshot(world, 31.0, step, limits).chargers), 30.0
+
+
+def test_a_settled_network_coasts_until_a_load_takes_its_room() -> None:
+    controller, chargers, t = _settle(coasting=True)
+    # The garage shaped nothing (the network did): it may lose room down to what the cars
+    # were given, one step each on top, and a spare 1 A and one step: up to 100 - 1 margin
+    # - (24 + 1) x 2 - 1 - 1 = 47 A of other load coasts on that alone. Past it, allocate()
+    # is asked: at 50 A the garage still has 49 A for the cars (they were given 48 A), at
+    # 60 A only 39 A, and the cars would be lowered: coasting stops there.
+    garage = [58.0, 60.0, 95.0, 98.0, 108.0, 58.0]  # 48 A of cars + 10, 12, 47, 50, 60, 10
+    times = [t + 1 + i for i in range(len(garage))]
+    assert (
+        controller.coast(times, {"site": [g + 20 for g in garage], "garage": garage}, chargers) == 4
+    )
+    assert controller.state.t == times[3]
+    assert controller.state.uncontrolled_a["garage"] == 50.0
+    lease_s = controller.site.control.lease_s
+    assert controller.state.chargers["wc1"].lease_until_t == times[3] + lease_s
+    # A reading that changed, or a cycle in the past, coasts nothing.
+    moved = {**chargers, "wc1": ChargerReading(True, True, 23.0)}
+    assert controller.coast([times[4]], {"site": [70.0], "garage": [50.0]}, moved) == 0
+    assert controller.coast([times[2]], {"site": [70.0], "garage": [50.0]}, chargers) == 0
+
+
+def test_a_controller_made_without_coasting_never_coasts() -> None:
+    controller, chargers, t = _settle(coasting=False)
+    assert controller.coast([t + 1], {"site": [98.0], "garage": [58.0]}, chargers) == 0
