@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from panelpilot.control import ChargerStatus, Command, NetworkStatus
@@ -240,3 +242,43 @@ def test_a_charger_that_ignores_its_limit_is_counted_at_what_it_reports() -> Non
     assert last.chargers["wc2"].limit_a + last.chargers["wc3"].limit_a <= 80 - 48
     assert any(a.code == "charger_not_following" for a in last.alerts)
     assert not any(a.code == "charger_not_following" for a in seen[0].alerts)  # not at once
+
+
+def _probes(loop: Loop, cid: str, seconds: int) -> list[float]:
+    """Times at which the car is offered its charger's max (a probe), over `seconds` cycles."""
+    times = []
+    for _ in range(seconds):
+        before = loop.limits.get(cid, 0.0)
+        d = loop.step()
+        if d.chargers[cid].limit_a > before + 10:
+            times.append(loop.t)
+    return times
+
+
+def test_a_capped_car_that_never_takes_a_probe_is_probed_half_as_often_each_time() -> None:
+    site = network_site(limit_a=80, size=2, max_a=40)
+    loop = Loop(site)
+    loop.wants_a = {"wc1": 40.0, "wc2": 12.0}  # wc2: a small on-board charger
+    loop.settle(30)
+    probes = _probes(loop, "wc2", 4000)
+    gaps = [b - a for a, b in pairwise(probes)]
+    # Each probe settles (5 s) and caps the car again; the wait after that doubles, from
+    # probe_s (60 s) up to probe_max_s (900 s).
+    assert [round(g) for g in gaps[:5]] == [125, 245, 485, 905, 905]
+    # While a probe lasts wc1 gives way (40 + 40 > 80): the fewer probes, the less it loses.
+    assert loop.limits["wc1"] == 40
+
+
+def test_a_car_that_uses_all_it_is_offered_is_probed_every_probe_s_again() -> None:
+    site = network_site(limit_a=80, size=2, max_a=40)
+    loop = Loop(site)
+    loop.wants_a = {"wc1": 40.0, "wc2": 12.0}
+    loop.settle(30)
+    _probes(loop, "wc2", 1500)  # the wait has grown to 900 s
+    loop.wants_a["wc2"] = 40.0  # it draws all of its 14 A cap: it may want more
+    loop.settle(30)
+    assert loop.limits["wc2"] == 40
+    loop.wants_a["wc2"] = 12.0  # and is full again
+    probes = _probes(loop, "wc2", 600)
+    gaps = [b - a for a, b in pairwise(probes)]
+    assert [round(g) for g in gaps[:2]] == [125, 245]

@@ -53,6 +53,8 @@ _MEMORY = attrgetter(
     "changed_t",
     "demand_a",
     "capped_since_t",
+    "probes_unused",
+    "probing",
     "connected",
     "online",
     "admitted",
@@ -497,13 +499,15 @@ class Controller:
                     and mem.demand_a == charger.max_a
                     and mem.capped_since_t is None
                     and not mem.idle_car
+                    and not mem.probing
+                    and mem.probes_unused == 0
                 )
             )
             for due in (
                 mem.changed_t + cfg.response_s if settles else inf,
                 mem.hold_until_t if reading.current_a > mem.limit_a + resolution else inf,
                 mem.turn_since_t + cfg.rotation_s,
-                inf if mem.capped_since_t is None else mem.capped_since_t + cfg.probe_s,
+                demand.probe_due_t(mem, cfg),
             ):
                 if now < due < until:
                     until = due

@@ -1,8 +1,11 @@
 """What each car would draw if offered more, and whose turn it is when current is short.
 
 A car that draws less than it is offered (a full battery, a small on-board charger) is capped
-near its real draw so its spare current goes to the others; it is re-probed every `probe_s`,
-and a car that uses all it is offered is taken to want its charger's max again.
+near its real draw so its spare current goes to the others, and a car that uses all it is
+offered is taken to want its charger's max again. A capped car is re-probed (offered its max)
+`probe_s` after it was capped; each probe it leaves unused doubles the wait before the next, up
+to `probe_max_s`, because a probe takes current from the cars that are charging for the
+seconds it lasts. A car seen using all it is offered starts again from `probe_s`.
 """
 
 from __future__ import annotations
@@ -25,12 +28,16 @@ def update(
         mem.demand_a = 0.0
         mem.capped_since_t = None
         mem.idle_car = False
+        mem.probes_unused = 0
+        mem.probing = False
         return
     if not mem.connected:  # a car just plugged in: assume it wants everything
         mem.connected = True
         mem.demand_a = charger.max_a
         mem.capped_since_t = None
         mem.idle_car = False
+        mem.probes_unused = 0
+        mem.probing = False
         return
     settled = t - mem.changed_t >= cfg.response_s  # J1772: a car follows within 5 s
     if settled and mem.limit_a >= charger.min_a:
@@ -39,16 +46,30 @@ def update(
             mem.demand_a = charger.max_a  # uses all it gets: it may want more
             mem.capped_since_t = None
             mem.idle_car = False
+            mem.probes_unused = 0
         else:
             mem.demand_a = min(charger.max_a, max(charger.min_a, drawn + cfg.headroom_a))
             if mem.capped_since_t is None:
                 mem.capped_since_t = t
             mem.idle_car = drawn < DRAWING_A
-    if mem.capped_since_t is not None and t - mem.capped_since_t >= cfg.probe_s:
+            if mem.probing:
+                mem.probes_unused += 1  # offered more, it still drew less than it had
+        mem.probing = False
+    if mem.capped_since_t is not None and t >= probe_due_t(mem, cfg):
         mem.demand_a = charger.max_a  # re-probe: does it want more again?
         mem.capped_since_t = None
+        mem.probing = True
     if mem.idle_car and not mem.admitted and t - mem.turn_since_t >= cfg.rotation_s:
         mem.idle_car = False  # a paused idle car gets a turn now and then to show it wants
+
+
+def probe_due_t(mem: ChargerMemory, cfg: ControlSettings) -> float:
+    """When a capped car is next offered its max (inf when it is not capped)."""
+    if mem.capped_since_t is None:
+        return float("inf")
+    # (The exponent is bounded: a car parked for weeks must not overflow a float.)
+    wait = min(cfg.probe_s * 2.0 ** min(mem.probes_unused, 40), max(cfg.probe_s, cfg.probe_max_s))
+    return mem.capped_since_t + wait
 
 
 def admission_key(

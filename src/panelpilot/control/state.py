@@ -20,6 +20,8 @@ class ChargerMemory:
     lease_until_t: float = float("-inf")  # its limit holds until then, then its fallback
     demand_a: float = 0.0  # estimated draw if offered more
     capped_since_t: float | None = None  # demand capped near its real draw since then
+    probes_unused: int = 0  # probes in a row it did not take (each doubles the next wait)
+    probing: bool = False  # offered its max by a probe; the next settled reading tells
     connected: bool = False
     online: bool = False
     admitted: bool = False  # holds a turn (not paused)

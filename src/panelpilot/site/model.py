@@ -135,6 +135,7 @@ class ControlSettings(_Model):
     response_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     lease_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
     probe_s: Annotated[float, Field(gt=0)] = 60.0
+    probe_max_s: Annotated[float, Field(gt=0)] = 900.0
     rotation_s: Annotated[float, Field(gt=0)] = 900.0
     resolution_a: Annotated[float, Field(gt=0, le=6)] = 1.0
     headroom_a: Annotated[float, Field(gt=0, le=16)] = 2.0
