@@ -139,9 +139,13 @@ def snapshot(world: World, t: float, step: dict[str, Any], limits: dict[str, flo
         if c.id in step["offline"]:
             continue
         connected = c.id not in step["unplugged"]
-        draw = min(limits.get(c.id, 0.0), world.car_max_a[c.id]) if connected else 0.0
+        # A step may say what a car accepts now (one tapering as it fills); else its max.
+        accepts = step.get("accept", {}).get(c.id, world.car_max_a[c.id])
+        draw = min(limits.get(c.id, 0.0), accepts) if connected else 0.0
         if draw < 6.0:
             draw = 0.0
+        elif c.id in step.get("over", {}):
+            draw += step["over"][c.id]  # a car still above a lower limit, ramping down
         readings[c.id] = ChargerReading(True, connected, round(draw * step["follow"], 2))
     meters: dict[str, float | None] = {}
     for circuit, _ in site.all_circuits():

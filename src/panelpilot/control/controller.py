@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
 
 from panelpilot.control import demand
@@ -32,7 +32,7 @@ from panelpilot.control.status import charger_status, circuit_states, network_st
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading, Decision, Snapshot
 from panelpilot.control.validate import KnownDevices, check_snapshot
-from panelpilot.site.model import Site
+from panelpilot.site.model import Charger, Site
 
 # A fixed allocation (a disabled network's member, a removed unit) is served before any
 # priority a site file can give, but still within every circuit limit.
@@ -95,6 +95,20 @@ class CoastPlan:
     room_a: dict[str, tuple[int, float]]  # metered circuit -> (constraint, limit - margin)
     targets_a: dict[str, float]
     paused: frozenset[str]
+    active: frozenset[int]  # constraints that shaped the allocation (Allocation.active)
+
+
+@dataclass(slots=True)
+class _Moving:
+    """A charger whose current changes while `Controller.coast` runs, and what it may do."""
+
+    cid: str
+    values: Sequence[float]  # its current at each of the coasted cycles
+    mem: ChargerMemory
+    charger: Charger
+    claim: Claim
+    target: float
+    free: bool  # its target came from its demand alone, no constraint shaped it
 
 
 def initial_state(site: Site) -> ControllerState:
@@ -351,90 +365,235 @@ class Controller:
         times: Sequence[float],
         meters: Mapping[str, Sequence[float]],
         chargers: Mapping[str, ChargerReading],
+        currents: Mapping[str, Sequence[float]] | None = None,
     ) -> int:
         """Run the cycles at `times` that would decide exactly what the last one decided.
 
         For a simulator stepping a settled site: the chargers report `chargers` at every one
-        of `times` and meter `m` reads `meters[m][i]` at `times[i]`; no settings change. The
-        cycles leave the controller's memory exactly as `decide` would, without building
-        decisions. Stops before the first cycle that might decide differently (a reading
-        changed since the last `decide`, a timer falls due for a charger it can affect, the
-        allocation would come out different, an unusable value) and returns how many cycles
-        it ran; `decide` takes over from there. Runs nothing unless the controller was made
-        with `coasting=True`.
+        of `times`, except that a charger `c` in `currents` reports `currents[c][i]` A at
+        `times[i]`; meter `m` reads `meters[m][i]`; no settings change. The cycles leave the
+        controller's memory exactly as `decide` would, without building decisions. Stops
+        before the first cycle that might decide differently (a reading it cannot account
+        for, a timer due for a charger it can affect, an allocation that would come out
+        different, an unusable value) and returns how many cycles it ran; `decide` takes
+        over from there. Runs nothing unless the controller was made with `coasting=True`.
+
+        A charger's current may differ from the last decided cycle's where all that follows
+        from it is the car's demand estimate and the circuits' load estimates, and the new
+        demand leaves the charger's target where it was (a tapering car drawing well below
+        its limit, under constraints that shaped nothing). Anything else about a charger
+        (online, plugged in, the limit it reports) must be as the last decided cycle saw it.
         """
-        plan = self._plan
-        if plan is None or plan.state is not self.state or len(times) == 0:
+        plan, st = self._plan, self.state
+        if plan is None or plan.state is not st or len(times) == 0 or st.t is None:
             return 0
-        if chargers != plan.chargers:
+        if chargers.keys() != plan.chargers.keys():
             return 0
-        st = self.state
-        if st.t is None:
-            return 0
+        moving: list[_Moving] = []
+        for cid, seen in chargers.items():
+            old = plan.chargers[cid]
+            values = None if currents is None else currents.get(cid)
+            if values is None:
+                if seen == old:
+                    continue
+                values = [seen.current_a] * len(times)
+            if (seen.online, seen.connected, seen.limit_a) != (
+                old.online,
+                old.connected,
+                old.limit_a,
+            ):
+                return 0
+            tracked = self._moving(plan, cid, values)
+            if tracked is None:
+                return 0
+            moving.append(tracked)
         estimates = []
         for circuit_id, circuit in self.topology.circuits.items():
             if circuit.meter:
                 series = meters.get(circuit.meter)
                 if series is None:
                     return 0
-                estimates.append(
-                    (
-                        circuit_id,
-                        series,
-                        plan.drawn_a.get(circuit_id, 0.0),
-                        plan.bound_a.get(circuit_id, math.inf),
-                    )
-                )
-        values = [st.uncontrolled_a[circuit_id] for circuit_id, *_ in estimates]
+                estimates.append((circuit_id, series, plan.bound_a.get(circuit_id, math.inf)))
+        values_a = [st.uncontrolled_a[circuit_id] for circuit_id, *_ in estimates]
+        drawn = [plan.drawn_a.get(circuit_id, 0.0) for circuit_id, *_ in estimates]
+        now_a = {mv.cid: plan.chargers[mv.cid].current_a for mv in moving}
+        demands = {mv.cid: mv.mem.demand_a for mv in moving}
         previous_t, until_t, count = st.t, plan.until_t, 0
         isfinite = math.isfinite
         for i, t in enumerate(times):
             if not (previous_t <= t < until_t):
                 break
-            dt = t - previous_t
+            step_demands, step_now, step_drawn = demands, now_a, drawn
+            ask = False  # whether allocate must confirm a demand that changed
+            if moving:
+                step_demands, step_now = {}, {}
+                for mv in moving:
+                    reading = mv.values[i]
+                    absorbed = self._absorb(mv, reading, t, demands[mv.cid])
+                    if absorbed is None:
+                        break
+                    step_demands[mv.cid], known = absorbed
+                    ask = ask or not known
+                    step_now[mv.cid] = reading
+                else:
+                    if step_now != now_a:
+                        step_drawn = self._drawn_by_meter(plan, step_now, estimates)
+                if len(step_now) < len(moving):
+                    break
             new = []
             within = True
-            for (_, series, drawn, bound), previous in zip(estimates, values, strict=True):
+            dt = t - previous_t
+            rows = zip(estimates, values_a, step_drawn, strict=True)
+            for (_, series, bound), previous, own in rows:
                 reading = series[i]
                 if not isfinite(reading):
                     break
                 # The same arithmetic as _estimate_uncontrolled, so the memory is identical.
-                measured = max(0.0, reading - drawn)
+                measured = max(0.0, reading - own)
                 value = max(measured, previous - LOAD_RELEASE_A_PER_S * dt)
                 within = within and value <= bound
                 new.append(value)
             else:
-                if within or self._same_allocation(plan, estimates, new):
-                    values, previous_t = new, t
+                if (within and not ask) or self._same_allocation(
+                    plan, estimates, new, step_demands, ask
+                ):
+                    values_a, previous_t = new, t
+                    demands, now_a, drawn = step_demands, step_now, step_drawn
                     count += 1
                     continue
             break
         if count:
-            for (circuit_id, *_), value in zip(estimates, values, strict=True):
+            for (circuit_id, *_), value in zip(estimates, values_a, strict=True):
                 st.uncontrolled_a[circuit_id] = value
             st.t = previous_t
             lease_until = previous_t + self.site.control.lease_s
             for mem in st.chargers.values():
                 mem.lease_until_t = lease_until
+            if moving:
+                self._moved(plan, moving, demands, now_a, estimates, drawn)
         return count
+
+    def _moving(self, plan: CoastPlan, cid: str, values: Sequence[float]) -> _Moving | None:
+        """A charger whose current may change while coasting, or None if it may not."""
+        claim = next((c for c in plan.claims if c.key == cid), None)
+        if claim is None:
+            return None
+        target = plan.targets_a[cid]
+        # Whether the allocation made its target from its demand alone; only then does a
+        # lower demand that rounds to the same target change nothing.
+        free = not (
+            claim.exact
+            or target <= 0
+            or cid in plan.paused
+            or any(k in plan.active for k in claim.constraints)
+        )
+        return _Moving(
+            cid, values, self.state.chargers[cid], self.topology.chargers[cid], claim, target, free
+        )
+
+    def _absorb(
+        self, mv: _Moving, reading: float, t: float, demand_a: float
+    ) -> tuple[float, bool] | None:
+        """The car's demand estimate after a cycle at `t` that reads `reading` A, and whether
+        its target is certainly unchanged (else `allocate` must say); None if that cycle
+        might change more than the demand."""
+        mem, charger, cfg = mv.mem, mv.charger, self.site.control
+        limit, resolution = mem.limit_a, cfg.resolution_a
+        if mem.hold_a != limit or reading > limit + resolution:
+            return None  # a decrease may still be settling: the hold logic is decide's
+        new = demand_a
+        if t - mem.changed_t >= cfg.response_s and limit >= charger.min_a:
+            # demand.update's settled branch, which must not move anything but the demand.
+            if mem.probing:
+                return None
+            if reading >= limit - resolution:
+                if mem.capped_since_t is not None or mem.idle_car or mem.probes_unused:
+                    return None
+                new = charger.max_a
+            else:
+                if mem.capped_since_t is None or (reading < demand.DRAWING_A) != mem.idle_car:
+                    return None
+                new = min(charger.max_a, max(charger.min_a, reading + cfg.headroom_a))
+        claimed = mv.claim.demand_a
+        if new == claimed:
+            return new, True
+        if new > claimed or not mv.free:
+            return new, False
+        # _quantize of a claim no constraint shaped: its level is its demand, rounded down.
+        top = new if new > charger.min_a else charger.min_a
+        step = math.floor(top / resolution + EPS) * resolution
+        return new, (step if step > charger.min_a else charger.min_a) == mv.target
+
+    def _drawn_by_meter(
+        self,
+        plan: CoastPlan,
+        now_a: dict[str, float],
+        estimates: list[tuple[str, Sequence[float], float]],
+    ) -> list[float]:
+        """The chargers' current per metered circuit, summed as decide sums it."""
+        currents = {cid: now_a.get(cid, r.current_a) for cid, r in plan.chargers.items()}
+        totals = self._current_per_circuit(currents)
+        return [totals.get(circuit_id, 0.0) for circuit_id, *_ in estimates]
+
+    def _moved(
+        self,
+        plan: CoastPlan,
+        moving: list[_Moving],
+        demands: dict[str, float],
+        now_a: dict[str, float],
+        estimates: list[tuple[str, Sequence[float], float]],
+        drawn: list[float],
+    ) -> None:
+        """After coasting through changed currents: the demands, and a plan for what now is."""
+        chargers = dict(plan.chargers)
+        for mv in moving:
+            mv.mem.demand_a = demands[mv.cid]
+            chargers[mv.cid] = replace(chargers[mv.cid], current_a=now_a[mv.cid])
+        claims = [
+            replace(c, demand_a=demands[c.key])
+            if c.key in demands and demands[c.key] != c.demand_a
+            else c
+            for c in plan.claims
+        ]
+        drawn_a = dict(plan.drawn_a)
+        for (circuit_id, *_), value in zip(estimates, drawn, strict=True):
+            drawn_a[circuit_id] = value
+        self._plan = replace(plan, chargers=chargers, claims=claims, drawn_a=drawn_a)
+        self._last_chargers = chargers
 
     def _same_allocation(
         self,
         plan: CoastPlan,
-        estimates: list[tuple[str, Sequence[float], float, float]],
+        estimates: list[tuple[str, Sequence[float], float]],
         values: list[float],
+        demands: Mapping[str, float],
+        ask: bool = False,
     ) -> bool:
-        """Whether `allocate` gives the plan's targets with these uncontrolled loads."""
+        """Whether `allocate` gives the plan's targets with these loads and demands.
+
+        `ask`: a demand changed in a way only `allocate` can judge, so it is asked even if the
+        capacities are the plan's, and must also leave shaping to constraints that shaped the
+        plan (the bounds on the other circuits' loads assume they shape nothing).
+        """
         capacities = list(plan.capacities)
         for (circuit_id, *_), value in zip(estimates, values, strict=True):
             room = plan.room_a.get(circuit_id)
             if room is not None:
                 k, base = room
                 capacities[k] = base - value  # as decide computes it: limit - margin - load
-        if capacities == plan.capacities:
+        if capacities == plan.capacities and not ask:
             return True
-        again = allocate(plan.claims, capacities, self.site.control.resolution_a)
-        return again.targets_a == plan.targets_a and again.paused == plan.paused
+        claims = plan.claims
+        if any(demands[c.key] != c.demand_a for c in claims if c.key in demands):
+            claims = [
+                replace(c, demand_a=demands[c.key]) if c.key in demands else c for c in claims
+            ]
+        again = allocate(claims, capacities, self.site.control.resolution_a)
+        return (
+            again.targets_a == plan.targets_a
+            and again.paused == plan.paused
+            and (not ask or again.active <= plan.active)
+        )
 
     def _coast_plan(
         self,
@@ -523,6 +682,7 @@ class Controller:
             room_a=room,
             targets_a=targets,
             paused=allocation.paused,
+            active=active,
         )
 
     # -- the steps, one idea each --------------------------------------------------------
@@ -540,12 +700,18 @@ class Controller:
             mem.online = cid in online
 
     def _charger_current_per_circuit(self, snap: Snapshot, online: set[str]) -> dict[str, float]:
+        return self._current_per_circuit(
+            {cid: r.current_a for cid, r in snap.chargers.items() if cid in online}
+        )
+
+    def _current_per_circuit(self, current_a: Mapping[str, float]) -> dict[str, float]:
         own: dict[str, float] = {}
         # In the site's order, not the snapshot's: the same readings give the same sums.
         for cid, charger in self.topology.chargers.items():
-            if cid in online:
+            value = current_a.get(cid)
+            if value is not None:
                 circuit = charger.circuit
-                own[circuit] = own.get(circuit, 0.0) + snap.chargers[cid].current_a
+                own[circuit] = own.get(circuit, 0.0) + value
         return self.topology.roll_up(own)
 
     def _estimate_uncontrolled(

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from panelpilot.sim.battery import BatteryBank
 from panelpilot.sim.breaker import BreakerBank
 from panelpilot.sim.chargers import ChargerBank
-from panelpilot.sim.ev import Car, Fleet
+from panelpilot.sim.ev import Car, Fleet, Trajectory
 from panelpilot.sim.faults import FaultSchedule
 from panelpilot.sim.loader import LoadedScenario
 from panelpilot.sim.metrics import (
@@ -291,13 +291,14 @@ class _Run:
         self._energize()
 
     def _block(self, k: int) -> int:
-        """Advance the steps from `k` on in one go while nothing but loads and sunshine
-        changes: every car draws what it draws now, no car comes or goes, no fault or
-        setting is due, the policy would decide what it decided last and no breaker trips.
-        Returns how many steps were taken (0: step `k` needs the step-by-step path).
+        """Advance the steps from `k` on in one go while no car comes or goes, no fault or
+        setting is due, the pilots stay as they are (the policy would decide what it decided
+        last) and no breaker trips. Cars may ramp and taper meanwhile: the fleet follows
+        them with single steps' arithmetic. Returns how many steps were taken (0: step `k`
+        needs the step-by-step path).
 
         The result is what `_step` would compute, up to rounding in the last digits of
-        the energy totals (a block adds a car's energy once, not step by step).
+        the energy totals (a block adds a steady car's energy once, not step by step).
         """
         world, policy, topo, dt, fleet = self.world, self.policy, self.topo, self.dt, self.fleet
         t = self.times[k]
@@ -306,24 +307,23 @@ class _Run:
             return 0  # a baseline's one decision (its settings) is made by _step
         if remote and not world.faults.controller_up(t):
             return 0
-        pilot = self.chargers.pilot_a(t)
-        steady = fleet.steady_steps(pilot, self.ev_on, dt)
-        if steady == 0:
-            return 0
         end_t = min(fleet.next_event_t(), policy.next_change_t())
         if remote:
             end_t = min(end_t, world.faults.quiet_until(t))
-            # Pilots stay put only while each charger's lease holds or is renewed.
         if remote and self.decide_every * dt >= self.chargers.lease_s.min():
             # Decisions come no more often than leases run out: pilots may lapse in between.
             end_t = min(end_t, float((self.chargers.received_s + self.chargers.lease_s).min()))
-        n = min(steady, self._guess, self.n_steps - k)
+        n = min(self._guess, self.n_steps - k)
         n = min(n, int(np.searchsorted(world.times[k : k + n], end_t, side="left")))
         if n < 2:
             return 0
-        draw = fleet.draw_a
+        pilot = self.chargers.pilot_a(t)
+        path = fleet.trajectory(pilot, self.ev_on, n, dt)
+        moving = path.moving
         loads = world.loads_a[:, k : k + n] * self.load_on[:, None]
-        current = (self.below_ev @ draw)[:, None] + self.below_load @ loads
+        current = (self.below_ev @ path.draw_a)[:, None] + self.below_load @ loads
+        if len(moving):
+            current += self.below_ev[:, moving] @ (path.draws_a - path.draw_a[moving, None])
         if self.has_solar:
             available = world.solar_a[:, k : k + n] * self.solar_on[:, None]
             solar_out = np.minimum(available, self.caps_solar[:, None])
@@ -332,20 +332,21 @@ class _Run:
         n, heat = self.breakers.block(current[topo.breaker_circuits, :n], dt)
         if remote and n > 0:
             tried = n
-            n = self._coast(k, n, current)
+            n = self._coast(k, n, current, path)
             # Size the next block on how far the policy went this time.
             self._guess = min(MAX_BLOCK_STEPS, 2 * tried if n == tried else max(16, 2 * n))
         if n == 0:
             return 0
         if heat is not None:
             self.breakers.heat = heat[:, n - 1].copy()
-        self.fairness.add_block(draw, fleet.accept_block_a(n, dt) * self.ev_on[:, None])
-        fleet.coast(n, dt)
+        draws = path.all_draws_a(n)
+        self.fairness.add_block(draws, fleet.accept_path_a(path, n, dt) * self.ev_on[:, None])
+        fleet.follow(path, n, dt)
         trace = self.trace
         trace.circuit_a[:, k : k + n] = current[:, :n]
-        trace.network_a[:, k : k + n] = (topo.network_members @ draw)[:, None]
+        trace.network_a[:, k : k + n] = topo.network_members @ draws
         trace.pilot_a[:, k : k + n] = pilot[: self.traced, None]
-        trace.draw_a[:, k : k + n] = draw[: self.traced, None]
+        trace.draw_a[:, k : k + n] = draws[: self.traced]
         if self.has_solar:
             trace.solar_a[:, k : k + n] = solar_out[:, :n]
             trace.solar_available_a[:, k : k + n] = available[:, :n]
@@ -353,22 +354,26 @@ class _Run:
         self.current = current[:, n - 1].copy()
         return n
 
-    def _coast(self, k: int, n: int, current: FloatArray) -> int:
+    def _coast(self, k: int, n: int, current: FloatArray, path: Trajectory) -> int:
         """Let the policy take the decisions due in steps k..k+n-1 that change nothing;
         return how many steps that leaves in the block (it ends at the first that would)."""
         p = self.decide_every
         due = list(range(k + (-k) % p, k + n, p))
         if not due:
             return n
-        # A meter reads what flowed in the step before (the first: the last step's current).
+        # A meter reads what flowed in the step before (the first: the last step's current),
+        # and a charger reports what its car drew in it.
         before = np.concatenate((self.current[:, None], current[:, : n - 1]), axis=1)
         columns = np.array(due) - k
         meters = {
             meter: before[c, columns].tolist()
             for meter, c in self.world.faults.meter_circuit.items()
         }
+        moving = path.moving
+        drew = np.concatenate((path.draw_a[moving, None], path.draws_a[:, : n - 1]), axis=1)
+        currents = {int(i): drew[row, columns] for row, i in enumerate(moving.tolist())}
         times = [self.times[j] for j in due]
-        taken = self.policy.coast(self._readings(times[0]), times, meters)
+        taken = self.policy.coast(self._readings(times[0]), times, meters, currents)
         if taken:
             self.chargers.renew(times[taken - 1])
         return n if taken == len(due) else due[taken] - k

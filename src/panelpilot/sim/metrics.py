@@ -83,10 +83,10 @@ class Fairness:
         self.steps += 1
 
     def add_block(self, draw_a: FloatArray, accept_a: FloatArray) -> None:
-        """Count a block of steps: `draw_a` per charger, `accept_a` per charger and step."""
+        """Count a block of steps: `draw_a` and `accept_a` per charger and step."""
         wanting = accept_a > 0
         n = np.count_nonzero(wanting, axis=0)
-        share = np.divide(draw_a[:, None], accept_a, out=np.zeros_like(accept_a), where=wanting)
+        share = np.divide(draw_a, accept_a, out=np.zeros_like(accept_a), where=wanting)
         square = (share * share).sum(axis=0)
         s = share.sum(axis=0)
         counted = n >= 2

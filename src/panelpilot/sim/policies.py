@@ -75,9 +75,16 @@ class Policy(Protocol):
         """Orders for the devices, from what is measured now."""
         ...
 
-    def coast(self, readings: Readings, times: list[float], meters: dict[str, list[float]]) -> int:
+    def coast(
+        self,
+        readings: Readings,
+        times: list[float],
+        meters: dict[str, list[float]],
+        currents: Mapping[int, FloatArray] | None = None,
+    ) -> int:
         """How many of the decisions due at `times` (chargers reporting as in `readings`,
-        meter `m` reading `meters[m][i]`) would change nothing; they are taken as made."""
+        except that charger `i` in `currents` draws `currents[i][j]` A at `times[j]`; meter
+        `m` reading `meters[m][j]`) would change nothing; they are taken as made."""
         ...
 
     def next_change_t(self) -> float:
@@ -98,49 +105,51 @@ def _fixed_orders(topo: Topology, limit_a: FloatArray) -> Orders:
     )
 
 
-class StaticPolicy:
+class _FixedSettings:
+    """A baseline: settings stored in the chargers once, the same orders at every step."""
+
+    name = ""
+    remote = False
+
+    def __init__(self, orders: Orders) -> None:
+        self._orders = orders
+
+    def decide(self, readings: Readings) -> Orders:
+        """The same fixed settings at every step."""
+        return self._orders
+
+    def coast(
+        self,
+        readings: Readings,
+        times: list[float],
+        meters: dict[str, list[float]],
+        currents: Mapping[int, FloatArray] | None = None,
+    ) -> int:
+        """Fixed settings never change."""
+        return len(times)
+
+    def next_change_t(self) -> float:
+        """Never."""
+        return float("inf")
+
+
+class StaticPolicy(_FixedSettings):
     """Baseline `static`: network members fixed at the fair limit, others at their max."""
 
     name = "static"
-    remote = False
 
     def __init__(self, site: Site, topo: Topology) -> None:
         in_network = topo.network_members.sum(axis=0) > 0
-        self._orders = _fixed_orders(topo, np.where(in_network, topo.fair_a, topo.charger_max_a))
-
-    def decide(self, readings: Readings) -> Orders:
-        """The same fixed settings at every step."""
-        return self._orders
-
-    def coast(self, readings: Readings, times: list[float], meters: dict[str, list[float]]) -> int:
-        """Fixed settings never change."""
-        return len(times)
-
-    def next_change_t(self) -> float:
-        """Never."""
-        return float("inf")
+        super().__init__(_fixed_orders(topo, np.where(in_network, topo.fair_a, topo.charger_max_a)))
 
 
-class NonePolicy:
+class NonePolicy(_FixedSettings):
     """Baseline `none`: every charger at its installation max, no sharing, no PCS."""
 
     name = "none"
-    remote = False
 
     def __init__(self, site: Site, topo: Topology) -> None:
-        self._orders = _fixed_orders(topo, topo.charger_max_a.copy())
-
-    def decide(self, readings: Readings) -> Orders:
-        """The same fixed settings at every step."""
-        return self._orders
-
-    def coast(self, readings: Readings, times: list[float], meters: dict[str, list[float]]) -> int:
-        """Fixed settings never change."""
-        return len(times)
-
-    def next_change_t(self) -> float:
-        """Never."""
-        return float("inf")
+        super().__init__(_fixed_orders(topo, topo.charger_max_a.copy()))
 
 
 class ControllerLike(Protocol):
@@ -155,6 +164,7 @@ class ControllerLike(Protocol):
         times: Sequence[float],
         meters: Mapping[str, Sequence[float]],
         chargers: Mapping[str, ChargerReading],
+        currents: Mapping[str, Sequence[float]] | None = None,
     ) -> int:
         """Run the settled cycles at `times`; how many (see `Controller.coast`)."""
         ...
@@ -254,11 +264,25 @@ class PanelpilotPolicy:
             commands=tuple(due),
         )
 
-    def coast(self, readings: Readings, times: list[float], meters: dict[str, list[float]]) -> int:
+    def coast(
+        self,
+        readings: Readings,
+        times: list[float],
+        meters: dict[str, list[float]],
+        currents: Mapping[int, FloatArray] | None = None,
+    ) -> int:
         """Decisions the controller would take unchanged: run as `Controller.coast` runs them."""
         if self._settings and self._settings[0][0] <= times[-1]:
             return 0  # a settings change is due: the block ends before it (next_change_t)
-        return self.controller.coast(times, meters, self._chargers(readings))
+        reported: dict[str, list[float]] = {}
+        if currents:
+            online = readings.charger_online
+            ids = self.topo.charger_ids
+            for i, drawn in currents.items():
+                values = np.round(drawn, REPORTED_DECIMALS)
+                if online[i] and (values != values[0]).any():
+                    reported[ids[i]] = values.tolist()
+        return self.controller.coast(times, meters, self._chargers(readings), reported or None)
 
     def next_change_t(self) -> float:
         """When the next scheduled settings change is made."""
