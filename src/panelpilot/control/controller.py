@@ -360,6 +360,10 @@ class Controller:
             )
         return Decision(snap.t, decisions, batteries, solar, networks, circuits, tuple(alerts))
 
+    def may_coast(self) -> bool:
+        """False when `coast` certainly runs nothing: the last cycle left no plan."""
+        return self._plan is not None and self._plan.state is self.state
+
     def coast(
         self,
         times: Sequence[float],

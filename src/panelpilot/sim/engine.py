@@ -307,6 +307,8 @@ class _Run:
             return 0  # a baseline's one decision (its settings) is made by _step
         if remote and not world.faults.controller_up(t):
             return 0
+        if remote and k % self.decide_every == 0 and not policy.may_coast():
+            return 0  # the controller decides this step: nothing to gain from a block
         end_t = min(fleet.next_event_t(), policy.next_change_t())
         if remote:
             end_t = min(end_t, world.faults.quiet_until(t))

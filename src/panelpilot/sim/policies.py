@@ -91,6 +91,10 @@ class Policy(Protocol):
         """When the policy itself changes something next (a scheduled setting), or inf."""
         ...
 
+    def may_coast(self) -> bool:
+        """False when `coast` certainly takes no step now (so a block is not worth trying)."""
+        ...
+
 
 def _fixed_orders(topo: Topology, limit_a: FloatArray) -> Orders:
     n = len(topo.charger_ids)
@@ -132,6 +136,10 @@ class _FixedSettings:
         """Never."""
         return float("inf")
 
+    def may_coast(self) -> bool:
+        """Always."""
+        return True
+
 
 class StaticPolicy(_FixedSettings):
     """Baseline `static`: network members fixed at the fair limit, others at their max."""
@@ -167,6 +175,10 @@ class ControllerLike(Protocol):
         currents: Mapping[str, Sequence[float]] | None = None,
     ) -> int:
         """Run the settled cycles at `times`; how many (see `Controller.coast`)."""
+        ...
+
+    def may_coast(self) -> bool:
+        """False when `coast` certainly runs nothing now."""
         ...
 
 
@@ -287,6 +299,10 @@ class PanelpilotPolicy:
     def next_change_t(self) -> float:
         """When the next scheduled settings change is made."""
         return self._settings[0][0] if self._settings else float("inf")
+
+    def may_coast(self) -> bool:
+        """Whether the controller's last cycle left it a plan to coast on."""
+        return self.controller.may_coast()
 
     def decide(self, readings: Readings) -> Orders:
         """Run the controller once and turn its decision into orders."""
