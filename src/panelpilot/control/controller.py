@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
 from panelpilot.control import demand
@@ -41,25 +41,29 @@ FIXED_PRIORITY = 1 << 30
 # loads do not make the chargers' limits jitter every cycle.
 LOAD_RELEASE_A_PER_S = 2.0
 EPS = 1e-9
+# An uncontrolled load takes room in steps of 1/LOAD_STEPS_PER_A (0.1 A), rounded up: meters
+# report to 0.1 A or coarser, and a limit need not follow every last digit of their noise.
+LOAD_STEPS_PER_A = 10
+# A room no allocation reaches: stands for a circuit that shapes nothing.
+UNBOUNDED_A = 1e9
 # A circuit that shaped nothing stays out of the way for `coast` while its room exceeds what
 # its chargers were given (one step each on top) by at least this much and one more step.
 COAST_SPARE_A = 1.0
-# Everything in a charger's memory that a cycle may change, except its lease (which only
-# matters once it is silent): equal before and after a cycle means nothing moved.
-_MEMORY = attrgetter(
+# What a cycle may change in a charger's memory that can make the next cycle, with the same
+# readings, change something again: its limit and the timers a limit change starts, its turn,
+# its contact, a probe started (its answer comes in the next settled cycle). The rest is
+# settled by the cycle itself: a demand estimate follows the reading (the next cycle computes
+# the same one), a hold on a decrease collapses once the car is down (and stays collapsed).
+# A cycle that moved none of these leaves a coast plan.
+_MOVES = attrgetter(
     "limit_a",
-    "hold_a",
+    "probing",
     "hold_until_t",
     "changed_t",
-    "demand_a",
-    "capped_since_t",
-    "probes_unused",
-    "probing",
     "connected",
     "online",
     "admitted",
     "turn_since_t",
-    "idle_car",
     "defiant_since_t",
 )
 
@@ -96,6 +100,10 @@ class CoastPlan:
     targets_a: dict[str, float]
     paused: frozenset[str]
     active: frozenset[int]  # constraints that shaped the allocation (Allocation.active)
+    settling: tuple[str, ...]  # chargers whose last change settles while coasting
+    shaped_capacities: tuple[float, ...]  # capacities of the metered circuits in `active`
+    # _shaped_same's answers by those circuits' capacities (the plan's claims are fixed).
+    verdicts: dict[tuple[float, ...], bool] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -109,6 +117,41 @@ class _Moving:
     claim: Claim
     target: float
     free: bool  # its target came from its demand alone, no constraint shaped it
+    # As of the last cycle run: its reading, whether its last change had settled, the demand
+    # estimate, and whether that demand certainly leaves the plan's targets as they are.
+    reading: float
+    settled: bool
+    demand: float
+    known: bool = True
+
+
+def counted_load(load_a: float) -> float:
+    """An uncontrolled load as a circuit's capacity counts it: up to the next 0.1 A (with a
+    hair's tolerance, so a load of 2.3 A held as 2.3000000000000003 is not counted as 2.4)."""
+    return math.ceil(load_a * LOAD_STEPS_PER_A - 1e-6) / LOAD_STEPS_PER_A
+
+
+def _known(claim: Claim, target: float, free: bool, demand_a: float, resolution: float) -> bool:
+    """Whether a claim with this demand instead of its own certainly gets the same target
+    (with every other claim's the same): its own demand, or for a claim no constraint shaped,
+    a lower one that rounds down to the same target (as _quantize rounds its level)."""
+    if demand_a == claim.demand_a:
+        return True
+    if demand_a > claim.demand_a or not free:
+        return False
+    top = demand_a if demand_a > claim.min_a else claim.min_a
+    step = math.floor(top / resolution + EPS) * resolution
+    return (step if step > claim.min_a else claim.min_a) == target
+
+
+def _demands(
+    moving: list[_Moving], pending: list[tuple[_Moving, float, bool, float, bool]]
+) -> dict[str, float]:
+    """Each moving charger's demand estimate with this cycle's changes."""
+    out = {mv.cid: mv.demand for mv in moving}
+    for mv, _, _, demand_a, _ in pending:
+        out[mv.cid] = demand_a
+    return out
 
 
 def initial_state(site: Site) -> ControllerState:
@@ -155,22 +198,16 @@ class Controller:
             )
         )
         self._plan: CoastPlan | None = None
-        self._last_chargers: dict[str, ChargerReading] = {}
 
     def decide(self, snap: Snapshot) -> Decision:
         """One control cycle: take what is measured, return what every device is told."""
         check_snapshot(self._known, self.state.t, snap)
         st, cfg, topo = self.state, self.site.control, self.topology
         self._plan = None
-        # A cycle can leave a coast plan only if nothing moves in it; when the chargers'
-        # readings changed since the last cycle something almost always does, so the
-        # memory is not even copied to find out.
+        # A cycle can leave a coast plan only if nothing that could move again moves in it.
         before = None
-        if self._coastable:
-            same = snap.chargers == self._last_chargers
-            self._last_chargers = dict(snap.chargers)
-            if same and not snap.commands and not st.removed:
-                before = [_MEMORY(m) for m in st.chargers.values()]
+        if self._coastable and not snap.commands and not st.removed:
+            before = [_MOVES(m) for m in st.chargers.values()]
         dt = 0.0 if st.t is None else snap.t - st.t
         alerts: list[Alert] = []
         for cmd in snap.commands:
@@ -195,7 +232,7 @@ class Controller:
         for circuit_id, k in self._circuit_k.items():
             circuit = topo.circuits[circuit_id]
             if circuit.meter:
-                caps[k] = circuit.limit_a - cfg.margin_a - uncontrolled[circuit_id]
+                caps[k] = circuit.limit_a - cfg.margin_a - counted_load(uncontrolled[circuit_id])
             else:
                 caps[k] = circuit.limit_a
         for nid, k in self._network_k.items():
@@ -398,7 +435,7 @@ class Controller:
             old = plan.chargers[cid]
             values = None if currents is None else currents.get(cid)
             if values is None:
-                if seen == old:
+                if seen == old and cid not in plan.settling:
                     continue
                 values = [seen.current_a] * len(times)
             if (seen.online, seen.connected, seen.limit_a) != (
@@ -417,54 +454,76 @@ class Controller:
                 series = meters.get(circuit.meter)
                 if series is None:
                     return 0
-                estimates.append((circuit_id, series, plan.bound_a.get(circuit_id, math.inf)))
+                # A circuit that shaped the plan (no bound) must keep exactly its capacity.
+                bound = plan.bound_a.get(circuit_id, math.inf)
+                if bound == -math.inf:
+                    k, base = plan.room_a[circuit_id]
+                    estimates.append((circuit_id, series, bound, base, plan.capacities[k]))
+                else:
+                    estimates.append((circuit_id, series, bound, 0.0, 0.0))
         values_a = [st.uncontrolled_a[circuit_id] for circuit_id, *_ in estimates]
         drawn = [plan.drawn_a.get(circuit_id, 0.0) for circuit_id, *_ in estimates]
-        now_a = {mv.cid: plan.chargers[mv.cid].current_a for mv in moving}
-        demands = {mv.cid: mv.mem.demand_a for mv in moving}
+        response_s = self.site.control.response_s
         previous_t, until_t, count = st.t, plan.until_t, 0
         isfinite = math.isfinite
+        step_drawn = drawn
         for i, t in enumerate(times):
             if not (previous_t <= t < until_t):
                 break
-            step_demands, step_now, step_drawn = demands, now_a, drawn
-            ask = False  # whether allocate must confirm a demand that changed
-            if moving:
-                step_demands, step_now = {}, {}
-                for mv in moving:
-                    reading = mv.values[i]
-                    absorbed = self._absorb(mv, reading, t, demands[mv.cid])
-                    if absorbed is None:
-                        break
-                    step_demands[mv.cid], known = absorbed
-                    ask = ask or not known
-                    step_now[mv.cid] = reading
-                else:
-                    if step_now != now_a:
-                        step_drawn = self._drawn_by_meter(plan, step_now, estimates)
-                if len(step_now) < len(moving):
-                    break
-            new = []
-            within = True
-            dt = t - previous_t
-            rows = zip(estimates, values_a, step_drawn, strict=True)
-            for (_, series, bound), previous, own in rows:
-                reading = series[i]
-                if not isfinite(reading):
-                    break
-                # The same arithmetic as _estimate_uncontrolled, so the memory is identical.
-                measured = max(0.0, reading - own)
-                value = max(measured, previous - LOAD_RELEASE_A_PER_S * dt)
-                within = within and value <= bound
-                new.append(value)
-            else:
-                if (within and not ask) or self._same_allocation(
-                    plan, estimates, new, step_demands, ask
-                ):
-                    values_a, previous_t = new, t
-                    demands, now_a, drawn = step_demands, step_now, step_drawn
-                    count += 1
+            # Each moving charger's cycle, unless it reads and stands as in the last one
+            # (then that cycle's outcome holds again).
+            pending = []
+            read_changed = False
+            for mv in moving:
+                reading = mv.values[i]
+                settled = t - mv.mem.changed_t >= response_s
+                if reading == mv.reading and settled == mv.settled:
                     continue
+                absorbed = self._absorb(mv, reading, t, mv.demand)
+                if absorbed is None:
+                    break
+                pending.append((mv, reading, settled, *absorbed))
+                read_changed = read_changed or reading != mv.reading
+            else:
+                if read_changed:
+                    step_drawn = self._drawn_by_meter(plan, moving, pending, estimates)
+                new = []
+                shaped: list[float] = []  # capacities of the circuits that shaped the plan
+                bounded = True  # every other circuit keeps room enough to shape nothing
+                dt = t - previous_t
+                rows = zip(estimates, values_a, step_drawn, strict=True)
+                for (_, series, bound, base, _), previous, own in rows:
+                    reading = series[i]
+                    if not isfinite(reading):
+                        break
+                    # The same arithmetic as _estimate_uncontrolled: the memory is identical.
+                    measured = max(0.0, reading - own)
+                    value = max(measured, previous - LOAD_RELEASE_A_PER_S * dt)
+                    if bound == -math.inf:
+                        shaped.append(base - counted_load(value))
+                    else:
+                        bounded = bounded and counted_load(value) <= bound
+                    new.append(value)
+                else:
+                    # A demand only allocate can judge is judged at every cycle it holds.
+                    ask = any(not p[4] for p in pending) or any(not mv.known for mv in moving)
+                    if (
+                        self._shaped_same(plan, shaped)
+                        if bounded and not ask
+                        else self._same_allocation(
+                            plan, estimates, new, _demands(moving, pending), ask
+                        )
+                    ):
+                        values_a, previous_t, drawn = new, t, step_drawn
+                        for mv, reading, settled, demand_a, known in pending:
+                            mv.reading, mv.settled, mv.demand, mv.known = (
+                                reading,
+                                settled,
+                                demand_a,
+                                known,
+                            )
+                        count += 1
+                        continue
             break
         if count:
             for (circuit_id, *_), value in zip(estimates, values_a, strict=True):
@@ -474,7 +533,7 @@ class Controller:
             for mem in st.chargers.values():
                 mem.lease_until_t = lease_until
             if moving:
-                self._moved(plan, moving, demands, now_a, estimates, drawn)
+                self._moved(plan, moving, estimates, drawn)
         return count
 
     def _moving(self, plan: CoastPlan, cid: str, values: Sequence[float]) -> _Moving | None:
@@ -491,8 +550,20 @@ class Controller:
             or cid in plan.paused
             or any(k in plan.active for k in claim.constraints)
         )
+        mem = self.state.chargers[cid]
+        assert self.state.t is not None
         return _Moving(
-            cid, values, self.state.chargers[cid], self.topology.chargers[cid], claim, target, free
+            cid,
+            values,
+            mem,
+            self.topology.chargers[cid],
+            claim,
+            target,
+            free,
+            plan.chargers[cid].current_a,
+            self.state.t - mem.changed_t >= self.site.control.response_s,
+            mem.demand_a,
+            _known(claim, target, free, mem.demand_a, self.site.control.resolution_a),
         )
 
     def _absorb(
@@ -518,24 +589,21 @@ class Controller:
                 if mem.capped_since_t is None or (reading < demand.DRAWING_A) != mem.idle_car:
                     return None
                 new = min(charger.max_a, max(charger.min_a, reading + cfg.headroom_a))
-        claimed = mv.claim.demand_a
-        if new == claimed:
-            return new, True
-        if new > claimed or not mv.free:
-            return new, False
-        # _quantize of a claim no constraint shaped: its level is its demand, rounded down.
-        top = new if new > charger.min_a else charger.min_a
-        step = math.floor(top / resolution + EPS) * resolution
-        return new, (step if step > charger.min_a else charger.min_a) == mv.target
+        return new, _known(mv.claim, mv.target, mv.free, new, resolution)
 
     def _drawn_by_meter(
         self,
         plan: CoastPlan,
-        now_a: dict[str, float],
-        estimates: list[tuple[str, Sequence[float], float]],
+        moving: list[_Moving],
+        pending: list[tuple[_Moving, float, bool, float, bool]],
+        estimates: list[tuple[str, Sequence[float], float, float, float]],
     ) -> list[float]:
         """The chargers' current per metered circuit, summed as decide sums it."""
-        currents = {cid: now_a.get(cid, r.current_a) for cid, r in plan.chargers.items()}
+        currents = {cid: r.current_a for cid, r in plan.chargers.items()}
+        for mv in moving:
+            currents[mv.cid] = mv.reading
+        for mv, reading, *_ in pending:
+            currents[mv.cid] = reading
         totals = self._current_per_circuit(currents)
         return [totals.get(circuit_id, 0.0) for circuit_id, *_ in estimates]
 
@@ -543,32 +611,50 @@ class Controller:
         self,
         plan: CoastPlan,
         moving: list[_Moving],
-        demands: dict[str, float],
-        now_a: dict[str, float],
-        estimates: list[tuple[str, Sequence[float], float]],
+        estimates: list[tuple[str, Sequence[float], float, float, float]],
         drawn: list[float],
     ) -> None:
-        """After coasting through changed currents: the demands, and a plan for what now is."""
+        """After coasting through changed currents: the demands, and the readings and sums
+        the next coast starts from."""
         chargers = dict(plan.chargers)
         for mv in moving:
-            mv.mem.demand_a = demands[mv.cid]
-            chargers[mv.cid] = replace(chargers[mv.cid], current_a=now_a[mv.cid])
-        claims = [
-            replace(c, demand_a=demands[c.key])
-            if c.key in demands and demands[c.key] != c.demand_a
-            else c
-            for c in plan.claims
-        ]
+            mv.mem.demand_a = mv.demand
+            chargers[mv.cid] = replace(chargers[mv.cid], current_a=mv.reading)
         drawn_a = dict(plan.drawn_a)
         for (circuit_id, *_), value in zip(estimates, drawn, strict=True):
             drawn_a[circuit_id] = value
-        self._plan = replace(plan, chargers=chargers, claims=claims, drawn_a=drawn_a)
-        self._last_chargers = chargers
+        # The claims stay the decided cycle's: every later demand is judged against them.
+        self._plan = replace(plan, chargers=chargers, drawn_a=drawn_a)
+
+    def _shaped_same(self, plan: CoastPlan, shaped: list[float]) -> bool:
+        """Whether the plan's allocation stands with these capacities of the metered circuits
+        that shaped it, every other metered circuit having room enough to shape nothing.
+
+        Such a circuit then shapes nothing whatever its exact room (the water level never
+        reaches its capacity, no rounding step is refused there), so it is left out of the
+        question: the answer depends on the shaping circuits' capacities alone and is kept
+        for the plan's life (loads counted to 0.1 A come back to the same few values).
+        """
+        key = tuple(shaped)  # in the site's circuit order, as room_a and the estimates are
+        if key == plan.shaped_capacities:
+            return True
+        verdict = plan.verdicts.get(key)
+        if verdict is None:
+            capacities = list(plan.capacities)
+            shaping = iter(key)
+            for circuit_id, (k, _) in plan.room_a.items():
+                capacities[k] = (
+                    next(shaping) if plan.bound_a[circuit_id] == -math.inf else UNBOUNDED_A
+                )
+            again = allocate(plan.claims, capacities, self.site.control.resolution_a)
+            verdict = again.targets_a == plan.targets_a and again.paused == plan.paused
+            plan.verdicts[key] = verdict
+        return verdict
 
     def _same_allocation(
         self,
         plan: CoastPlan,
-        estimates: list[tuple[str, Sequence[float], float]],
+        estimates: list[tuple[str, Sequence[float], float, float, float]],
         values: list[float],
         demands: Mapping[str, float],
         ask: bool = False,
@@ -584,7 +670,8 @@ class Controller:
             room = plan.room_a.get(circuit_id)
             if room is not None:
                 k, base = room
-                capacities[k] = base - value  # as decide computes it: limit - margin - load
+                # As decide computes it: limit - margin - load.
+                capacities[k] = base - counted_load(value)
         if capacities == plan.capacities and not ask:
             return True
         claims = plan.claims
@@ -614,7 +701,7 @@ class Controller:
         if st.export_curtailing:
             return None
         for mem, old in zip(st.chargers.values(), before, strict=True):
-            if _MEMORY(mem) != old:
+            if _MOVES(mem) != old:
                 return None  # something moved: the next cycle may move again
         chargers = st.chargers
         targets, active = allocation.targets_a, allocation.active
@@ -652,6 +739,7 @@ class Controller:
         # while the car still draws above its limit.
         until, now = math.inf, snap.t - 0.01
         inf = math.inf
+        settling: list[str] = []
         for cid, mem in chargers.items():
             charger, reading = self.topology.chargers[cid], snap.chargers[cid]
             settles = not (
@@ -666,8 +754,17 @@ class Controller:
                     and mem.probes_unused == 0
                 )
             )
+            settle_t = mem.changed_t + cfg.response_s if settles else inf
+            if (
+                settle_t > now
+                and mem.hold_a == mem.limit_a
+                and reading.current_a <= mem.limit_a + resolution
+            ):
+                # `coast` follows this charger's settling cycle by cycle instead (_absorb).
+                settling.append(cid)
+                settle_t = inf
             for due in (
-                mem.changed_t + cfg.response_s if settles else inf,
+                settle_t,
                 mem.hold_until_t if reading.current_a > mem.limit_a + resolution else inf,
                 mem.turn_since_t + cfg.rotation_s,
                 demand.probe_due_t(mem, cfg),
@@ -687,6 +784,10 @@ class Controller:
             targets_a=targets,
             paused=allocation.paused,
             active=active,
+            settling=tuple(settling),
+            shaped_capacities=tuple(
+                capacities[k] for c, (k, _) in room.items() if bound[c] == -math.inf
+            ),
         )
 
     # -- the steps, one idea each --------------------------------------------------------
