@@ -95,6 +95,7 @@ class CoastPlan:
     bound_a: dict[str, float]  # per metered circuit: the highest uncontrolled load allowed
     until_t: float  # the first time a timer could change a decision
     claims: list[Claim]  # in admission order, as the cycle built them
+    claim_of: dict[str, Claim]  # the same, by charger
     capacities: list[float]  # per constraint, as the cycle computed them
     room_a: dict[str, tuple[int, float]]  # metered circuit -> (constraint, limit - margin)
     targets_a: dict[str, float]
@@ -465,7 +466,8 @@ class Controller:
         drawn = [plan.drawn_a.get(circuit_id, 0.0) for circuit_id, *_ in estimates]
         response_s = self.site.control.response_s
         previous_t, until_t, count = st.t, plan.until_t, 0
-        isfinite = math.isfinite
+        isfinite, ceil, release = math.isfinite, math.ceil, LOAD_RELEASE_A_PER_S
+        unknown = sum(not mv.known for mv in moving)
         step_drawn = drawn
         for i, t in enumerate(times):
             if not (previous_t <= t < until_t):
@@ -496,17 +498,22 @@ class Controller:
                     reading = series[i]
                     if not isfinite(reading):
                         break
-                    # The same arithmetic as _estimate_uncontrolled: the memory is identical.
-                    measured = max(0.0, reading - own)
-                    value = max(measured, previous - LOAD_RELEASE_A_PER_S * dt)
+                    # The same arithmetic as _estimate_uncontrolled (max() written out, the
+                    # same choice on ties): the memory is identical.
+                    measured = reading - own
+                    measured = measured if measured > 0.0 else 0.0
+                    decayed = previous - release * dt
+                    value = decayed if decayed > measured else measured
+                    # counted_load, written out
+                    counted = ceil(value * LOAD_STEPS_PER_A - 1e-6) / LOAD_STEPS_PER_A
                     if bound == -math.inf:
-                        shaped.append(base - counted_load(value))
-                    else:
-                        bounded = bounded and counted_load(value) <= bound
+                        shaped.append(base - counted)
+                    elif counted > bound:
+                        bounded = False
                     new.append(value)
                 else:
                     # A demand only allocate can judge is judged at every cycle it holds.
-                    ask = any(not p[4] for p in pending) or any(not mv.known for mv in moving)
+                    ask = unknown > 0 or any(not p[4] for p in pending)
                     if (
                         self._shaped_same(plan, shaped)
                         if bounded and not ask
@@ -516,6 +523,7 @@ class Controller:
                     ):
                         values_a, previous_t, drawn = new, t, step_drawn
                         for mv, reading, settled, demand_a, known in pending:
+                            unknown += mv.known - known
                             mv.reading, mv.settled, mv.demand, mv.known = (
                                 reading,
                                 settled,
@@ -538,7 +546,7 @@ class Controller:
 
     def _moving(self, plan: CoastPlan, cid: str, values: Sequence[float]) -> _Moving | None:
         """A charger whose current may change while coasting, or None if it may not."""
-        claim = next((c for c in plan.claims if c.key == cid), None)
+        claim = plan.claim_of.get(cid)
         if claim is None:
             return None
         target = plan.targets_a[cid]
@@ -619,12 +627,19 @@ class Controller:
         chargers = dict(plan.chargers)
         for mv in moving:
             mv.mem.demand_a = mv.demand
-            chargers[mv.cid] = replace(chargers[mv.cid], current_a=mv.reading)
+            if mv.reading != chargers[mv.cid].current_a:
+                chargers[mv.cid] = replace(chargers[mv.cid], current_a=mv.reading)
+        # A charger that has settled with its current reading has nothing left to settle.
+        assert self.state.t is not None
+        settled_by = self.state.t - self.site.control.response_s
+        settling = tuple(
+            mv.cid for mv in moving if mv.cid in plan.settling and mv.mem.changed_t > settled_by
+        )
         drawn_a = dict(plan.drawn_a)
         for (circuit_id, *_), value in zip(estimates, drawn, strict=True):
             drawn_a[circuit_id] = value
         # The claims stay the decided cycle's: every later demand is judged against them.
-        self._plan = replace(plan, chargers=chargers, drawn_a=drawn_a)
+        self._plan = replace(plan, chargers=chargers, drawn_a=drawn_a, settling=settling)
 
     def _shaped_same(self, plan: CoastPlan, shaped: list[float]) -> bool:
         """Whether the plan's allocation stands with these capacities of the metered circuits
@@ -675,9 +690,10 @@ class Controller:
         if capacities == plan.capacities and not ask:
             return True
         claims = plan.claims
-        if any(demands[c.key] != c.demand_a for c in claims if c.key in demands):
+        changed = {cid: d for cid, d in demands.items() if d != plan.claim_of[cid].demand_a}
+        if changed:
             claims = [
-                replace(c, demand_a=demands[c.key]) if c.key in demands else c for c in claims
+                replace(c, demand_a=changed[c.key]) if c.key in changed else c for c in claims
             ]
         again = allocate(claims, capacities, self.site.control.resolution_a)
         return (
@@ -779,6 +795,7 @@ class Controller:
             bound_a=bound,
             until_t=until - 1e-3,
             claims=claims,
+            claim_of={c.key: c for c in claims},
             capacities=list(capacities),
             room_a=room,
             targets_a=targets,
