@@ -69,12 +69,13 @@ def _devices(
 
 
 def _charger(obj: Mapping[str, Any], field: str) -> ChargerReading:
-    _keys(obj, field, ("online", "connected", "current_a", "limit_a"))
+    _keys(obj, field, ("online", "connected", "current_a", "limit_a", "commitment_t"))
     return ChargerReading(
         online=_bool(obj.get("online", True), f"{field}.online"),
         connected=_bool(obj.get("connected", False), f"{field}.connected"),
         current_a=_required_number(obj.get("current_a", 0.0), f"{field}.current_a"),
         limit_a=_number(obj.get("limit_a"), f"{field}.limit_a", optional=True),
+        commitment_t=_number(obj.get("commitment_t"), f"{field}.commitment_t", optional=True),
     )
 
 
@@ -179,6 +180,7 @@ def decision_to_json(d: Decision) -> dict[str, Any]:
                 "target_a": c.target_a,
                 "demand_a": c.demand_a,
                 "lease_s": c.lease_s,
+                "lease_until_t": c.lease_until_t,
             }
             for k, c in d.chargers.items()
         },

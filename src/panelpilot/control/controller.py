@@ -332,6 +332,7 @@ class Controller:
                 status=status,
                 target_a=target,
                 lease_s=cfg.lease_s,
+                lease_until_t=mem.lease_until_t,
                 demand_a=mem.demand_a if mem.connected or cid not in online else 0.0,
             )
             if cid not in online:

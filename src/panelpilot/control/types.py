@@ -22,6 +22,9 @@ class ChargerReading:
     connected: bool = False
     current_a: float = 0.0
     limit_a: float | None = None  # the limit the charger reports in effect, when it does
+    # The lease end (`ChargerDecision.lease_until_t`) of the newest commitment the charger has
+    # acknowledged; None when the source does not say (the last decision counts as applied).
+    commitment_t: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +100,11 @@ class ChargerDecision(NamedTuple):
     fallback_a: float  # what it runs at if it loses the controller
     status: ChargerStatus
     target_a: float  # the fair allocation `limit_a` is moving toward (safe transitions)
-    lease_s: float  # the limit holds this long unless renewed, then fallback_a applies
+    lease_s: float  # the limit holds this long from the decision's `t`, then fallback_a applies
     demand_a: float  # what the charger is estimated to draw if offered more (0 = nothing)
+    # When the limit ends and the fallback begins, on the snapshot's clock (t + lease_s). A
+    # driver sends a new commitment whenever limit, fallback or this changes.
+    lease_until_t: float = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
