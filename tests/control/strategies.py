@@ -66,13 +66,19 @@ def sites(draw: st.DrawFn, max_chargers: int = 60) -> World:
         members = below[: draw(st.integers(0, len(below)))] if below else []
         if not members:
             continue
-        limit = draw(st.integers(6 * len(members), 6 * len(members) + 200))
+        # A network limit fits its circuit and every circuit above it (the site file refuses
+        # more); networks that cannot give each member 6 A within that are not drawn.
+        room = min(_limits(flat)[c] for c in _path(parents, home))
+        if room < 6 * len(members):
+            continue
+        limit = draw(st.integers(6 * len(members), min(room, 6 * len(members) + 200)))
         enabled = draw(st.booleans()) or draw(st.booleans())
         for m in members:
             m["network"] = f"n{j}"
         networks.append(
             {"id": f"n{j}", "circuit": home, "network_limit_a": limit, "enabled": enabled}
         )
+    _fit_fallbacks(chargers, networks, parents, _limits(flat))
     site = parse_site(
         {
             "name": "random",
@@ -84,6 +90,52 @@ def sites(draw: st.DrawFn, max_chargers: int = 60) -> World:
     )
     car_max = {c["id"]: float(draw(st.sampled_from([0, 3, 10, 16, 32, 48, 80]))) for c in chargers}
     return World(site, car_max, parents)
+
+
+def _limits(flat: list[tuple[dict[str, Any], int]]) -> dict[str, float]:
+    return {c["id"]: float(c["limit_a"]) for c, _ in flat}
+
+
+def _path(parents: dict[str, str | None], node: str | None) -> list[str]:
+    out = []
+    while node is not None:
+        out.append(node)
+        node = parents[node]
+    return out
+
+
+def _fit_fallbacks(
+    chargers: list[dict[str, Any]],
+    networks: list[dict[str, Any]],
+    parents: dict[str, str | None],
+    limits: dict[str, float],
+) -> None:
+    """Make every circuit carry its chargers' fallbacks (the site file refuses more): chargers
+    outside networks fall back to 0 where 6 A each would not fit, and a network whose
+    fallbacks still overload a circuit is dissolved."""
+
+    def totals() -> dict[str, float]:
+        out = dict.fromkeys(limits, 0.0)
+        for c in chargers:
+            net = next((n for n in networks if n["id"] == c.get("network")), None)
+            if net is None:
+                share = float(c.get("fallback_a", c["min_a"]))
+            else:
+                size = sum(1 for x in chargers if x.get("network") == net["id"])
+                share = min(c["max_a"], max(6.0, net["network_limit_a"] / size))
+            for cid in _path(parents, c["circuit"]):
+                out[cid] += share
+        return out
+
+    for c in chargers:
+        if "network" not in c and any(t > limits[k] for k, t in totals().items()):
+            c["fallback_a"] = 0
+    while networks and any(t > limits[k] for k, t in totals().items()):
+        gone = networks.pop()
+        for c in chargers:
+            if c.get("network") == gone["id"]:
+                del c["network"]
+                c["fallback_a"] = 0
 
 
 def _within(parents: dict[str, str | None], node: str | None, ancestor: str) -> bool:

@@ -145,7 +145,7 @@ def _check_fallbacks(
             assert expect - 0.1 - TOL <= cd.fallback_a <= expect + TOL
             assert cd.fallback_a >= c.min_a
         else:
-            assert cd.fallback_a == c.min_a
+            assert cd.fallback_a == (c.fallback_a if c.fallback_a is not None else c.min_a)
 
 
 @given(data=st.data())

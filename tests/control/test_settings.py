@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from panelpilot.control import Command, Controller, Snapshot
+from panelpilot.site import load_site_text
 from tests.control.harness import network_site
 
 SIZE = 4
@@ -47,3 +48,26 @@ def test_limit_and_members_change_only_while_disabled(commands: list[Command]) -
             assert after[1] is not None and after[1] >= 6 * len(after[2])
         assert d.networks["net"].limit_a == (after[1] or 0.0)
         assert d.networks["net"].size == len(after[2])
+
+
+def test_the_settings_lock_refuses_a_network_limit_above_its_circuit() -> None:
+    site = load_site_text(
+        """
+circuits:
+  - id: service
+    limit_a: 160
+    children:
+      - {id: garage, limit_a: 80, breaker_a: 100}
+networks:
+  - {id: n, circuit: garage, network_limit_a: 80, enabled: false}
+chargers:
+"""
+        + "".join(f"  - {{id: c{i}, circuit: garage, network: n, max_a: 32}}\n" for i in range(4)),
+        "garage.yaml",
+    )
+    controller = Controller(site)
+    d = controller.decide(Snapshot(t=0, commands=(Command("n", network_limit_a=9999),)))
+    refused = [a for a in d.alerts if a.code == "setting_rejected"]
+    assert refused and "9999 A is above the 80 A limit of circuit garage" in refused[0].message
+    assert controller.state.networks["n"].limit_a == 80
+    assert d.chargers["c0"].fallback_a == 20.0  # 80 A / 4, never 32 A x 4 = 128 A

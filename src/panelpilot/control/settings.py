@@ -3,12 +3,17 @@ make any changes"): limit and members change only while a network is disabled.""
 
 from __future__ import annotations
 
-import math
+from dataclasses import replace
 
 from panelpilot.control.state import ControllerState, NetworkMemory
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import Command
-from panelpilot.site.rules import minimum_message
+from panelpilot.site.rules import (
+    fair_fallback_a,
+    fallback_overloads,
+    minimum_message,
+    network_above_circuit,
+)
 
 
 class SettingsError(Exception):
@@ -36,10 +41,7 @@ def fallback_a(
     net = state.networks[network_id]
     if net.limit_a is None:
         return charger.min_a
-    fair = min(charger.max_a, max(charger.min_a, net.limit_a / len(net.members)))
-    # Rounded down to 0.1 A (the resolution of an OCPP limit) so the fallbacks never sum
-    # above the network limit.
-    return max(charger.min_a, math.floor(fair * 10 + 1e-9) / 10)
+    return fair_fallback_a(net.limit_a, len(net.members), charger.min_a, charger.max_a)
 
 
 def network_of(state: ControllerState, charger_id: str) -> NetworkMemory | None:
@@ -64,6 +66,7 @@ def apply_command(topology: Topology, state: ControllerState, cmd: Command) -> s
     if cmd.enabled is not None:
         if cmd.enabled:
             _check_limit(topology, net.limit_a, net.members, cmd.network)
+            _check_wiring(topology, state, cmd.network, net)
         net.enabled = cmd.enabled
         return f"network {cmd.network} {'enabled' if cmd.enabled else 'disabled'}"
     if net.enabled:
@@ -72,6 +75,7 @@ def apply_command(topology: Topology, state: ControllerState, cmd: Command) -> s
         )
     if cmd.network_limit_a is not None:
         _check_limit(topology, cmd.network_limit_a, net.members, cmd.network)
+        _check_wiring(topology, state, cmd.network, replace(net, limit_a=cmd.network_limit_a))
         net.limit_a = cmd.network_limit_a
         return f"network {cmd.network} limit set to {cmd.network_limit_a:g} A"
     if cmd.add is not None:
@@ -89,6 +93,7 @@ def apply_command(topology: Topology, state: ControllerState, cmd: Command) -> s
         members = (*net.members, cmd.add)
         if net.limit_a is not None:
             _check_limit(topology, net.limit_a, members, cmd.network)
+        _check_wiring(topology, state, cmd.network, replace(net, members=members))
         net.members = members
         state.removed.pop(cmd.add, None)
         return f"charger {cmd.add} added to network {cmd.network}"
@@ -110,3 +115,27 @@ def _check_limit(
     mins = [topology.chargers[m].min_a for m in members]
     if mins and limit_a < sum(mins):
         raise SettingsError(f"network {network_id}: {minimum_message(limit_a, mins)}")
+
+
+def _check_wiring(
+    topology: Topology, state: ControllerState, network_id: str, changed: NetworkMemory
+) -> None:
+    """Refuse a network setting whose limit is above its circuit or a circuit above it, or
+    whose fallbacks, with every other charger's, would overload a circuit (DESIGN 3.4)."""
+    limits = {cid: c.limit_a for cid, c in topology.circuits.items()}
+    circuit = topology.network_circuits.get(network_id)
+    if changed.limit_a is not None and circuit is not None:
+        why = network_above_circuit(network_id, changed.limit_a, circuit, topology.parents, limits)
+        if why is not None:
+            raise SettingsError(why)
+    after = ControllerState(
+        networks={**state.networks, network_id: changed}, removed=dict(state.removed)
+    )
+    member_of = membership(after)
+    fallbacks = {
+        cid: fallback_a(topology, after, cid, member_of.get(cid)) for cid in topology.chargers
+    }
+    circuits = {cid: c.circuit for cid, c in topology.chargers.items()}
+    overloads = fallback_overloads(fallbacks, circuits, topology.parents, limits)
+    if overloads:
+        raise SettingsError(f"network {network_id}: {overloads[0][1]}")
