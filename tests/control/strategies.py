@@ -68,7 +68,7 @@ def sites(draw: st.DrawFn, max_chargers: int = 60) -> World:
             continue
         # A network limit fits its circuit and every circuit above it (the site file refuses
         # more); networks that cannot give each member 6 A within that are not drawn.
-        room = min(_limits(flat)[c] for c in _path(parents, home))
+        room = int(min(_limits(flat)[c] for c in _path(parents, home)))
         if room < 6 * len(members):
             continue
         limit = draw(st.integers(6 * len(members), min(room, 6 * len(members) + 200)))

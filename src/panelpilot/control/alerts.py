@@ -77,6 +77,14 @@ ALERTS: tuple[AlertSpec, ...] = (
         "ignores it): it is counted at what it reports, and the others make room.",
     ),
     AlertSpec(
+        "charger_reading_implausible",
+        "warning",
+        "A charger reports drawing more than it may (its unit max, or what its limit allows): "
+        "its reading is not used and what it draws counts as other load on its circuit's "
+        "meter, and a metered circuit over its limit is lowered by the excess whatever the "
+        "readings say.",
+    ),
+    AlertSpec(
         "charger_profile_rejected",
         "warning",
         "An OCPP charger rejected a charging profile or does not support smart charging: it is "

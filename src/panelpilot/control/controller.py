@@ -23,6 +23,19 @@ from operator import attrgetter
 
 from panelpilot.control import demand
 from panelpilot.control.alerts import alert
+from panelpilot.control.commitments import (
+    Bounds,
+    Commitment,
+    Steps,
+    StepSum,
+    acknowledge,
+    adds,
+    difference,
+    envelope,
+    final_a,
+    peak_a,
+    settle,
+)
 from panelpilot.control.pcs import apply_pcs
 from panelpilot.control.sequencer import Step, sequence
 from panelpilot.control.settings import SettingsError, apply_command, fallback_a, membership
@@ -41,6 +54,15 @@ FIXED_PRIORITY = 1 << 30
 # loads do not make the chargers' limits jitter every cycle.
 LOAD_RELEASE_A_PER_S = 2.0
 EPS = 1e-9
+# A car measured within this of a lower limit it acknowledged has followed it (meters read
+# to 0.1 A); until then, or `response_s`, it may still draw what it was allowed before.
+FOLLOWED_A = 0.1
+# Lease ends of one charger's commitments differ by at least this (s), so each is named by it.
+DISTINCT_S = 0.001
+# A charger's reading above what it may draw by more than this (A, or this share of it) is a
+# broken or hostile meter, not a car (a car draws at most its pilot, plus meter error).
+PLAUSIBLE_OVER_A = 1.0
+PLAUSIBLE_OVER_SHARE = 0.05
 # An uncontrolled load takes room in steps of 1/LOAD_STEPS_PER_A (0.1 A), rounded up: meters
 # report to 0.1 A or coarser, and a limit need not follow every last digit of their noise.
 LOAD_STEPS_PER_A = 10
@@ -57,6 +79,7 @@ COAST_SPARE_A = 1.0
 # A cycle that moved none of these leaves a coast plan.
 _MOVES = attrgetter(
     "limit_a",
+    "held",
     "probing",
     "hold_until_t",
     "changed_t",
@@ -155,6 +178,27 @@ def _demands(
     return out
 
 
+def _same(a: Commitment, b: Commitment) -> bool:
+    """Whether two commitments tell a charger the same thing."""
+    return (
+        abs(a.limit_a - b.limit_a) <= EPS
+        and abs(a.fallback_a - b.fallback_a) <= EPS
+        and a.until_t == b.until_t
+    )
+
+
+def _distinct(c: Commitment, held: tuple[Commitment, ...]) -> Commitment:
+    """`c` with a lease end no commitment in `held` has, moved by a millisecond at a time to
+    the safe side (earlier where the fallback is lower, later where it is higher): a
+    charger's acknowledgement names the commitment by its lease end."""
+    ends = {h.until_t for h in held}
+    until = c.until_t
+    step = -DISTINCT_S if c.limit_a > c.fallback_a else DISTINCT_S
+    while until in ends:
+        until = round(until + step, 6)
+    return c if until == c.until_t else replace(c, until_t=until)
+
+
 def initial_state(site: Site) -> ControllerState:
     """The memory of a controller that has seen nothing yet."""
     state = ControllerState()
@@ -199,6 +243,17 @@ class Controller:
             )
         )
         self._plan: CoastPlan | None = None
+        cfg = site.control
+        self._bounds = Bounds(cfg.clock_skew_s, cfg.response_s)
+        # A charger whose limit is below its fallback gets a longer lease, so that its rise to
+        # the fallback comes after every lower-at-lease-end charger renewed up to two cycles
+        # later has come down: both sides of the clock error and the car's response apart.
+        self._low_extra_s = 2 * cfg.clock_skew_s + cfg.response_s + 2 * cfg.period_s
+        # Lease ends fall on a grid, so chargers renew together and a settled site has long
+        # stretches with nothing to renew.
+        self._lease_grid_s = cfg.lease_s / 4
+        self._members: tuple[object, list[list[str]]] | None = None
+        self._first_t: float | None = None
 
     def decide(self, snap: Snapshot) -> Decision:
         """One control cycle: take what is measured, return what every device is told."""
@@ -211,6 +266,9 @@ class Controller:
             before = [_MOVES(m) for m in st.chargers.values()]
         dt = 0.0 if st.t is None else snap.t - st.t
         alerts: list[Alert] = []
+        for cid, mem in st.chargers.items():
+            reading = snap.chargers.get(cid)
+            mem.online = reading is not None and reading.online  # the settings lock asks
         for cmd in snap.commands:
             try:
                 apply_command(topo, st, cmd)
@@ -219,6 +277,24 @@ class Controller:
 
         online = {cid for cid, r in snap.chargers.items() if r.online}
         self._track_power_cycles(online)
+        if self._first_t is None:
+            self._first_t = snap.t
+        bounds = self._bounds
+        for cid, mem in st.chargers.items():
+            if not mem.held:
+                continue
+            held = mem.held
+            followed = False
+            if cid in online:
+                reading = snap.chargers[cid]
+                held = acknowledge(held, reading.commitment_t, snap.t)
+                if len(held) > 1:
+                    acked = next((c for c in reversed(held) if c.acked_t is not None), None)
+                    # Measured at (or below) the limit it acknowledged: the car has followed.
+                    followed = acked is not None and reading.current_a <= acked.limit_a + FOLLOWED_A
+            if len(held) > 1:
+                held = settle(held, snap.t, bounds, followed)
+            mem.held = held
         meters = {m: snap.meters.get(m) for m in self._meters}
         lost = {m for m, v in meters.items() if v is None}
         layout = self._layout()
@@ -228,20 +304,37 @@ class Controller:
         ncon = len(self._circuit_k) + len(self._network_k)
         caps = [0.0] * ncon
         reserved = [0.0] * ncon
-        drawn = self._charger_current_per_circuit(snap, online)
+        drawn = self._current_per_circuit(self._plausible(snap, online, alerts))
         uncontrolled = self._estimate_uncontrolled(meters, drawn, dt)
+        over: dict[str, float] = {}
         for circuit_id, k in self._circuit_k.items():
             circuit = topo.circuits[circuit_id]
             if circuit.meter:
                 caps[k] = circuit.limit_a - cfg.margin_a - counted_load(uncontrolled[circuit_id])
+                measured = meters.get(circuit.meter)
+                if measured is not None and measured > circuit.limit_a - cfg.margin_a + EPS:
+                    over[circuit_id] = measured - (circuit.limit_a - cfg.margin_a)
             else:
                 caps[k] = circuit.limit_a
+        if over:
+            # A metered circuit over its limit: the chargers below it are lowered by the
+            # excess, whatever the readings say drew it (the meter is the truth).
+            given = self._current_per_circuit(
+                {cid: st.chargers[cid].limit_a for cid in online if cid in st.chargers}
+            )
+            for circuit_id, excess in over.items():
+                k = self._circuit_k[circuit_id]
+                caps[k] = min(caps[k], max(0.0, given.get(circuit_id, 0.0) - excess))
         for nid, k in self._network_k.items():
             caps[k] = st.networks[nid].limit_a or 0.0
         defiant: dict[str, float] = {}
+        envelopes: dict[str, Steps] = {}
+        reserves: dict[str, float] = {}
         for cid, mem in st.chargers.items():
             if cid not in online:
-                reserve = self._reserve_offline(mem, fallbacks[cid], snap.t)
+                # What a silent charger may draw: the most its commitments allow from now on.
+                envelopes[cid] = self._silent_envelope(cid, mem, fallbacks[cid], snap.t)
+                reserve = reserves[cid] = peak_a(envelopes[cid])
             else:
                 # A charger that says it runs above the limit it was given (it rejected the
                 # profile, or has not applied it yet) is counted at what it says, fail safe.
@@ -255,6 +348,8 @@ class Controller:
             for k in constraints[cid]:
                 reserved[k] += reserve
         capacities = [caps[k] - reserved[k] for k in range(ncon)]
+        if reserves:
+            fallbacks = self._fallbacks_beside_silent(fallbacks, envelopes, online)
         frozen = (
             frozenset(
                 self._circuit_k[c]
@@ -300,13 +395,18 @@ class Controller:
                 Step(claim.key, previous, hold, targets[claim.key], claim.min_a, claim.constraints)
             )
         limits = sequence(steps, capacities, frozen, cfg.resolution_a)
+        sent = self._commit(snap.t, claims, limits, fallbacks, envelopes, defiant, caps)
 
         decisions: dict[str, ChargerDecision] = {}
         for cid, mem in st.chargers.items():
             if cid in online and cid not in defiant:
-                self._remember(mem, limits[cid], cid in allocation.paused, snap.t)
+                self._remember(mem, limits[cid], cid in allocation.paused, snap.t, sent.get(cid))
                 target = allocation.targets_a[cid]
             else:
+                new = sent.get(cid)
+                if new is not None:  # a first commitment for a charger still counted at more
+                    mem.held = (*mem.held, new)
+                    mem.lease_until_t = new.until_t
                 target = mem.limit_a
             since = mem.defiant_since_t
             if cid in defiant and since is not None and snap.t - since >= cfg.response_s:
@@ -326,20 +426,22 @@ class Controller:
                 snap.chargers.get(cid),
                 cfg.resolution_a,
             )
+            newest = mem.held[-1] if mem.held else None
+            until = newest.until_t if newest is not None else snap.t
             decisions[cid] = ChargerDecision(
-                limit_a=mem.limit_a,
-                fallback_a=fallbacks[cid],
+                limit_a=reserves.get(cid, mem.limit_a),
+                fallback_a=newest.fallback_a if newest is not None else fallbacks[cid],
                 status=status,
                 target_a=target,
-                lease_s=cfg.lease_s,
-                lease_until_t=mem.lease_until_t,
+                lease_s=max(0.0, until - snap.t),
+                lease_until_t=until,
                 demand_a=mem.demand_a if mem.connected or cid not in online else 0.0,
             )
             if cid not in online:
                 alerts.append(
                     alert(
                         "charger_unresponsive",
-                        f"charger {cid} is not reporting; {mem.limit_a:g} A reserved",
+                        f"charger {cid} is not reporting; {reserves[cid]:g} A reserved",
                         cid,
                     )
                 )
@@ -538,9 +640,6 @@ class Controller:
             for (circuit_id, *_), value in zip(estimates, values_a, strict=True):
                 st.uncontrolled_a[circuit_id] = value
             st.t = previous_t
-            lease_until = previous_t + self.site.control.lease_s
-            for mem in st.chargers.values():
-                mem.lease_until_t = lease_until
             if moving:
                 self._moved(plan, moving, estimates, drawn)
         return count
@@ -758,6 +857,8 @@ class Controller:
         inf = math.inf
         settling: list[str] = []
         for cid, mem in chargers.items():
+            if len(mem.held) != 1 or mem.held[0].acked_t is None:
+                return None  # a commitment not yet acknowledged, or one replaced settling
             charger, reading = self.topology.chargers[cid], snap.chargers[cid]
             settles = not (
                 not mem.connected
@@ -785,6 +886,7 @@ class Controller:
                 mem.hold_until_t if reading.current_a > mem.limit_a + resolution else inf,
                 mem.turn_since_t + cfg.rotation_s,
                 demand.probe_due_t(mem, cfg),
+                self._renewal_due_t(mem.held[0]),
             ):
                 if now < due < until:
                     until = due
@@ -864,15 +966,268 @@ class Controller:
             out[circuit_id] = value
         return out
 
-    def _reserve_offline(self, mem: ChargerMemory, fallback: float, t: float) -> float:
-        """What a silent charger may draw: its unexpired limit, or its fallback after that."""
-        reserve = fallback
-        if t < mem.lease_until_t:
-            reserve = max(reserve, mem.limit_a)
-        if t < mem.hold_until_t:
-            reserve = max(reserve, mem.hold_a)
-        mem.limit_a = reserve
-        return reserve
+    def _plausible(self, snap: Snapshot, online: set[str], alerts: list[Alert]) -> dict[str, float]:
+        """What each online charger draws, as its circuits' load estimates count it: its
+        reading, unless that is more than it could really draw (its unit max, or what its
+        commitments or its reported limit allow now, with a tolerance). A broken or hostile
+        meter (999 A from a 32 A unit) would make the other loads on its circuits look
+        smaller than they are: such a reading counts as 0 A, so whatever the charger really
+        draws counts as other load (never less: any other figure could be too high). Its
+        reading still informs its status and demand; only the load estimate ignores it."""
+        out: dict[str, float] = {}
+        bounds = self._bounds
+        for cid in online:
+            reading = snap.chargers[cid]
+            out[cid] = reading.current_a
+            charger = self.topology.chargers[cid]
+            if reading.current_a <= min(charger.max_a, charger.min_a) + PLAUSIBLE_OVER_A:
+                continue  # the common case, cheaply
+            mem = self.state.chargers[cid]
+            allowed = charger.max_a
+            if mem.held:
+                # What it may draw now (with the car's response to a lower pilot).
+                allowed = min(allowed, envelope(mem.held, snap.t, bounds)[0][1])
+                if reading.limit_a is not None:
+                    allowed = max(allowed, min(charger.max_a, reading.limit_a))
+            slack = max(PLAUSIBLE_OVER_A, PLAUSIBLE_OVER_SHARE * allowed)
+            if reading.current_a <= allowed + slack:
+                continue
+            out[cid] = 0.0
+            alerts.append(
+                alert(
+                    "charger_reading_implausible",
+                    f"charger {cid} reports {reading.current_a:g} A, more than the "
+                    f"{allowed:g} A it may draw: its reading is not used, and what it draws "
+                    "counts as other load on its circuit's meter",
+                    cid,
+                )
+            )
+        return out
+
+    def _silent_envelope(self, cid: str, mem: ChargerMemory, fallback: float, t: float) -> Steps:
+        """What a silent charger may draw from `t` on: what its commitments allow. One not
+        heard from since this controller started may hold a commitment of an earlier one, up to
+        its max until that could have lapsed, then (at most) its fallback."""
+        if mem.held:
+            return envelope(mem.held, t, self._bounds)
+        assert self._first_t is not None
+        cfg = self.site.control
+        lapsed_t = (
+            self._first_t
+            + cfg.lease_s
+            + self._lease_grid_s
+            + self._low_extra_s
+            + cfg.clock_skew_s
+            + cfg.response_s
+        )
+        if t < lapsed_t:
+            return ((t, self.topology.chargers[cid].max_a), (lapsed_t, fallback))
+        return ((t, fallback),)
+
+    def _fallbacks_beside_silent(
+        self, fallbacks: dict[str, float], envelopes: dict[str, Steps], online: set[str]
+    ) -> dict[str, float]:
+        """Fallbacks lowered where silent members still hold a higher one (the network limit
+        was lowered while they were away): with them at what they hold, the fallbacks of all
+        members still sum to at most the network limit."""
+        adjusted: dict[str, float] | None = None
+        for net in self.state.networks.values():
+            if net.limit_a is None:
+                continue
+            silent = [c for c in net.members if c not in online and c in envelopes]
+            if not silent or all(final_a(envelopes[c]) <= fallbacks[c] + EPS for c in silent):
+                continue
+            present = [c for c in net.members if c in online]
+            if not present:
+                continue
+            held = sum(final_a(envelopes[c]) for c in silent)
+            share = math.floor((net.limit_a - held) / len(present) * 10 + 1e-9) / 10
+            adjusted = dict(fallbacks) if adjusted is None else adjusted
+            for c in present:
+                low = self.topology.chargers[c].min_a
+                adjusted[c] = min(fallbacks[c], max(low, share))
+        return fallbacks if adjusted is None else adjusted
+
+    def _lease_end(self, t: float, limit_a: float, fallback_a: float) -> float:
+        """A fresh lease's end: on the grid, later for a charger below its fallback."""
+        grid = self._lease_grid_s
+        until = math.ceil((t + self.site.control.lease_s) / grid - 1e-9) * grid
+        return until + self._low_extra_s if limit_a < fallback_a - EPS else until
+
+    def _renewal_due(self, c: Commitment, t: float) -> bool:
+        """Whether a lease must be renewed now: with the clock error on top of half a lease
+        left, one that lapses even on a charger whose clock runs fast is renewed in time."""
+        return t >= self._renewal_due_t(c)
+
+    def _renewal_due_t(self, c: Commitment) -> float:
+        """When a lease falls due for renewal (never, where nothing changes at its end)."""
+        if abs(c.limit_a - c.fallback_a) <= EPS:
+            return math.inf
+        cfg = self.site.control
+        left = cfg.lease_s / 2 + cfg.clock_skew_s
+        if c.limit_a < c.fallback_a:
+            left += self._low_extra_s
+        return c.until_t - left
+
+    def _commit(
+        self,
+        t: float,
+        claims: list[Claim],
+        limits: dict[str, float],
+        fallbacks: dict[str, float],
+        envelopes: dict[str, Steps],
+        defiant: dict[str, float],
+        caps: list[float],
+    ) -> dict[str, Commitment]:
+        """The commitments to send this cycle.
+
+        One that adds to what a charger may draw at some future instant is sent only if every
+        constraint above it keeps the sum of its chargers' envelopes within its capacity
+        wherever it adds (on a metered circuit whose other loads leave less than the chargers'
+        fallbacks, within those fallbacks: what the circuit carries anyway once leases lapse).
+        Otherwise the charger gets the most of its change that adds nothing: the new limit on
+        its old lease, or its old limit (put back in `limits`); and the chargers below their
+        fallback on that constraint renew now, so that their rise moves out of the way of the
+        next cycle's try."""
+        st, bounds = self.state, self._bounds
+        layout = self._layout()
+        out: dict[str, Commitment] = {}
+        adding: list[tuple[str, list[Commitment]]] = []
+        for claim in claims:
+            cid = claim.key
+            mem = st.chargers[cid]
+            new_l, new_f = limits[cid], fallbacks[cid]
+            newest = mem.held[-1] if mem.held else None
+            due = newest is None or self._renewal_due(newest, t)
+            if (
+                newest is not None
+                and not due
+                and abs(newest.limit_a - new_l) <= EPS
+                and abs(newest.fallback_a - new_f) <= EPS
+            ):
+                continue
+            fresh = Commitment(new_l, new_f, self._lease_end(t, new_l, new_f), t)
+            tries = [fresh]
+            if newest is not None:
+                # What else to try: the change on its old lease, the new limit with the old
+                # fallback (a decrease always gets this far: it adds nothing), the old limit
+                # with the new fallback. Best first: a fresh lease when one is due or for a
+                # decrease below the fallback (safe either way), else the old lease's end.
+                kept = [
+                    Commitment(new_l, new_f, newest.until_t, t),
+                    Commitment(new_l, newest.fallback_a, newest.until_t, t),
+                    Commitment(newest.limit_a, new_f, newest.until_t, t),
+                ]
+                if due or (new_l < newest.limit_a - EPS and new_l < new_f - EPS):
+                    tries += kept
+                else:
+                    tries = [kept[0], fresh, *kept[1:]]
+                tries = [p if _same(p, newest) else _distinct(p, mem.held) for p in tries]
+            old = envelope(mem.held, t, bounds)
+            for n, proposal in enumerate(tries):
+                if newest is not None and _same(proposal, newest):
+                    limits[cid] = newest.limit_a  # nothing to send: keep what it has
+                    if n:
+                        adding.append((cid, tries[:n]))
+                    break
+                new = envelope((*mem.held, proposal), t, bounds)
+                if not adds(difference(new, old)):
+                    out[cid] = proposal
+                    envelopes[cid] = new
+                    limits[cid] = proposal.limit_a
+                    if n:  # the best try adds: it may still fit
+                        adding.append((cid, tries[:n]))
+                    break
+            else:
+                adding.append((cid, tries))
+                if newest is not None:
+                    limits[cid] = newest.limit_a
+        for cid in defiant:
+            mem = st.chargers[cid]
+            if not mem.held:  # a first commitment, safe under what it is counted at now
+                f = fallbacks[cid]
+                out[cid] = Commitment(0.0, f, self._lease_end(t, 0.0, f), t)
+        if not adding:
+            return out
+        # The sums, over every constraint a change touches, of what every charger may draw,
+        # with this cycle's changes that add nothing; and the capacity each is held to.
+        members = self._constraint_members(layout)
+        sums: dict[int, StepSum] = {}
+        bound: dict[int, float] = {}
+        ncircuits = len(self._circuit_k)
+        for cid, _ in adding:
+            for k in layout.constraints[cid]:
+                if k in sums:
+                    continue
+                envs = [self._envelope_now(c, t, envelopes, defiant) for c in members[k]]
+                sums[k] = StepSum(t, envs)
+                bound[k] = caps[k]
+                if k < ncircuits:
+                    bound[k] = max(
+                        caps[k],
+                        sum(
+                            fallbacks.get(c, final_a(e))
+                            for c, e in zip(members[k], envs, strict=True)
+                        ),
+                    )
+        # Renewals of unchanged limits first (a lapse drops a car to its fallback), then raises.
+        adding.sort(key=lambda item: abs(item[1][0].limit_a - st.chargers[item[0]].limit_a) > EPS)
+        refused: set[int] = set()
+        for cid, tries in adding:
+            mem = st.chargers[cid]
+            ks = layout.constraints[cid]
+            base = envelopes[cid] if cid in out else envelope(mem.held, t, bounds)
+            for proposal in tries:
+                new = envelope((*mem.held, proposal), t, bounds)
+                delta = difference(new, base)
+                misfits = [k for k in ks if not sums[k].fits(delta, bound[k])]
+                if not misfits:
+                    for k in ks:
+                        sums[k].add(delta)
+                    out[cid] = proposal
+                    envelopes[cid] = new
+                    limits[cid] = proposal.limit_a
+                    break
+                refused.update(misfits)
+        fresh_low = self._lease_end(t, 0.0, 1.0)
+        for k in refused:
+            for cid in members[k]:
+                mem = st.chargers[cid]
+                newest = mem.held[-1] if mem.held else None
+                if (
+                    cid in out
+                    or cid not in limits
+                    or newest is None
+                    or newest.limit_a >= newest.fallback_a - EPS
+                    or newest.until_t >= fresh_low - EPS
+                ):
+                    continue
+                out[cid] = _distinct(
+                    Commitment(newest.limit_a, newest.fallback_a, fresh_low, t), mem.held
+                )
+        return out
+
+    def _envelope_now(
+        self, cid: str, t: float, envelopes: dict[str, Steps], defiant: dict[str, float]
+    ) -> Steps:
+        env = envelopes.get(cid)
+        if env is None:
+            env = envelopes[cid] = envelope(self.state.chargers[cid].held, t, self._bounds)
+        if cid in defiant:
+            return ((t, max(defiant[cid], peak_a(env))),)
+        return env
+
+    def _constraint_members(self, layout: Layout) -> list[list[str]]:
+        """The chargers under each constraint (rebuilt with the layout)."""
+        if self._members is not None and self._members[0] is layout:
+            return self._members[1]
+        ncon = len(self._circuit_k) + len(self._network_k)
+        members: list[list[str]] = [[] for _ in range(ncon)]
+        for cid, ks in layout.constraints.items():
+            for k in ks:
+                members[k].append(cid)
+        self._members = (layout, members)
+        return members
 
     def _layout(self) -> Layout:
         """Membership, fallbacks and constraint paths; rebuilt only when settings change."""
@@ -901,7 +1256,9 @@ class Controller:
         self._cached = (signature, layout)
         return layout
 
-    def _remember(self, mem: ChargerMemory, new: float, paused: bool, t: float) -> None:
+    def _remember(
+        self, mem: ChargerMemory, new: float, paused: bool, t: float, sent: Commitment | None
+    ) -> None:
         cfg = self.site.control
         if new < mem.limit_a:
             mem.hold_a = max(mem.hold_a, mem.limit_a)
@@ -909,7 +1266,9 @@ class Controller:
         if new != mem.limit_a:
             mem.changed_t = t
         mem.limit_a = new
-        mem.lease_until_t = t + cfg.lease_s
+        if sent is not None:
+            mem.held = (*mem.held, sent)
+            mem.lease_until_t = sent.until_t
         admitted = new > 0 or (not paused and mem.connected and mem.demand_a > 0)
         if admitted != mem.admitted:
             mem.admitted = admitted

@@ -75,6 +75,7 @@ def apply_command(topology: Topology, state: ControllerState, cmd: Command) -> s
         )
     if cmd.network_limit_a is not None:
         _check_limit(topology, cmd.network_limit_a, net.members, cmd.network)
+        _check_silent(topology, state, cmd.network_limit_a, net.members, cmd.network)
         _check_wiring(topology, state, cmd.network, replace(net, limit_a=cmd.network_limit_a))
         net.limit_a = cmd.network_limit_a
         return f"network {cmd.network} limit set to {cmd.network_limit_a:g} A"
@@ -139,3 +140,32 @@ def _check_wiring(
     overloads = fallback_overloads(fallbacks, circuits, topology.parents, limits)
     if overloads:
         raise SettingsError(f"network {network_id}: {overloads[0][1]}")
+
+
+def _check_silent(
+    topology: Topology,
+    state: ControllerState,
+    limit_a: float,
+    members: tuple[str, ...],
+    network_id: str,
+) -> None:
+    """Refuse a limit below what silent members still hold: a charger that is offline keeps
+    the fallback it was last given until it reconnects, so the limit can go no lower than
+    those fallbacks and the others' minimum."""
+    silent = {}
+    for m in members:
+        mem = state.chargers.get(m)
+        if mem is not None and not mem.online and mem.held:
+            silent[m] = max(c.fallback_a for c in mem.held)
+    if not silent:
+        return
+    need = sum(silent.values()) + sum(
+        topology.chargers[m].min_a for m in members if m not in silent
+    )
+    if limit_a < need - 1e-9:
+        held = ", ".join(f"{m} {a:g} A" for m, a in sorted(silent.items()))
+        raise SettingsError(
+            f"network {network_id}: {limit_a:g} A is below what its offline chargers still "
+            f"hold as their fallback ({held}) plus the others' minimum: allowed from "
+            f"{need:g} A until they reconnect"
+        )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from panelpilot.control.commitments import Commitment
+
 
 @dataclass(slots=True)
 class ChargerMemory:
@@ -28,6 +30,9 @@ class ChargerMemory:
     turn_since_t: float = 0.0  # when it last was admitted or paused
     idle_car: bool = False  # a car that is plugged in but does not draw
     defiant_since_t: float | None = None  # reports a limit above the one it was given
+    # Every commitment it holds or may hold, oldest first; the last is the newest sent
+    # (`limit_a` until `lease_until_t`, then its fallback).
+    held: tuple[Commitment, ...] = ()
 
 
 @dataclass(slots=True)

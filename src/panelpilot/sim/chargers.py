@@ -45,7 +45,3 @@ class ChargerBank:
     def pilot_a(self, t_s: float) -> FloatArray:
         """Each charger's pilot at `t_s`: its limit while the lease holds, else its fallback."""
         return np.where(t_s - self.received_s < self.lease_s, self.limit_a, self.fallback_a)
-
-    def renew(self, t_s: float) -> None:
-        """Every charger hears its unchanged limit again at `t_s` (its lease starts over)."""
-        self.received_s = np.full(len(self.received_s), t_s)

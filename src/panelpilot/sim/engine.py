@@ -217,14 +217,14 @@ class _Run:
         t = self.times[k]
         if k % self.decide_every == 0 and (not policy.remote or world.faults.controller_up(t)):
             readings = self._readings(t)
-            if (
+            # A coasted cycle decides what the last one did: nothing new to deliver (the
+            # controller renews leases itself, in a cycle it decides).
+            if not (
                 policy.remote
                 and self.blocks
                 and bool(readings.charger_online.all())
                 and self._coast_one(readings, t)
             ):
-                self.chargers.renew(t)  # the decision is the last one: leases start over
-            else:
                 self._apply(readings, policy.decide(readings), t)
         pilot = self.chargers.pilot_a(t)
         accept = self.fleet.accept_a()
@@ -312,8 +312,8 @@ class _Run:
         end_t = min(fleet.next_event_t(), policy.next_change_t())
         if remote:
             end_t = min(end_t, world.faults.quiet_until(t))
-        if remote and self.decide_every * dt >= self.chargers.lease_s.min():
-            # Decisions come no more often than leases run out: pilots may lapse in between.
+        if remote:
+            # A lease lapsing changes a pilot: a block ends before the first lease end.
             end_t = min(end_t, float((self.chargers.received_s + self.chargers.lease_s).min()))
         n = min(self._guess, self.n_steps - k)
         n = min(n, int(np.searchsorted(world.times[k : k + n], end_t, side="left")))
@@ -376,8 +376,6 @@ class _Run:
         currents = {int(i): drew[row, columns] for row, i in enumerate(moving.tolist())}
         times = [self.times[j] for j in due]
         taken = self.policy.coast(self._readings(times[0]), times, meters, currents)
-        if taken:
-            self.chargers.renew(times[taken - 1])
         return n if taken == len(due) else due[taken] - k
 
 

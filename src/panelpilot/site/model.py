@@ -133,7 +133,7 @@ class ControlSettings(_Model):
     margin_a: Annotated[float, Field(ge=0, le=50)] = 1.0
     # SAE J1772: an EV follows a pilot change within 5 s.
     response_s: Annotated[float, Field(gt=0, le=60)] = 5.0
-    lease_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    lease_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     # How far a charger's clock may be from the controller's (field chargers are seconds off
     # and drift): every lease end is counted as happening up to this much earlier or later.
     clock_skew_s: Annotated[float, Field(ge=0, le=300)] = 10.0
