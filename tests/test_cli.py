@@ -71,7 +71,7 @@ def test_decide_table_is_readable() -> None:
             "<stdin>:1: chargers.wc1.current_a: -3 is negative",
         ),
         ('{"t": 1, "chargers": {"wc1": {"amps": 3}}}\n', "<stdin>:1: chargers.wc1.amps: unknown"),
-        ('{"t": "noon"}\n', "<stdin>:1: t: 'noon' is not a number"),
+        ('{"t": "noon"}\n', '<stdin>:1: t: "noon" is not a number'),
     ],
 )
 def test_decide_bad_snapshot_is_exit_2_with_one_clear_line(stdin: str, message: str) -> None:

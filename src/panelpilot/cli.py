@@ -9,14 +9,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from panelpilot.control import Controller, Decision, Snapshot, SnapshotError
-from panelpilot.control.codec import decision_to_json, snapshot_from_json
+from panelpilot.control.codec import MAX_LINE_BYTES, decision_to_json, snapshot_from_line
 from panelpilot.site import Site, SiteFileError, load_site, site_schema
 
 if TYPE_CHECKING:
@@ -69,20 +69,39 @@ def validate(site: SitePath) -> None:
     )
 
 
+def _bounded_lines(handle: BinaryIO, name: str) -> Iterator[bytes]:
+    """Lines of at most `MAX_LINE_BYTES` (a longer one is never read whole into memory)."""
+    number = 0
+    while True:
+        try:
+            raw = handle.readline(MAX_LINE_BYTES + 1)
+        except OSError as exc:
+            raise fail(f"{name}: cannot read: {exc.strerror or exc}") from None
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise fail(
+                f"{name}:{number}: line longer than {MAX_LINE_BYTES:,} bytes; "
+                "a snapshot line may be at most that"
+            )
+        yield raw
+
+
 def _snapshot_lines(states: str) -> tuple[str, Iterator[bytes]]:
     """Lines of the snapshot file, read as they come (a pipe from a live site works)."""
     if states == "-":
-        return "<stdin>", iter(sys.stdin.buffer)
+        return "<stdin>", _bounded_lines(sys.stdin.buffer, "<stdin>")
     try:
         handle = Path(states).open("rb")  # noqa: SIM115 - closed when exhausted
     except FileNotFoundError:
         raise fail(f"{states}: no such file") from None
     except OSError as exc:
-        raise fail(f"{states}: cannot read: {exc}") from None
+        raise fail(f"{states}: cannot read: {exc.strerror or exc}") from None
 
     def lines() -> Iterator[bytes]:
         with handle:
-            yield from handle
+            yield from _bounded_lines(handle, states)
 
     return states, lines()
 
@@ -145,12 +164,8 @@ def decide(
         if not raw.strip():
             continue
         try:
-            snap = snapshot_from_json(json.loads(raw.decode("utf-8")))
+            snap = snapshot_from_line(raw)
             decision = controller.decide(snap)
-        except UnicodeDecodeError as exc:
-            raise fail(f"{name}:{number}: not UTF-8 text: {exc.reason}") from None
-        except json.JSONDecodeError as exc:
-            raise fail(f"{name}:{number}: not JSON: {exc.msg} (column {exc.colno})") from None
         except SnapshotError as exc:
             raise fail(f"{name}:{number}: {exc}") from None
         if table:
