@@ -226,6 +226,21 @@ def _credentials(db: Path) -> CredentialStore:
         ) from None
 
 
+# Far longer than any password either store accepts, short enough to never fill memory.
+PASSWORD_LINE_BYTES = 4096
+
+
+def _password_line() -> str:
+    """The first line of standard input as a password: UTF-8 text, without its line end."""
+    raw = sys.stdin.buffer.readline(PASSWORD_LINE_BYTES + 1)
+    if len(raw) > PASSWORD_LINE_BYTES:
+        raise fail(f"password on standard input: longer than {PASSWORD_LINE_BYTES} bytes")
+    try:
+        return raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise fail("password on standard input: not UTF-8 text") from None
+
+
 @chargers_app.command("add")
 def chargers_add(
     charge_point_id: Annotated[str, typer.Argument(metavar="ID", help="Charge point identity.")],
@@ -240,7 +255,7 @@ def chargers_add(
 
     if not password_stdin:
         raise fail("give the password on standard input with --password-stdin")
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = _password_line()
     store = _credentials(db)
     try:
         store.add(charge_point_id, password, replace=replace)
@@ -286,12 +301,14 @@ def sim(
 ) -> None:
     """Simulate a scenario with panelpilot and the `static` and `none` baselines side by side."""
     from panelpilot.sim import ScenarioError
-    from panelpilot.sim.cli import run_sim
+    from panelpilot.sim.cli import PlotError, run_sim
 
     try:
         run_sim(scenario, json_out, plot)
     except ScenarioError as exc:
         raise fail([str(p) for p in exc.problems]) from None
+    except PlotError as exc:
+        raise fail(str(exc)) from None
 
 
 # --- the service: `run`, `demo`, `users` (panelpilot.service, panelpilot.web) -------------
@@ -328,7 +345,7 @@ def users_add(
 
     storage = _open_storage(db)
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = _password_line()
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:

@@ -163,7 +163,8 @@ class _LocatedConstructor(RoundTripConstructor):
 def too_large(limits: YamlLimits = DEFAULT_LIMITS) -> YamlLimitError:
     """The error of a file over `limits.max_bytes`."""
     return YamlLimitError(
-        f"larger than {limits.max_bytes:,} bytes; a file may be at most {limits.max_bytes:,}"
+        f"more than {limits.max_bytes:,} bytes; a file may be at most "
+        f"{limits.max_bytes / (1024 * 1024):g} MiB"
     )
 
 
