@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from panelpilot.site.base import TOO_LARGE
 from panelpilot.site.errors import Problem, SiteFileError
@@ -38,6 +39,8 @@ def field_name(loc: Loc) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
+            if len(part) > 64:  # a key that is no field at all; enough of it to find it
+                part = f"{part[:30]}...({len(part):,} characters)"
             out += f".{part}" if out else part
     return out
 
@@ -194,9 +197,23 @@ def yaml_document(text: str, file: str, limits: YamlLimits = DEFAULT_LIMITS) -> 
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         reason = exc.problem or exc.context or "invalid YAML"
-        raise SiteFileError([Problem("", f"YAML syntax: {reason}", line, file)]) from None
+        raise SiteFileError(
+            [Problem("", f"YAML syntax: {_one_line(reason)}", line, file)]
+        ) from None
+    except ReaderError as exc:
+        # A character YAML does not allow (a control character, say), found before parsing.
+        line = text.count("\n", 0, exc.position) + 1
+        reason = f"character {exc.character!r} is not allowed in YAML ({_one_line(exc.reason)})"
+        raise SiteFileError([Problem("", reason, line, file)]) from None
     except YAMLError as exc:
-        raise SiteFileError([Problem("", f"YAML syntax: {exc}", None, file)]) from None
+        first = str(exc).split("\n", 1)[0]
+        raise SiteFileError([Problem("", f"YAML syntax: {_one_line(first)}", None, file)]) from None
+
+
+def _one_line(text: str) -> str:
+    """A message squeezed onto one line and kept short (ruamel's can span several)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= 200 else line[:200] + "..."
 
 
 def load_site_text(text: str, file: str = "<site>") -> Site:
