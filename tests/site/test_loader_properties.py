@@ -27,7 +27,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 SEED_SITE = plain_yaml(
     yaml_document((EXAMPLES / "leader-network.yaml").read_text(), "leader-network.yaml")
 )
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def outcome(load: Any) -> Site | SiteFileError:
