@@ -10,6 +10,8 @@ the arithmetic after it fail in any other way.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -32,8 +34,9 @@ T = TypeVar("T")
 MAX_LINE_BYTES = 4 * 1024 * 1024
 # A snapshot nests 3 deep (`chargers.wc1.current_a`); the parser recurses once per level.
 MAX_DEPTH = 32
-# The longest id a site file allows (`panelpilot.site.model.Ident`).
+# The longest id a site file allows, and its characters (`panelpilot.site.model.Ident`).
 MAX_ID_CHARS = 64
+_IDENT = re.compile(r"[A-Za-z0-9_.:-]+")
 _OPEN, _CLOSE = frozenset(b"[{"), frozenset(b"]}")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
@@ -149,13 +152,14 @@ def _keys(obj: Mapping[str, Any], field: str, allowed: tuple[str, ...]) -> None:
 
 
 def _id(key: str, section: str) -> str:
-    """A key that can be named in a message: no site id is longer than `MAX_ID_CHARS`."""
+    """A key as a message names it: as written when it looks like a site id, else quoted
+    (a newline stays on the line); longer than any site id (`MAX_ID_CHARS`) is an error."""
     if len(key) > MAX_ID_CHARS:
         where = f"{section}: " if section else ""
         raise SnapshotError(
             f"{where}a key of {len(key):,} characters; ids are at most {MAX_ID_CHARS}"
         )
-    return key
+    return key if _IDENT.fullmatch(key) else json.dumps(key)
 
 
 def _devices(
@@ -288,7 +292,8 @@ def decision_to_json(d: Decision) -> dict[str, Any]:
                 "target_a": c.target_a,
                 "demand_a": c.demand_a,
                 "lease_s": c.lease_s,
-                "lease_until_t": c.lease_until_t,
+                # JSON has no infinity: a lease with no finite end is written null.
+                "lease_until_t": c.lease_until_t if math.isfinite(c.lease_until_t) else None,
             }
             for k, c in d.chargers.items()
         },
