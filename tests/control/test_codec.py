@@ -193,3 +193,10 @@ def test_bytes_that_are_not_utf8_are_named() -> None:
 
 def test_decode_line_keeps_ordinary_numbers_exact() -> None:
     assert decode_line(b'{"t": 12, "x": [1.5, -3]}') == {"t": 12, "x": [1.5, -3]}
+
+
+def test_the_documented_limits_are_the_codecs() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "formats.md").read_text()
+    assert f"{MAX_LINE_BYTES / 2**20:g} MiB ({MAX_LINE_BYTES:,} bytes)" in text
+    assert f"at most {MAX_DEPTH} levels of `[` and `{{`" in text
+    assert "within +-1e6" in text and "within +-1e12 s" in text

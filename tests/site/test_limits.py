@@ -190,3 +190,13 @@ def test_an_integer_too_long_to_convert_is_refused_by_the_reader() -> None:
 def test_values_yaml_cannot_build_are_located_syntax_errors(text: str, message: str) -> None:
     (problem,) = problems(text)
     assert problem.startswith(f"site.yaml:1: {message}")
+
+
+def test_the_documented_limits_are_the_readers() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "site-file.md").read_text()
+    limits = DEFAULT_LIMITS
+    assert f"{limits.max_bytes / 2**20:g} MiB ({limits.max_bytes:,} bytes)" in text
+    assert f"| nesting | {limits.max_depth} levels" in text
+    assert f"| values | {limits.max_nodes:,} scalars" in text
+    assert f"| aliases | {limits.max_aliases:,} `*name`s" in text
+    assert "+-1e9" in text
