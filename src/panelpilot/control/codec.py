@@ -37,7 +37,7 @@ MAX_DEPTH = 32
 # The longest id a site file allows, and its characters (`panelpilot.site.model.Ident`).
 MAX_ID_CHARS = 64
 _IDENT = re.compile(r"[A-Za-z0-9_.:-]+")
-_OPEN, _CLOSE = frozenset(b"[{"), frozenset(b"]}")
+_OPEN = frozenset(b"[{")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
