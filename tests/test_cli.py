@@ -71,7 +71,7 @@ def test_decide_table_is_readable() -> None:
             "<stdin>:1: chargers.wc1.current_a: -3 is negative",
         ),
         ('{"t": 1, "chargers": {"wc1": {"amps": 3}}}\n', "<stdin>:1: chargers.wc1.amps: unknown"),
-        ('{"t": "noon"}\n', "<stdin>:1: t: 'noon' is not a number"),
+        ('{"t": "noon"}\n', '<stdin>:1: t: "noon" is not a number'),
     ],
 )
 def test_decide_bad_snapshot_is_exit_2_with_one_clear_line(stdin: str, message: str) -> None:
@@ -118,3 +118,71 @@ def test_schema_is_json_schema_of_the_site_file() -> None:
     assert schema["title"] == "panelpilot site file"
     assert "circuits" in schema["required"]
     assert schema["$defs"]["Network"]["properties"]["network_limit_a"]
+
+
+def _hostile_site(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / f"{kind}.yaml"
+    if kind == "laughs":
+        text = 'lol0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        for i in range(1, 10):
+            text += f"lol{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n"
+        path.write_text("circuits: [{id: a, limit_a: 10}]\n" + text)
+    elif kind == "huge":
+        # 50 MB and 1.6 million circuits, as in issue 12.
+        with path.open("w") as handle:
+            handle.write("circuits:\n  - id: service\n    limit_a: 1000\n    children:\n")
+            row = "      - {id: c%07d, limit_a: 1}\n"
+            for start in range(0, 1_600_000, 100_000):
+                handle.write("".join(row % i for i in range(start, start + 100_000)))
+    elif kind == "deep":
+        inner = "{id: leaf, limit_a: 10}"
+        for i in range(3000):
+            inner = f"{{id: c{i}, limit_a: 100, children: [{inner}]}}"
+        path.write_text(f"circuits: [{inner}]\n")
+    elif kind == "brackets":
+        path.write_text("circuits: " + "[" * 20000 + "\n")
+    else:
+        path.write_text(f"circuits:\n  - id: service\n    limit_a: {kind}\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("laughs", ":6: more than 50,000 values once aliases are expanded"),
+        ("huge", ": more than 2,097,152 bytes; a file may be at most 2 MiB"),
+        ("deep", ":1: nested deeper than 64 levels; a file may nest at most 64"),
+        ("brackets", ":1: nested deeper than 64 levels; a file may nest at most 64"),
+        (".inf", ":3: circuits[0].limit_a: Infinity: not a finite number"),
+        ("1e400", ":3: circuits[0].limit_a: Infinity: not a finite number"),
+    ],
+)
+def test_hostile_site_files_are_exit_2_with_one_line(
+    tmp_path: Path, kind: str, message: str
+) -> None:
+    path = _hostile_site(tmp_path, kind)
+    for command in ("validate", "check"):
+        result = run(command, str(path))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == f"panelpilot: {path}{message}" + result.stderr.split(message)[1]
+        assert len(result.stderr.splitlines()) == 1
+        assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        ('{"t": 1, "meters": {"site": 1e308}}', "meters.site: 1e+308 is out of range"),
+        ('{"t": 1' + "0" * 400 + "}", "t: Infinity is out of range"),
+        ("[" * 100_000, "nested deeper than 32 levels"),
+        (
+            '{"t": 1, "commands": [{"network": "leader-net", "network_limit_a": NaN}]}',
+            "commands[0].network_limit_a: NaN is out of range; allowed: a finite number of amps",
+        ),
+    ],
+)
+def test_hostile_decide_lines_are_exit_2_with_one_line(stdin: str, message: str) -> None:
+    result = run("decide", LEADER, "-", stdin=stdin + "\n")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"panelpilot: <stdin>:1: {message}")
+    assert len(result.stderr.splitlines()) == 1

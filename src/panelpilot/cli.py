@@ -9,14 +9,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from panelpilot.control import Controller, Decision, Snapshot, SnapshotError
-from panelpilot.control.codec import decision_to_json, snapshot_from_json
+from panelpilot.control.codec import MAX_LINE_BYTES, decision_to_json, snapshot_from_line
 from panelpilot.site import Site, SiteFileError, load_site, site_schema
 
 if TYPE_CHECKING:
@@ -69,20 +69,39 @@ def validate(site: SitePath) -> None:
     )
 
 
+def _bounded_lines(handle: BinaryIO, name: str) -> Iterator[bytes]:
+    """Lines of at most `MAX_LINE_BYTES` (a longer one is never read whole into memory)."""
+    number = 0
+    while True:
+        try:
+            raw = handle.readline(MAX_LINE_BYTES + 1)
+        except OSError as exc:
+            raise fail(f"{name}: cannot read: {exc.strerror or exc}") from None
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise fail(
+                f"{name}:{number}: line longer than {MAX_LINE_BYTES:,} bytes; "
+                "a snapshot line may be at most that"
+            )
+        yield raw
+
+
 def _snapshot_lines(states: str) -> tuple[str, Iterator[bytes]]:
     """Lines of the snapshot file, read as they come (a pipe from a live site works)."""
     if states == "-":
-        return "<stdin>", iter(sys.stdin.buffer)
+        return "<stdin>", _bounded_lines(sys.stdin.buffer, "<stdin>")
     try:
         handle = Path(states).open("rb")  # noqa: SIM115 - closed when exhausted
     except FileNotFoundError:
         raise fail(f"{states}: no such file") from None
     except OSError as exc:
-        raise fail(f"{states}: cannot read: {exc}") from None
+        raise fail(f"{states}: cannot read: {exc.strerror or exc}") from None
 
     def lines() -> Iterator[bytes]:
         with handle:
-            yield from handle
+            yield from _bounded_lines(handle, states)
 
     return states, lines()
 
@@ -145,12 +164,8 @@ def decide(
         if not raw.strip():
             continue
         try:
-            snap = snapshot_from_json(json.loads(raw.decode("utf-8")))
+            snap = snapshot_from_line(raw)
             decision = controller.decide(snap)
-        except UnicodeDecodeError as exc:
-            raise fail(f"{name}:{number}: not UTF-8 text: {exc.reason}") from None
-        except json.JSONDecodeError as exc:
-            raise fail(f"{name}:{number}: not JSON: {exc.msg} (column {exc.colno})") from None
         except SnapshotError as exc:
             raise fail(f"{name}:{number}: {exc}") from None
         if table:
@@ -211,6 +226,21 @@ def _credentials(db: Path) -> CredentialStore:
         ) from None
 
 
+# Far longer than any password either store accepts, short enough to never fill memory.
+PASSWORD_LINE_BYTES = 4096
+
+
+def _password_line() -> str:
+    """The first line of standard input as a password: UTF-8 text, without its line end."""
+    raw = sys.stdin.buffer.readline(PASSWORD_LINE_BYTES + 1)
+    if len(raw) > PASSWORD_LINE_BYTES:
+        raise fail(f"password on standard input: longer than {PASSWORD_LINE_BYTES} bytes")
+    try:
+        return raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise fail("password on standard input: not UTF-8 text") from None
+
+
 @chargers_app.command("add")
 def chargers_add(
     charge_point_id: Annotated[str, typer.Argument(metavar="ID", help="Charge point identity.")],
@@ -225,7 +255,7 @@ def chargers_add(
 
     if not password_stdin:
         raise fail("give the password on standard input with --password-stdin")
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = _password_line()
     store = _credentials(db)
     try:
         store.add(charge_point_id, password, replace=replace)
@@ -271,12 +301,14 @@ def sim(
 ) -> None:
     """Simulate a scenario with panelpilot and the `static` and `none` baselines side by side."""
     from panelpilot.sim import ScenarioError
-    from panelpilot.sim.cli import run_sim
+    from panelpilot.sim.cli import PlotError, run_sim
 
     try:
         run_sim(scenario, json_out, plot)
     except ScenarioError as exc:
         raise fail([str(p) for p in exc.problems]) from None
+    except PlotError as exc:
+        raise fail(str(exc)) from None
 
 
 # --- the service: `run`, `demo`, `users` (panelpilot.service, panelpilot.web) -------------
@@ -313,7 +345,7 @@ def users_add(
 
     storage = _open_storage(db)
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = _password_line()
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:

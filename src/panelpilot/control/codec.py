@@ -1,11 +1,17 @@
 """Snapshots and decisions as JSON: the line formats of `panelpilot decide` (docs/formats.md).
 
 Parsing is strict: an unknown key or a value of the wrong type is a `SnapshotError` that names
-the field (`chargers.wc1.current_a`) and what is allowed.
+the field (`chargers.wc1.current_a`) and what is allowed. Numbers are finite and bounded
+(currents within +-`MAX_CURRENT_A`, times within +-`MAX_TIME_S`), and a line is at most
+`MAX_LINE_BYTES` long and nested at most `MAX_DEPTH` deep, so no line can make the parser or
+the arithmetic after it fail in any other way.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -20,9 +26,77 @@ from panelpilot.control.types import (
     Snapshot,
     SolarReading,
 )
-from panelpilot.control.validate import SnapshotError
+from panelpilot.control.validate import MAX_CURRENT_A, MAX_TIME_S, SnapshotError
 
 T = TypeVar("T")
+
+# A snapshot line of 10,000 chargers is about 1 MB; nothing real comes near these.
+MAX_LINE_BYTES = 4 * 1024 * 1024
+# A snapshot nests 3 deep (`chargers.wc1.current_a`); the parser recurses once per level.
+MAX_DEPTH = 32
+# The longest id a site file allows, and its characters (`panelpilot.site.model.Ident`).
+MAX_ID_CHARS = 64
+_IDENT = re.compile(r"[A-Za-z0-9_.:-]+")
+_OPEN = frozenset(b"[{")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _nesting(raw: bytes) -> int:
+    """How deep the brackets of a line nest (strings not told apart: brackets in a string only
+    make it look deeper, and no field of a snapshot holds one)."""
+    depth = deepest = 0
+    for byte in raw.translate(None, _NOT_BRACKETS):
+        if byte in _OPEN:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    break
+        elif depth:
+            depth -= 1
+    return deepest
+
+
+def _int(text: str) -> int | float:
+    # Python refuses to read integers of more than 4300 digits (ValueError); as a float such a
+    # number is infinite, and the field it is in refuses it with its name.
+    return int(text) if len(text) <= 20 else float(text)
+
+
+def decode_line(raw: bytes) -> Any:
+    """One JSON line, decoded; `SnapshotError` when it is too long, not UTF-8, nested too deep
+    or not JSON. NaN and Infinity decode as floats, for the field that gets one to refuse."""
+    if len(raw) > MAX_LINE_BYTES:
+        raise SnapshotError(
+            f"line longer than {MAX_LINE_BYTES:,} bytes; a snapshot line may be at most that"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(f"not UTF-8 text: {exc.reason} at byte {exc.start + 1}") from None
+    too_deep = f"nested deeper than {MAX_DEPTH} levels of [ and {{; a snapshot nests 3"
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _nesting(raw) > MAX_DEPTH:
+        raise SnapshotError(too_deep)
+    try:
+        return json.loads(text, parse_int=_int)
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(f"not JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        # Brackets hidden from `_nesting` between string quotes; the parser's own guard.
+        raise SnapshotError(too_deep) from None
+
+
+def snapshot_from_line(raw: bytes) -> Snapshot:
+    """Parse one line of `panelpilot decide`'s input (bytes, without the limits' surprises)."""
+    return snapshot_from_json(decode_line(raw))
+
+
+def _shown(value: Any) -> str:
+    """A value as JSON writes it (`true`, `"noon"`, `NaN`), short enough for one line."""
+    if isinstance(value, dict | list):
+        return "an object" if isinstance(value, dict) else "a list"
+    shown = json.dumps(value)
+    return shown if len(shown) <= 40 else f"{shown[:30]}... ({len(shown):,} characters)"
 
 
 def _mapping(value: Any, field: str) -> Mapping[str, Any]:
@@ -31,41 +105,72 @@ def _mapping(value: Any, field: str) -> Mapping[str, Any]:
     return value
 
 
-def _number(value: Any, field: str, *, optional: bool = False) -> float | None:
+# What a number may be, by kind: the largest size and how the message names it.
+_AMPS = (MAX_CURRENT_A, "amps", "1e6")
+_SECONDS = (MAX_TIME_S, "seconds", "1e12")
+
+
+def _number(
+    value: Any,
+    field: str,
+    *,
+    optional: bool = False,
+    kind: tuple[float, str, str] = _AMPS,
+) -> float | None:
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         allowed = "a number or null" if optional else "a number"
-        raise SnapshotError(f"{field}: {value!r} is not {allowed}")
+        raise SnapshotError(f"{field}: {_shown(value)} is not {allowed}")
+    bound, unit, bound_text = kind
+    # Compared before any float(): an integer too large for a float fails here (NaN fails too).
+    if not -bound <= value <= bound:
+        raise SnapshotError(
+            f"{field}: {_shown(value)} is out of range; allowed: a finite number of {unit} "
+            f"within +-{bound_text}"
+        )
     return float(value)
 
 
-def _required_number(value: Any, field: str) -> float:
-    number = _number(value, field)
+def _required_number(value: Any, field: str, kind: tuple[float, str, str] = _AMPS) -> float:
+    number = _number(value, field, kind=kind)
     assert number is not None
     return number
 
 
 def _bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise SnapshotError(f"{field}: {value!r} is not true or false")
+        raise SnapshotError(f"{field}: {_shown(value)} is not true or false")
     return value
 
 
 def _keys(obj: Mapping[str, Any], field: str, allowed: tuple[str, ...]) -> None:
     for key in obj:
         if key not in allowed:
-            where = f"{field}.{key}" if field else key
+            where = f"{field}.{_id(key, field)}" if field else _id(key, "")
             raise SnapshotError(f"{where}: unknown field; allowed: {', '.join(allowed)}")
+
+
+def _id(key: str, section: str) -> str:
+    """A key as a message names it: as written when it looks like a site id, else quoted
+    (a newline stays on the line); longer than any site id (`MAX_ID_CHARS`) is an error."""
+    if len(key) > MAX_ID_CHARS:
+        where = f"{section}: " if section else ""
+        raise SnapshotError(
+            f"{where}a key of {len(key):,} characters; ids are at most {MAX_ID_CHARS}"
+        )
+    return key if _IDENT.fullmatch(key) else json.dumps(key)
 
 
 def _devices(
     obj: Mapping[str, Any], section: str, parse: Callable[[Mapping[str, Any], str], T]
 ) -> dict[str, T]:
     raw = _mapping(obj.get(section, {}), section)
-    return {
-        key: parse(_mapping(v, f"{section}.{key}"), f"{section}.{key}") for key, v in raw.items()
-    }
+    out: dict[str, T] = {}
+    for key, v in raw.items():
+        field = f"{section}.{_id(key, section)}"
+        out[key] = parse(_mapping(v, field), field)
+    return out
 
 
 def _charger(obj: Mapping[str, Any], field: str) -> ChargerReading:
@@ -75,7 +180,9 @@ def _charger(obj: Mapping[str, Any], field: str) -> ChargerReading:
         connected=_bool(obj.get("connected", False), f"{field}.connected"),
         current_a=_required_number(obj.get("current_a", 0.0), f"{field}.current_a"),
         limit_a=_number(obj.get("limit_a"), f"{field}.limit_a", optional=True),
-        commitment_t=_number(obj.get("commitment_t"), f"{field}.commitment_t", optional=True),
+        commitment_t=_number(
+            obj.get("commitment_t"), f"{field}.commitment_t", optional=True, kind=_SECONDS
+        ),
     )
 
 
@@ -102,11 +209,14 @@ def _command(obj: Any, field: str) -> Command:
     network = cmd.get("network")
     if not isinstance(network, str):
         raise SnapshotError(f"{field}.network: a network id is required")
+    _id(network, f"{field}.network")
     enabled = cmd.get("enabled")
     add, remove = cmd.get("add"), cmd.get("remove")
     for name, value in (("add", add), ("remove", remove)):
         if value is not None and not isinstance(value, str):
-            raise SnapshotError(f"{field}.{name}: {value!r} is not a charger id")
+            raise SnapshotError(f"{field}.{name}: {_shown(value)} is not a charger id")
+        if value is not None:
+            _id(value, f"{field}.{name}")
     return Command(
         network=network,
         enabled=None if enabled is None else _bool(enabled, f"{field}.enabled"),
@@ -125,12 +235,14 @@ def snapshot_from_json(obj: Any) -> Snapshot:
     if "t" not in snap:
         raise SnapshotError("t: required (the time of the snapshot in seconds)")
     meters_raw = _mapping(snap.get("meters", {}), "meters")
-    meters = {k: _number(v, f"meters.{k}", optional=True) for k, v in meters_raw.items()}
+    meters = {
+        k: _number(v, f"meters.{_id(k, 'meters')}", optional=True) for k, v in meters_raw.items()
+    }
     commands_raw = snap.get("commands", [])
     if not isinstance(commands_raw, list):
         raise SnapshotError("commands: expected a list of settings changes")
     return Snapshot(
-        t=_required_number(snap["t"], "t"),
+        t=_required_number(snap["t"], "t", _SECONDS),
         meters=meters,
         chargers=_devices(snap, "chargers", _charger),
         batteries=_devices(snap, "batteries", _battery),
@@ -180,7 +292,8 @@ def decision_to_json(d: Decision) -> dict[str, Any]:
                 "target_a": c.target_a,
                 "demand_a": c.demand_a,
                 "lease_s": c.lease_s,
-                "lease_until_t": c.lease_until_t,
+                # JSON has no infinity: a lease with no finite end is written null.
+                "lease_until_t": c.lease_until_t if math.isfinite(c.lease_until_t) else None,
             }
             for k, c in d.chargers.items()
         },

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from panelpilot.control.types import Snapshot
 from panelpilot.site.model import Site
+
+# No current is a million amps, and within these bounds no sum or product the controller
+# forms overflows (a meter of 1e308 A once did). Times are seconds on any epoch; within 1e12 s
+# (31,700 years) a float still resolves well under a millisecond.
+MAX_CURRENT_A = 1e6
+MAX_TIME_S = 1e12
 
 
 class SnapshotError(ValueError):
@@ -42,14 +47,16 @@ class KnownDevices:
 
 
 def _finite(field: str, value: float | None) -> None:
-    if value is not None and not math.isfinite(value):
-        raise SnapshotError(f"{field}: {value} is not a finite number of amps")
+    if value is not None and not -MAX_CURRENT_A <= value <= MAX_CURRENT_A:
+        raise SnapshotError(
+            f"{field}: {value:g} is not a finite number of amps within +-{MAX_CURRENT_A:g}"
+        )
 
 
 def check_snapshot(known: KnownDevices, previous_t: float | None, snap: Snapshot) -> None:
     """Raise `SnapshotError` unless every device is known and every value is usable."""
-    if not math.isfinite(snap.t):
-        raise SnapshotError(f"t: {snap.t} is not a finite time")
+    if not -MAX_TIME_S <= snap.t <= MAX_TIME_S:
+        raise SnapshotError(f"t: {snap.t:g} is not a finite time within +-{MAX_TIME_S:g} s")
     if previous_t is not None and snap.t < previous_t:
         raise SnapshotError(
             f"t: {snap.t:g} is before the previous snapshot's t {previous_t:g}; "
@@ -61,10 +68,10 @@ def check_snapshot(known: KnownDevices, previous_t: float | None, snap: Snapshot
     _unknown("solar", snap.solar, known.solar)
     for key, value in snap.meters.items():
         _finite(f"meters.{key}", value)
-    inf = math.inf
+    top = MAX_CURRENT_A
     for key, r in snap.chargers.items():
         limit = r.limit_a
-        if 0.0 <= r.current_a < inf and (limit is None or 0.0 <= limit < inf):
+        if 0.0 <= r.current_a <= top and (limit is None or 0.0 <= limit <= top):
             continue  # the common case, checked fast (NaN fails every comparison)
         _finite(f"chargers.{key}.current_a", r.current_a)
         if r.current_a < 0:
@@ -72,8 +79,11 @@ def check_snapshot(known: KnownDevices, previous_t: float | None, snap: Snapshot
                 f"chargers.{key}.current_a: {r.current_a:g} is negative; "
                 "a charger's current is 0 or more"
             )
-        if r.limit_a is not None and (not math.isfinite(r.limit_a) or r.limit_a < 0):
-            raise SnapshotError(f"chargers.{key}.limit_a: {r.limit_a:g} must be 0 or more")
+        if r.limit_a is not None and not 0 <= r.limit_a <= top:
+            raise SnapshotError(
+                f"chargers.{key}.limit_a: {r.limit_a:g} must be 0 or more "
+                f"(a finite number of amps within {top:g})"
+            )
     for key, b in snap.batteries.items():
         _finite(f"batteries.{key}.current_a", b.current_a)
         if b.soc is not None and not 0.0 <= b.soc <= 1.0:

@@ -15,12 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from panelpilot.design.findings import FieldPath
 from panelpilot.site.errors import Problem, SiteFileError
-from panelpilot.site.loader import field_name, line_of, load_site
+from panelpilot.site.loader import (
+    field_name,
+    line_of,
+    load_site,
+    plain_yaml,
+    read_text,
+    yaml_document,
+)
 from panelpilot.site.model import Site
 from panelpilot.site.rules import check_site
 
@@ -43,10 +48,12 @@ class LoadedSite:
 
 
 def _read(path: Path, typ: str) -> Any:
+    # The site layer's bounded reader: a hostile file is refused here as in `load_site`.
     try:
-        return YAML(typ=typ).load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, YAMLError):
+        doc = yaml_document(read_text(path), str(path))
+    except SiteFileError:
         return None
+    return plain_yaml(doc) if typ == "safe" else doc
 
 
 def _out_of_range(exc: ValidationError) -> list[tuple[str, str]] | None:

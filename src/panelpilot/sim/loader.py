@@ -15,7 +15,15 @@ from pydantic import ValidationError
 from panelpilot.sim.rules import check_scenario
 from panelpilot.sim.scenario import Scenario
 from panelpilot.site import Problem, Site, SiteFileError, load_site, parse_site
-from panelpilot.site.loader import field_name, line_of, plain_yaml, yaml_document
+from panelpilot.site.loader import (
+    field_name,
+    line_of,
+    number_message,
+    plain_yaml,
+    read_text,
+    shown_value,
+    yaml_document,
+)
 
 
 class ScenarioError(Exception):
@@ -48,10 +56,10 @@ def _validation_problems(exc: ValidationError, doc: Any, file: str) -> list[Prob
         elif err["type"] == "missing":
             msg = "required field is missing"
         else:
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            value = err.get("input")
-            if isinstance(value, str | int | float | bool) and not isinstance(value, dict):
-                msg = f"{value!r}: {msg}"
+            msg = number_message(err) or str(err["msg"]).removeprefix("Value error, ")
+            shown = shown_value(err.get("input"))
+            if shown is not None:
+                msg = f"{shown}: {msg}"
         problems.append(Problem(field_name(loc), msg, line_of(doc, loc), file))
     # One line per field is enough (a union reports both branches).
     seen: set[tuple[str, int | None]] = set()
@@ -118,9 +126,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     """Read and validate a scenario file and the site it names."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem("", "no such file", None, str(p))]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem("", f"cannot read: {exc}", None, str(p))]) from None
+        text = read_text(p)
+    except SiteFileError as exc:
+        raise ScenarioError(exc.problems) from None
     return load_scenario_text(text, str(p), p.parent)

@@ -13,9 +13,16 @@ from pydantic import Field, model_validator
 
 from panelpilot.site.base import SiteModel
 
+# Currents of loads and the sun: above any service a building has (the largest are some
+# thousands of amps), and far enough below the controller's bound on a meter (1e6 A) that a
+# world of many of them still reads as a meter could.
+MAX_SCENARIO_A = 10_000.0
+# A scenario's steps: 31 days at 1 s. A finer step over a long run would only exhaust memory.
+MAX_STEPS = 31 * 86400
+
 Seconds = Annotated[float, Field(ge=0)]
 PositiveSeconds = Annotated[float, Field(gt=0)]
-Amps = Annotated[float, Field(ge=0)]
+Amps = Annotated[float, Field(ge=0, le=MAX_SCENARIO_A)]
 Kwh = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 Ident = Annotated[str, Field(min_length=1, max_length=64)]
@@ -93,7 +100,9 @@ class LoadEvent(SiteModel):
 
     start_s: Seconds
     duration_s: PositiveSeconds
-    current_a: float = Field(description="Added while on; negative for a load switching off.")
+    current_a: Annotated[float, Field(ge=-MAX_SCENARIO_A, le=MAX_SCENARIO_A)] = Field(
+        description="Added while on; negative for a load switching off."
+    )
     ramp_s: Seconds = Field(default=0.0, description="Rise and fall time (0 = a step).")
 
 
@@ -191,7 +200,7 @@ class Scenario(SiteModel):
     site: str | dict[str, Any]
     duration_s: Annotated[float, Field(gt=0, le=31 * DAY_S)] = DAY_S
     step_s: Annotated[float, Field(gt=0, le=60)] = 1.0
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, description="Random draws start from this (0 or more).")
     evs: tuple[Ev, ...] = ()
     ev_arrivals: EvArrivals | None = None
     loads: tuple[Load, ...] = ()
@@ -201,3 +210,13 @@ class Scenario(SiteModel):
     settings: tuple[SettingsChange, ...] = Field(
         default=(), description="Settings changes at given times (panelpilot only)."
     )
+
+    @model_validator(mode="after")
+    def _bounded_steps(self) -> Scenario:
+        steps = self.duration_s / self.step_s
+        if steps > MAX_STEPS:
+            raise ValueError(
+                f"duration_s {self.duration_s:g} s in steps of {self.step_s:g} s is "
+                f"{steps:,.0f} steps; a run has at most {MAX_STEPS:,} (31 days at 1 s)"
+            )
+        return self

@@ -2,6 +2,7 @@
 
 Errors name the file, the line and the field, and say what is allowed. Nothing half-loads:
 either every check passes and a `Site` comes back, or `SiteFileError` lists all problems.
+The YAML reader is bounded (`panelpilot.site.yaml_reader`): size, nesting, values, aliases.
 """
 
 from __future__ import annotations
@@ -11,13 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
+from panelpilot.site.base import TOO_LARGE
 from panelpilot.site.errors import Problem, SiteFileError
 from panelpilot.site.model import Site
 from panelpilot.site.rules import check_site
+from panelpilot.site.yaml_reader import (
+    DEFAULT_LIMITS,
+    YamlLimitError,
+    YamlLimits,
+    bounded_yaml,
+    check_size,
+    too_large,
+)
 
 Loc = tuple[str | int, ...]
 
@@ -29,6 +39,8 @@ def field_name(loc: Loc) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
+            if len(part) > 64:  # a key that is no field at all; enough of it to find it
+                part = f"{part[:30]}...({len(part):,} characters)"
             out += f".{part}" if out else part
     return out
 
@@ -91,6 +103,28 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def shown_value(value: Any) -> str | None:
+    """A scalar as the user wrote it, short enough for one line (None for lists and mappings)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return json.dumps(value) if isinstance(value, bool) else None
+    if isinstance(value, int) and abs(value) >= 10**20:
+        return "a number of more than 20 digits"  # str() refuses beyond 4300
+    shown = json.dumps(value)
+    return shown if len(shown) <= 40 else f'{shown[:30]}..." ({len(shown):,} characters)'
+
+
+def number_message(err: Any) -> str | None:
+    """The message of a non-finite or oversized number (pydantic's words say neither why nor
+    what is allowed), or None for any other error."""
+    kind, value = err["type"], err.get("input")
+    if kind == "finite_number":
+        return "not a finite number; NaN and infinity are refused"
+    if kind == "float_type" and isinstance(value, int) and not isinstance(value, bool):
+        # An integer too large to become a float at all.
+        return TOO_LARGE
+    return None
+
+
 def _message(err: Any) -> str:
     kind = err["type"]
     loc: Loc = tuple(err["loc"])
@@ -100,9 +134,8 @@ def _message(err: Any) -> str:
         return f"unknown field; allowed here: {allowed}"
     if kind == "missing":
         return "required field is missing"
-    value = err.get("input")
-    shown = json.dumps(value) if isinstance(value, str | int | float | bool) else None
-    msg = str(err["msg"])
+    shown = shown_value(err.get("input"))
+    msg = number_message(err) or str(err["msg"])
     return f"{shown}: {msg}" if shown is not None else msg
 
 
@@ -152,18 +185,35 @@ def parse_site(data: Any, *, file: str | None = None, doc: Any = None) -> Site:
     return site
 
 
-def yaml_document(text: str, file: str) -> Any:
-    """The YAML document with line numbers kept; a syntax error is a located `Problem`."""
-    yaml = YAML(typ="rt")
+def yaml_document(text: str, file: str, limits: YamlLimits = DEFAULT_LIMITS) -> Any:
+    """The YAML document with line numbers kept; a syntax error or a file over the reader's
+    limits is a located `Problem`."""
     try:
-        return yaml.load(text)
+        check_size(text, limits)
+        return bounded_yaml(limits).load(text)
+    except YamlLimitError as exc:
+        raise SiteFileError([Problem("", exc.message, exc.line, file)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         reason = exc.problem or exc.context or "invalid YAML"
-        raise SiteFileError([Problem("", f"YAML syntax: {reason}", line, file)]) from None
+        raise SiteFileError(
+            [Problem("", f"YAML syntax: {_one_line(reason)}", line, file)]
+        ) from None
+    except ReaderError as exc:
+        # A character YAML does not allow (a control character, say), found before parsing.
+        line = text.count("\n", 0, exc.position) + 1
+        reason = f"character {exc.character!r} is not allowed in YAML ({_one_line(exc.reason)})"
+        raise SiteFileError([Problem("", reason, line, file)]) from None
     except YAMLError as exc:
-        raise SiteFileError([Problem("", f"YAML syntax: {exc}", None, file)]) from None
+        first = str(exc).split("\n", 1)[0]
+        raise SiteFileError([Problem("", f"YAML syntax: {_one_line(first)}", None, file)]) from None
+
+
+def _one_line(text: str) -> str:
+    """A message squeezed onto one line and kept short (ruamel's can span several)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= 200 else line[:200] + "..."
 
 
 def load_site_text(text: str, file: str = "<site>") -> Site:
@@ -172,16 +222,33 @@ def load_site_text(text: str, file: str = "<site>") -> Site:
     return parse_site(plain_yaml(doc), file=file, doc=doc)
 
 
+def read_text(path: Path, limits: YamlLimits = DEFAULT_LIMITS) -> str:
+    """A YAML file's text, reading no more than the size limit allows (a FIFO or a device
+    never fills memory); `SiteFileError` when it is missing, unreadable, too big or not UTF-8."""
+    file = str(path)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(limits.max_bytes + 1)
+    except FileNotFoundError:
+        raise SiteFileError([Problem("", "no such file", None, file)]) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SiteFileError([Problem("", f"cannot read: {reason}", None, file)]) from None
+    if len(raw) > limits.max_bytes:
+        raise SiteFileError([Problem("", too_large(limits).message, None, file)])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SiteFileError(
+            [Problem("", f"not UTF-8 text (byte {exc.start + 1}: {exc.reason})", line, file)]
+        ) from None
+
+
 def load_site(path: str | Path) -> Site:
     """Read and validate a site file; `SiteFileError` names every problem and its line."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SiteFileError([Problem("", "no such file", None, str(p))]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SiteFileError([Problem("", f"cannot read: {exc}", None, str(p))]) from None
-    return load_site_text(text, str(p))
+    return load_site_text(read_text(p), str(p))
 
 
 def site_schema() -> dict[str, Any]:
