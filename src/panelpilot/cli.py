@@ -353,10 +353,10 @@ def run(
     from panelpilot.web import create_app
 
     loaded = load_site_or_exit(site)
-    if (problem := listen_problem(host, port)) is not None:
-        raise fail(problem)
     if port == ocpp_port != 0:
         raise fail(f"--port and --ocpp-port are both {port}: the web and OCPP need one each")
+    if (problem := listen_problem(host, port)) is not None:
+        raise fail(problem)
     storage = _open_storage(db)
     accounts = Accounts(storage)
     if needs_owner(accounts):

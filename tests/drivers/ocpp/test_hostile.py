@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from panelpilot.control.types import ChargerDecision, ChargerStatus
 from panelpilot.drivers.ocpp import CentralSystem, CredentialStore
-from panelpilot.drivers.ocpp.session import MAX_PROTOCOL_ERRORS
+from panelpilot.drivers.ocpp.session import MAX_PROTOCOL_ERRORS, STRIKE_WINDOW_S
 from panelpilot.drivers.ocpp.simulator import SimulatedChargePoint
 from tests.drivers.ocpp.addresses import loopback_addresses
 from tests.drivers.ocpp.conftest import PASSWORD, ManualClock
@@ -259,3 +259,88 @@ def test_a_malformed_answer_to_a_profile_counts_as_a_refusal(
             return len(central.alerts()), reading.limit_a
 
     assert asyncio.run(scenario()) == (1, 48.0)  # alert raised, counted at its max
+
+
+@pytest.mark.parametrize(
+    ("subprotocol", "code"),
+    [("ocpp1.6", "FormationViolation"), ("ocpp2.0.1", "FormatViolation")],
+    ids=["1.6", "2.0.1"],
+)
+def test_100k_deep_nesting_gets_a_format_error_and_the_session_goes_on(
+    store: CredentialStore,
+    clock: ManualClock,
+    subprotocol: str,
+    code: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> tuple[list[object], list[object]]:
+        # A frame limit large enough for the nesting to reach the parser.
+        async with (
+            CentralSystem(store, clock=clock, max_frame_bytes=256 * 1024) as central,
+            await raw(central, "cp2", subprotocol, max_size=None) as hostile,
+        ):
+            reply = await exchange(hostile, "[" * 100_000)
+            after = await exchange(hostile, '[2, "ok", "Heartbeat", {}]')
+            return reply, after
+
+    with caplog.at_level(logging.WARNING):
+        reply, after = asyncio.run(scenario())
+    assert reply[:3] == [4, "-1", code]
+    assert after[:2] == [3, "ok"]
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '[2, "u{i}", "SelfDestruct", {{}}]',  # no such action in OCPP
+        '[2, "u{i}", "DataTransfer", {{"vendorId": "x"}}]',  # an action panelpilot leaves out
+        '[2, "u{i}", "StatusNotification", {{"connectorId": "one"}}]',  # against the schema
+    ],
+    ids=["unknown-action", "unhandled-action", "schema-violation"],
+)
+def test_unknown_actions_are_counted_and_logged_in_one_line(
+    store: CredentialStore, clock: ManualClock, frame: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> tuple[list[str], int | None]:
+        async with CentralSystem(store, clock=clock) as central:
+            hostile = await raw(central, "cp2")
+            codes = []
+            with pytest.raises(ConnectionClosed):
+                for i in range(MAX_PROTOCOL_ERRORS + 1):
+                    reply = await exchange(hostile, frame.format(i=i))
+                    assert reply[:2] == [4, f"u{i}"]
+                    codes.append(str(reply[2]))
+            return codes, hostile.close_code
+
+    with caplog.at_level(logging.DEBUG):
+        codes, close_code = asyncio.run(scenario())
+    assert len(codes) == MAX_PROTOCOL_ERRORS
+    assert close_code == 1008  # they count toward the malformed-message limit
+    lines = [r for r in caplog.records if r.name == "panelpilot.drivers.ocpp.session"]
+    assert len(lines) == MAX_PROTOCOL_ERRORS  # one line each
+    assert all("malformed message" in r.getMessage() for r in lines)
+    assert all(r.exc_info is None for r in caplog.records)  # and no traceback anywhere
+    assert all("\n" not in r.getMessage() for r in lines)
+
+
+def test_the_odd_malformed_message_is_forgiven_after_a_minute(
+    store: CredentialStore, clock: ManualClock
+) -> None:
+    unknown = '[2, "v", "SelfDestruct", {}]'
+
+    async def scenario() -> int | None:
+        async with CentralSystem(store, clock=clock) as central:
+            hostile = await raw(central, "cp2")
+            for _ in range(MAX_PROTOCOL_ERRORS - 1):
+                await exchange(hostile, unknown)
+            clock.advance(STRIKE_WINDOW_S)  # a charger's stray vendor messages, spread out
+            for _ in range(MAX_PROTOCOL_ERRORS - 1):
+                await exchange(hostile, unknown)
+            assert (await exchange(hostile, '[2, "ok", "Heartbeat", {}]'))[:2] == [3, "ok"]
+            with pytest.raises(ConnectionClosed):  # but ten within the window are too many
+                await exchange(hostile, unknown)
+                await hostile.recv()
+            return hostile.close_code
+
+    assert asyncio.run(scenario()) == 1008

@@ -31,6 +31,7 @@ from websockets.http11 import Request, Response
 
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading
 from panelpilot.drivers.base import DriverError
+from panelpilot.drivers.ocpp.checks import CheckDropped, FairChecks
 from panelpilot.drivers.ocpp.credentials import CHARGE_POINT_ID, CredentialStore
 from panelpilot.drivers.ocpp.handshake import (
     HandshakePolicy,
@@ -79,7 +80,7 @@ class CentralSystem:
 
         `clock` is wall time in epoch seconds; `monotonic` times the handshake backoff and the
         cache of verified credentials. `max_concurrent_handshakes` bounds the Argon2 checks
-        queued or running at once, over all addresses.
+        waiting for a thread, over all addresses.
         """
         self._credentials = credentials
         self._host, self._port = host, port
@@ -93,12 +94,12 @@ class CentralSystem:
         self._throttle = HandshakeThrottle(policy, monotonic)
         self._verified = VerifiedCredentials(policy.cache_ttl_s, monotonic)
         self._checks: set[asyncio.Task[bool | None]] = set()
-        self._turns: dict[str, asyncio.Semaphore] = {}  # per address: its running checks
-        # Password checks get their own small pool: a flood of handshakes then costs at most
-        # two Argon2 computations at a time and never delays message validation, which runs
-        # in the loop's default executor. A recently verified charger's stored hash is read
-        # in another, so it never queues behind Argon2 (nor blocks the loop on SQLite).
-        self._auth_pool: ThreadPoolExecutor | None = None
+        # Password checks get their own small pool, its turns shared round-robin by address:
+        # a flood of handshakes then costs at most two Argon2 computations at a time, never
+        # delays message validation (the loop's default executor), and never makes a charger
+        # elsewhere wait behind it. A recently verified charger's stored hash is read in
+        # another pool, so it never queues behind Argon2 (nor blocks the loop on SQLite).
+        self._auth_pool: FairChecks | None = None
         self._lookup_pool: ThreadPoolExecutor | None = None
         self._server: Server | None = None
         self._states: dict[str, ChargePointState] = {}
@@ -113,7 +114,7 @@ class CentralSystem:
 
         Raises ListenError (one line naming the address and port) when it cannot.
         """
-        self._auth_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ocpp-auth")
+        self._auth_pool = FairChecks(2, self._max_checks, thread_name_prefix="ocpp-auth")
         self._lookup_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ocpp-lookup")
         try:
             self._server = await serve(
@@ -146,9 +147,10 @@ class CentralSystem:
         self._shutdown_pools()
 
     def _shutdown_pools(self) -> None:
-        for pool in (self._auth_pool, self._lookup_pool):
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
+        if self._auth_pool is not None:
+            self._auth_pool.shutdown()
+        if self._lookup_pool is not None:
+            self._lookup_pool.shutdown(wait=False, cancel_futures=True)
         self._auth_pool = self._lookup_pool = None
 
     async def __aenter__(self) -> CentralSystem:
@@ -286,54 +288,57 @@ class CentralSystem:
             backoff_s = self._throttle.failure(address)
             _log_failure(charge_point_id, address, backoff_s, "user name is not the id")
             return _unauthorized(connection)
-        if len(self._checks) >= self._max_checks:
-            LOG.warning(
-                "%s: refused, %d password checks in flight", charge_point_id, len(self._checks)
-            )
-            return _busy(connection, HTTPStatus.SERVICE_UNAVAILABLE, 1.0)
         # Booked before the check is scheduled, so the next handshake from the address sees it.
         # The check runs to its end even if the client hangs up, so hanging up early neither
         # dodges the backoff nor leaks a slot.
         self._throttle.begin(address)
         check = asyncio.create_task(self._check(auth_pool, address, charge_point_id, password))
         self._checks.add(check)
-        check.add_done_callback(self._checks.discard)
+        check.add_done_callback(self._check_done)
         try:
             ok = await asyncio.shield(check)
         except DriverError as exc:
             LOG.error("%s: %s", charge_point_id, exc.message)
             return _busy(connection, HTTPStatus.SERVICE_UNAVAILABLE, 5.0)
+        except CheckDropped:
+            LOG.warning(
+                "%s: refused from %s, %d password checks already waiting",
+                charge_point_id,
+                address,
+                self._max_checks,
+            )
+            return _busy(connection, HTTPStatus.SERVICE_UNAVAILABLE, 1.0)
         if ok is None:  # the address started backing off while this check waited its turn
             backoff_s = self._throttle.backoff_s(address) or 1.0
             return _busy(connection, HTTPStatus.TOO_MANY_REQUESTS, backoff_s)
         return None if ok else _unauthorized(connection)
 
+    def _check_done(self, check: asyncio.Task[bool | None]) -> None:
+        self._checks.discard(check)
+        if not check.cancelled():
+            check.exception()  # seen here when the client hung up before its answer
+
     async def _check(
-        self, pool: ThreadPoolExecutor, address: str, charge_point_id: str, password: str
+        self, pool: FairChecks, address: str, charge_point_id: str, password: str
     ) -> bool | None:
         """One Argon2 check in the bounded pool once the address's turn comes, its outcome
         booked for the address (which `begin` was called for). None: not checked, because
-        the address is backing off by then."""
-        turn = self._turns.setdefault(
-            address, asyncio.Semaphore(self._throttle.policy.max_checks_per_address)
-        )
+        the address is backing off by then. Raises CheckDropped when there is no room."""
         verdict: bool | None = None
         stored: str | None = None
         try:
-            async with turn:
+            async with pool.turn(address):
                 if self._throttle.backoff_s(address) is not None:
                     return None
-                stored, verdict = await asyncio.get_running_loop().run_in_executor(
-                    pool, self._credentials.check, charge_point_id, password
+                stored, verdict = await pool.execute(
+                    self._credentials.check, charge_point_id, password
                 )
-        except asyncio.CancelledError:  # the server is stopping
+        except (asyncio.CancelledError, CheckDropped):  # stopping, or no room to wait
             raise
         except Exception as exc:  # the database cannot be read: no verdict, nobody blamed
             raise DriverError(charge_point_id, f"cannot check the password: {exc}") from None
         finally:
             backoff_s = self._throttle.end(address, ok=verdict)
-            if self._throttle.pending(address) == 0:
-                self._turns.pop(address, None)
         if verdict and stored is not None:
             self._verified.remember(charge_point_id, password, stored)
             LOG.info("%s: password verified, from %s", charge_point_id, address)

@@ -4,9 +4,9 @@ verified credentials, so a flood of wrong passwords cannot keep a registered cha
 Pure bookkeeping on an injected monotonic clock; `central.CentralSystem` does the I/O. The
 order at a handshake: a charger whose id and password verified within `cache_ttl_s` is let in
 at once (after checking its stored hash is still the one it verified against); anyone else
-waits for an Argon2 check, which an address gets only while it is not backing off. An address
-runs at most `max_checks_per_address` checks at a time; up to `max_pending_per_address` wait
-their turn (chargers behind one router reconnecting together) and any more are refused.
+waits for an Argon2 check, which an address gets only while it is not backing off; up to
+`max_pending_per_address` checks of one address wait their turn (chargers behind one router
+reconnecting together) and any more are refused. The turns are shared out by `checks.py`.
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ Clock = Callable[[], float]
 class HandshakePolicy:
     """How hard an address may push at the handshake, and how long a verification is trusted."""
 
-    # Argon2 checks running per address: a flood from one address holds at most this many
-    # of the two Argon2 threads' queue, so chargers elsewhere still get theirs soon.
-    max_checks_per_address: int = 2
     # Checks running or waiting per address; past it the address is told to retry.
     max_pending_per_address: int = 16
     # Failures an address may have before it backs off (a charger with a stale password
