@@ -371,6 +371,7 @@ def run(
     ] = None,
 ) -> None:
     """Run the service: control loop, drivers, storage, web pages and API."""
+    from panelpilot.drivers.ocpp.central import ListenError
     from panelpilot.service.accounts import AccountError, Accounts
     from panelpilot.service.clock import SystemClock
     from panelpilot.service.devices import DeviceSetupError, OcppOptions, build_devices
@@ -384,6 +385,8 @@ def run(
     from panelpilot.web import create_app
 
     loaded = load_site_or_exit(site)
+    if port == ocpp_port != 0:
+        raise fail(f"--port and --ocpp-port are both {port}: the web and OCPP need one each")
     if (problem := listen_problem(host, port)) is not None:
         raise fail(problem)
     storage = _open_storage(db)
@@ -422,7 +425,10 @@ def run(
         async with devices.running():
             await serve_until_signalled(service, create_app, host, port)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except ListenError as exc:  # the OCPP port is taken, or the host is not an address here
+        raise fail(f"{exc} (choose another with --ocpp-port)") from None
     print("panelpilot: stopped; every charger left at its fallback limit", flush=True)
 
 

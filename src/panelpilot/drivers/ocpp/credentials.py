@@ -138,6 +138,14 @@ class CredentialStore:
             return False
         return ok and password_hash is not None
 
+    def check(self, charge_point_id: str, password: str) -> tuple[str | None, bool]:
+        """The stored hash of a charge point and whether the password verifies against it.
+
+        One database read and one Argon2 verification; meant for a worker thread.
+        """
+        password_hash = self.password_hash(charge_point_id)
+        return password_hash, self.verify_hash(password_hash, password)
+
     def verify(self, charge_point_id: str, password: str) -> bool:
         """True when the id is registered and the password is its password."""
         return self.verify_hash(self.password_hash(charge_point_id), password)
