@@ -116,6 +116,7 @@ class FieldCharger:
         self._held: tuple[Held, ...] = ()
         self._defaults_at_start: tuple[Held, ...] = ()
         self._epochs: list[Epoch] = []
+        self._epoch_starts: list[float] = []  # the epochs' real_from_s, for bisect
         self._origin_s: float | None = None
         self._last_s = -math.inf
         self._local_tx = 0
@@ -336,7 +337,7 @@ class FieldCharger:
         if at is None or at.transaction is None or at.tx_real_start_s is None:
             return 0.0
         lo = max(real_s - response_s, at.tx_real_start_s)
-        first = max(bisect.bisect_right(self._starts(), lo) - 1, 0)
+        first = max(bisect.bisect_right(self._epoch_starts, lo) - 1, 0)
         top = 0.0
         for i in range(first, len(self._epochs)):
             epoch = self._epochs[i]
@@ -390,6 +391,7 @@ class FieldCharger:
         """A new epoch from `real_s` with this transaction (None: none runs)."""
         assert self.clock_offset_s is not None and self.drift_ppm is not None
         assert self._origin_s is not None
+        self._epoch_starts.append(real_s)
         self._epochs.append(
             Epoch(
                 real_s,
@@ -402,11 +404,8 @@ class FieldCharger:
             )
         )
 
-    def _starts(self) -> list[float]:
-        return [e.real_from_s for e in self._epochs]
-
     def _epoch_at(self, real_s: float) -> Epoch | None:
-        i = bisect.bisect_right(self._starts(), real_s) - 1
+        i = bisect.bisect_right(self._epoch_starts, real_s) - 1
         return self._epochs[i] if i >= 0 else None
 
     def _refusal(self, new: Held, now_s: float) -> str | None:

@@ -21,6 +21,7 @@ with its source:
 * reconnects (`reconnect`): the link alone, or a reboot, keeping or losing its profiles.
 * BootNotification.conf currentTime used to set the clock only if `sync_clock_at_boot` (1.6
   4.2: only RECOMMENDED).
+* a car that arrives and leaves (`plug_in`, `unplug`), and Heartbeat on demand (`heartbeat`).
 * MeterValues Current.Import with what the car draws (the most it may draw: the worst car,
   capped by `car_max_a`), or a lie (`meter_lie`): "fixed" (999 A, a broken meter or a hostile
   device), "frozen" (the first value forever), "negative", "nan" (issue 11, item 6).
@@ -205,6 +206,19 @@ class FieldClient:
         """Send one MeterValues with Current.Import."""
         await self._require_link().meter_values(self.metered_a())
 
+    async def heartbeat(self) -> None:
+        """Send one Heartbeat (the central system's liveness check)."""
+        await self._require_link().heartbeat()
+
+    async def plug_in(self) -> None:
+        """A car arrives: its session starts as at boot (the car draws once it is answered)."""
+        await self._require_link().start_session()
+
+    async def unplug(self) -> None:
+        """The car leaves: it stops drawing at once, then StopTransaction (Ended) is sent."""
+        self.core.stop_transaction(self.clock())
+        await self._require_link().end_session()
+
     # -- inside ---------------------------------------------------------------------------
 
     def now_text(self) -> str:
@@ -255,6 +269,7 @@ class _V16Link(V16ChargePoint):  # type: ignore[misc]
     def __init__(self, owner: FieldClient, connection: ClientConnection) -> None:
         super().__init__(owner.charge_point_id, connection, owner.response_timeout_s)
         self.owner = owner
+        self._transaction_id = 0
 
     async def _send(self, message: str) -> None:
         await self.owner._send(self._connection, message)
@@ -271,7 +286,17 @@ class _V16Link(V16ChargePoint):  # type: ignore[misc]
         await owner._call(self, v16_call.StatusNotification(1, "NoError", "Preparing"))
         result = await owner._call(self, v16_call.StartTransaction(1, "FIELD", 0, owner.now_text()))
         owner.core.start_transaction(owner.clock(), int(result.transaction_id))
+        self._transaction_id = int(result.transaction_id)
         await owner._call(self, v16_call.StatusNotification(1, "NoError", "Charging"))
+
+    async def end_session(self) -> None:
+        owner = self.owner
+        stop = v16_call.StopTransaction(0, owner.now_text(), self._transaction_id)
+        await owner._call(self, stop)
+        await owner._call(self, v16_call.StatusNotification(1, "NoError", "Available"))
+
+    async def heartbeat(self) -> None:
+        await self.owner._call(self, v16_call.Heartbeat())
 
     async def meter_values(self, current_a: float) -> None:
         transaction = self.owner.core.transaction
@@ -316,6 +341,7 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
         super().__init__(owner.charge_point_id, connection, owner.response_timeout_s)
         self.owner = owner
         self._seq = 0
+        self._transaction_id = ""
 
     async def _send(self, message: str) -> None:
         await self.owner._send(self._connection, message)
@@ -345,6 +371,26 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
             ),
         )
         owner.core.start_transaction(owner.clock(), transaction_id)
+        self._transaction_id = transaction_id
+
+    async def end_session(self) -> None:
+        owner = self.owner
+        ended = v201_call.TransactionEvent(
+            event_type="Ended",
+            timestamp=owner.now_text(),
+            trigger_reason="EVCommunicationLost",
+            seq_no=self._next_seq(),
+            transaction_info={
+                "transaction_id": self._transaction_id,
+                "stopped_reason": "EVDisconnected",
+            },
+            evse={"id": 1, "connector_id": 1},
+        )
+        await owner._call(self, ended)
+        await owner._call(self, v201_call.StatusNotification(owner.now_text(), "Available", 1, 1))
+
+    async def heartbeat(self) -> None:
+        await self.owner._call(self, v201_call.Heartbeat())
 
     async def meter_values(self, current_a: float) -> None:
         sample = {

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from ocpp.v16 import call as v16_call
+from ocpp.v201 import call as v201_call
 
 from panelpilot.control.types import ChargerDecision, ChargerStatus
 from panelpilot.drivers.base import DriverError
@@ -175,6 +177,50 @@ def test_a_half_open_link_stays_open_and_hears_nothing(
             await field.close()
 
     asyncio.run(scenario())
+
+
+@VERSIONS
+def test_capabilities_clearing_and_sessions_over_the_wire(
+    store: CredentialStore, clock: ManualClock, version: Version
+) -> None:
+    core = exact(version, max_stack_level=1)
+
+    async def body(central: CentralSystem, field: FieldClient) -> None:
+        session = central.require_session("cp1")
+        if version == "1.6":
+            keys = ["ChargeProfileMaxStackLevel", "ChargingScheduleAllowedChargingRateUnit"]
+            answer = await session.request(v16_call.GetConfiguration(key=keys), 5)
+            values = {kv["key"]: kv["value"] for kv in answer.configuration_key}
+        else:
+            wanted = [
+                {"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": name}}
+                for name in ("ProfileStackLevel", "RateUnit")
+            ]
+            answer = await session.request(v201_call.GetVariables(get_variable_data=wanted), 5)
+            values = {
+                r["variable"]["name"]: r["attribute_value"] for r in answer.get_variable_result
+            }
+        assert sorted(values.values()) == (["1", "Current"] if version == "1.6" else ["1", "A"])
+        await central.apply("cp1", 1, MAX_A, decision(20.0, clock))
+        clear = (
+            v16_call.ClearChargingProfile(charging_profile_purpose="TxDefaultProfile")
+            if version == "1.6"
+            else v201_call.ClearChargingProfile(
+                charging_profile_criteria={"charging_profile_purpose": "TxDefaultProfile"}
+            )
+        )
+        assert (await session.request(clear, 5)).status == "Accepted"
+        assert all(h.purpose != "TxDefault" for h in core.held)
+        await field.heartbeat()
+        await field.unplug()
+        assert core.may_draw_a(clock()) == 0
+        clock.advance(60)
+        await field.plug_in()
+        assert core.transaction is not None
+        assert central.state("cp1").connector(1).transaction_id is not None
+        assert field.errors == []
+
+    run(store, clock, core, body)
 
 
 # -- field behaviours the sender does not survive yet (issue 11) ---------------------------
