@@ -161,7 +161,8 @@ class FieldCharger:
         self._begin(real_s, None, None)
         if car_plugged:
             self._local_tx += 1
-            self.start_transaction(real_s, self._local_tx)
+            local = self._local_tx if self.version == "1.6" else f"local-{self._local_tx}"
+            self.start_transaction(real_s, local)
 
     def start_transaction(self, real_s: float, transaction_id: int | str) -> None:
         """A transaction starts (the car draws from now); strict mode reads its defaults now."""

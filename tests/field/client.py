@@ -39,7 +39,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar, cast
 
-from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
+from ocpp.charge_point import (
+    camel_to_snake_case,
+    remove_nones,
+    serialize_as_dict,
+    snake_to_camel_case,
+)
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as V16ChargePoint
 from ocpp.v16 import call as v16_call
@@ -440,6 +445,11 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
     def on_get_composite_schedule(self, **kwargs: Any) -> Any:
         answer = self.owner.core.get_composite_schedule(self.owner.clock(), _camel(kwargs))
         return v201_result.GetCompositeSchedule(**camel_to_snake_case(answer))
+
+
+def as_payload(request: Any) -> dict[str, Any]:
+    """An `ocpp` call object (a SetChargingProfile a driver built) as OCPP JSON for the core."""
+    return snake_to_camel_case(remove_nones(serialize_as_dict(request)))  # type: ignore[no-any-return]
 
 
 def _camel(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.field.charger import CLOCK_SPREAD_S, FieldCharger
+from tests.field.charger import CLOCK_SPREAD_S, FieldCharger, sample_times
 from tests.field.profiles import v16, v201
 
 T = 1_798_761_600.0  # 1 Jan 2027 00:00 UTC
@@ -329,8 +329,7 @@ def test_what_the_car_may_draw_covers_the_limit_of_the_last_five_seconds(
             cp.stop_transaction(t)
         elif kind == "boot":
             cp.boot(t, car_plugged=limit_a % 2 == 0)
-    for k in range(0, 41):
-        at = t - 10 + k / 2
+    for at in sample_times(t - 10, t + 10, 0.5):
         drawn = cp.may_draw_a(at)
         assert 0 <= drawn <= cp.max_a
         if drawn == 0:

@@ -20,8 +20,9 @@ from panelpilot.drivers.base import DriverError
 from panelpilot.drivers.ocpp import CentralSystem, CredentialStore
 from tests.drivers.ocpp.conftest import PASSWORD, ManualClock
 from tests.field.charger import FieldCharger
-from tests.field.client import FieldClient
+from tests.field.client import FieldClient, as_payload
 from tests.field.composite import Version, effective_limit_a
+from tests.field.profiles import v16
 
 MAX_A = 48.0
 VERSIONS = pytest.mark.parametrize("version", ["1.6", "2.0.1"])
@@ -89,6 +90,24 @@ def test_a_field_charger_connects_with_no_schema_errors_and_stores_the_profiles(
         assert field.errors == []
 
     run(store, clock, core, body)
+
+
+def test_a_request_built_with_the_library_reads_as_its_json() -> None:
+    request = v16_call.SetChargingProfile(
+        connector_id=1,
+        cs_charging_profiles={
+            "charging_profile_id": 7,
+            "stack_level": 0,
+            "charging_profile_purpose": "TxDefaultProfile",
+            "charging_profile_kind": "Relative",
+            "charging_schedule": {
+                "charging_rate_unit": "A",
+                "charging_schedule_period": [{"start_period": 0, "limit": 16.0}],
+            },
+        },
+    )
+    expected = v16(1, 7, "TxDefaultProfile", [(0, 16.0)], kind="Relative")
+    assert as_payload(request) == expected
 
 
 @VERSIONS
