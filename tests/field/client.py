@@ -135,7 +135,10 @@ class FieldClient:
     async def drop(self) -> None:
         """The link drops: the socket closes (the charger keeps running and holding)."""
         if self._connection is not None:
-            await self._connection.close()
+            if self._muted:  # a half-open link has no closing handshake to wait for
+                self._connection.transport.abort()
+            else:
+                await self._connection.close()
         await self._stop_reader()
 
     def half_open(self) -> None:
@@ -148,9 +151,7 @@ class FieldClient:
         self, url: str, *, reboot: bool = False, keep_profiles: bool = True
     ) -> None:
         """Drop the link and dial again; `reboot` power-cycles first, keeping profiles or not."""
-        if self._connection is not None:
-            self._connection.transport.abort() if self._muted else await self._connection.close()
-        await self._stop_reader()
+        await self.drop()
         if reboot:
             kept = self.core.keeps_profiles
             self.core.keeps_profiles = keep_profiles

@@ -192,8 +192,9 @@ def test_a_half_open_link_stays_open_and_hears_nothing(
             assert core.held == ()
             assert central.session("cp1") is not None  # nothing told it the link is dead
             await field.reconnect(central.url("cp1"))
+            field.half_open()
+            await field.close()  # aborts: no closing handshake on a dead link
             assert field.errors == []
-            await field.close()
 
     asyncio.run(scenario())
 
@@ -240,6 +241,20 @@ def test_capabilities_clearing_and_sessions_over_the_wire(
         assert field.errors == []
 
     run(store, clock, core, body)
+
+
+@VERSIONS
+def test_a_charger_that_listens_sets_its_clock_at_boot(
+    store: CredentialStore, clock: ManualClock, version: Version
+) -> None:
+    core = FieldCharger(version=version, max_a=MAX_A, clock_offset_s=7.0, drift_ppm=50.0)
+
+    async def body(central: CentralSystem, field: FieldClient) -> float:
+        return core.clock_s(clock()) - clock()
+
+    assert run(store, clock, core, body, sync_clock_at_boot=True) == pytest.approx(0.0, abs=1e-3)
+    core = FieldCharger(version=version, max_a=MAX_A, clock_offset_s=7.0, drift_ppm=50.0)
+    assert run(store, clock, core, body) == pytest.approx(7.0, abs=1e-3)
 
 
 # -- field behaviours the sender does not survive yet (issue 11) ---------------------------
