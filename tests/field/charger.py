@@ -15,7 +15,7 @@ number):
   are stored but ignored until the next transaction.
 * profiles lost on reboot (`keeps_profiles=False`); TxProfiles end with their transaction
   (1.6 3.13.1 "After the transaction is stopped, the profile SHOULD be deleted").
-* rejections (Accepted / Rejected as the specifications say): TxProfile without a transaction
+* rejections (Accepted / Rejected as the specifications say; the table is `rules.py`): TxProfile without a transaction
   on the connector or for another transaction (1.6 3.13.1, 2.0.1 K01.FR.09/33), TxProfile on
   connector 0 or ChargePointMaxProfile elsewhere (3.13.1), a stackLevel above
   ChargeProfileMaxStackLevel, a chargingRateUnit not in ChargingScheduleAllowedChargingRateUnit,
@@ -32,7 +32,6 @@ number):
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -42,7 +41,6 @@ from typing import Any
 from tests.field.composite import (
     EXTERNAL,
     PURPOSES,
-    STATION_MAX,
     TX,
     TX_DEFAULT,
     Gaps,
@@ -59,6 +57,7 @@ from tests.field.composite import (
     max_limit_a,
     parse,
 )
+from tests.field.rules import Station, refusal
 
 CLOCK_SPREAD_S = 10.0  # field clocks: seconds off (issue 11), here up to +-10 s
 DRIFT_SPREAD_PPM = 100.0  # a cheap 32 kHz crystal: up to +-100 ppm, 8.6 s a day
@@ -181,7 +180,7 @@ class FieldCharger:
         self._advance(real_s)
         try:
             new = parse(payload)
-            reason = self._refusal(new, self.clock_s(real_s))
+            reason = refusal(new, self._station(real_s))
         except (ProfileError, KeyError, TypeError, ValueError) as exc:
             reason = f"unreadable: {exc}"
         if reason is not None:
@@ -371,6 +370,20 @@ class FieldCharger:
         if self._origin_s is None:
             self._origin_s = real_s
 
+    def _station(self, real_s: float) -> Station:
+        """What the rejection rules look at now."""
+        return Station(
+            version=self.version,
+            connectors=self.connectors,
+            max_stack_level=self.max_stack_level,
+            rate_units=self.rate_units,
+            max_periods=self.max_periods,
+            max_profiles=self.max_profiles,
+            held=self._held,
+            transaction=self.transaction,
+            now_s=self.clock_s(real_s),
+        )
+
     def _obeyed(self, transaction: Transaction | None) -> tuple[Held, ...]:
         """What the evaluator is given: strict mode swaps in the defaults of the tx start."""
         if not self.strict_tx_default or transaction is None:
@@ -408,88 +421,6 @@ class FieldCharger:
     def _epoch_at(self, real_s: float) -> Epoch | None:
         i = bisect.bisect_right(self._epoch_starts, real_s) - 1
         return self._epochs[i] if i >= 0 else None
-
-    def _refusal(self, new: Held, now_s: float) -> str | None:
-        """Why this charger refuses `new` (None: it accepts), by the rules of its version."""
-        raw = new.payload.get("csChargingProfiles") or new.payload.get("chargingProfile") or {}
-        if new.version != self.version:
-            return f"a {new.version} profile sent to a {self.version} charger"
-        if new.connector_id > self.connectors:
-            return f"connector {new.connector_id} does not exist"
-        if new.purpose == STATION_MAX and new.connector_id != 0:
-            return "the station cap belongs on connector 0 (1.6 3.13.1, 2.0.1 K01)"
-        if new.purpose == TX:
-            reason = self._tx_refusal(new)
-            if reason is not None:
-                return reason
-        if new.stack_level > self.max_stack_level:
-            return f"stackLevel {new.stack_level} > ChargeProfileMaxStackLevel"
-        if new.rate_unit not in self.rate_units:
-            return f"chargingRateUnit {new.rate_unit} not allowed"
-        starts = [p["startPeriod"] for p in _schedule(raw, new.version)["chargingSchedulePeriod"]]
-        if len(starts) > self.max_periods:
-            return f"{len(starts)} periods > ChargingScheduleMaxPeriods"
-        if starts[0] != 0 or any(b <= a for a, b in itertools.pairwise(starts)):
-            return "the first startPeriod must be 0 and the rest increasing (7.13, K01.FR.31/35)"
-        if new.kind == "Recurring" and (
-            "recurrencyKind" not in raw or new.start_schedule_s is None
-        ):
-            return "a Recurring profile needs recurrencyKind and startSchedule"
-        if self.version == "2.0.1":
-            reason = self._v201_refusal(new, now_s)
-            if reason is not None:
-                return reason
-        if len(install(self._held, new)) > self.max_profiles:
-            return "MaxChargingProfilesInstalled reached"
-        return None
-
-    def _tx_refusal(self, new: Held) -> str | None:
-        transaction = self.transaction
-        if new.connector_id == 0:
-            return "TxProfile on connector 0 (1.6 3.13.1, K01.FR.16)"
-        if self.version == "2.0.1" and new.transaction_id is None:
-            return "TxProfile without transactionId (K01.FR.03)"
-        if transaction is None:
-            return "TxProfile without a transaction on the connector (1.6 3.13.1, K01.FR.09)"
-        if new.transaction_id not in (None, str(transaction.transaction_id)):
-            return f"TxProfile for transaction {new.transaction_id}, not the running one"
-        return None
-
-    def _v201_refusal(self, new: Held, now_s: float) -> str | None:
-        if new.purpose == EXTERNAL:
-            return "ChargingStationExternalConstraints is not the CSMS's to set (K01.FR.22)"
-        if new.purpose == STATION_MAX and new.kind == "Relative":
-            return "a Relative ChargingStationMaxProfile (K01.FR.38)"
-        if new.kind in ("Absolute", "Recurring") and new.start_schedule_s is None:
-            return "Absolute/Recurring without startSchedule (K01.FR.40)"
-        if new.kind == "Relative" and new.start_schedule_s is not None:
-            return "Relative with startSchedule (K01.FR.41)"
-        if new.schedules > 1:
-            return "more than one chargingSchedule (no ISO 15118 here)"
-        for old in self._held:
-            if old.profile_id == new.profile_id or old.purpose != new.purpose:
-                continue
-            same_place = old.connector_id == new.connector_id and old.stack_level == new.stack_level
-            if new.purpose == TX:
-                if same_place and old.transaction_id == new.transaction_id:
-                    return "a TxProfile with this stackLevel and transaction exists (K01.FR.39)"
-            elif same_place and _overlap(old, new, now_s):
-                return "a profile with this stackLevel and purpose is valid then (K01.FR.06)"
-        return None
-
-
-def _schedule(profile: Mapping[str, Any], version: Version) -> Mapping[str, Any]:
-    schedule = profile["chargingSchedule"]
-    return schedule if version == "1.6" else schedule[0]  # type: ignore[no-any-return]
-
-
-def _overlap(old: Held, new: Held, now_s: float) -> bool:
-    """Whether two validity periods meet (validFrom absent: from receipt; validTo: forever)."""
-    old_from = -math.inf if old.valid_from_s is None else old.valid_from_s
-    new_from = now_s if new.valid_from_s is None else new.valid_from_s
-    old_to = math.inf if old.valid_to_s is None else old.valid_to_s
-    new_to = math.inf if new.valid_to_s is None else new.valid_to_s
-    return old_from < new_to and new_from < old_to
 
 
 def _tenth_up(x: float) -> float:
