@@ -15,12 +15,12 @@ number):
   are stored but ignored until the next transaction.
 * profiles lost on reboot (`keeps_profiles=False`); TxProfiles end with their transaction
   (1.6 3.13.1 "After the transaction is stopped, the profile SHOULD be deleted").
-* rejections (Accepted / Rejected as the specifications say; the table is `rules.py`): TxProfile without a transaction
-  on the connector or for another transaction (1.6 3.13.1, 2.0.1 K01.FR.09/33), TxProfile on
-  connector 0 or ChargePointMaxProfile elsewhere (3.13.1), a stackLevel above
-  ChargeProfileMaxStackLevel, a chargingRateUnit not in ChargingScheduleAllowedChargingRateUnit,
-  more periods than ChargingScheduleMaxPeriods (3.13.5), a first startPeriod other than 0 or
-  periods out of order (7.13), more than MaxChargingProfilesInstalled; in 2.0.1 also
+* rejections, Accepted or Rejected as the specifications say (the table is `rules.py`):
+  TxProfile without a transaction on the connector or for another transaction (1.6 3.13.1,
+  2.0.1 K01.FR.09/33), TxProfile on connector 0 or ChargePointMaxProfile elsewhere (3.13.1),
+  a stackLevel above ChargeProfileMaxStackLevel, a chargingRateUnit not allowed, more periods
+  than ChargingScheduleMaxPeriods (3.13.5), a first startPeriod other than 0 or periods out of
+  order (7.13), more than MaxChargingProfilesInstalled; in 2.0.1 also
   ChargingStationExternalConstraints from the CSMS (K01.FR.22), a Relative station cap
   (K01.FR.38), missing or extraneous startSchedule (K01.FR.40/41), and a second profile with
   the same stackLevel and purpose on the EVSE valid at overlapping times (K01.FR.06/39).

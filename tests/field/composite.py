@@ -325,9 +325,10 @@ def composite_schedule(
         limit = _limit_at(held, connector_id, t, transaction, anchor_s, unit, gaps)
         offset = t - start_s
         second = math.floor(offset) if limit >= previous else math.ceil(offset)
-        second = min(second, max(math.ceil(duration_s) - 1, 0))
-        report[second] = max(report.get(second, -math.inf), limit)
         previous = limit
+        if second >= duration_s:  # a decrease in the last second: past the report's end
+            continue
+        report[second] = max(report.get(second, -math.inf), limit)
     periods: list[tuple[int, float]] = []
     for second in sorted(report):
         if not periods or periods[-1][1] != report[second]:

@@ -288,6 +288,11 @@ def test_the_composite_schedule_reports_what_it_will_obey() -> None:
         held, connector_id=1, start_s=T - 0.5, duration_s=300, unit=UNIT, transaction=TX
     )
     assert late == [(0, 16), (10, 20), (71, 16)]
+    # A decrease inside the last second is past the report's end, not moved into it.
+    short = composite_schedule(
+        held, connector_id=1, start_s=T - 0.5, duration_s=71, unit=UNIT, transaction=TX
+    )
+    assert short == [(0, 16), (10, 20)]
 
 
 @pytest.mark.parametrize(
