@@ -210,6 +210,7 @@ class FieldCharger:
         purpose = PURPOSES.get(criteria.get("chargingProfilePurpose", ""))
 
         def matches(h: Held) -> bool:
+            """1.6 5.5: the id alone, or every criterion given (absent ones match all)."""
             if h.purpose == EXTERNAL:  # set by the local system, not the CSMS's to clear
                 return False
             if profile_id is not None:

@@ -281,6 +281,7 @@ class _V16Link(V16ChargePoint):  # type: ignore[misc]
         await self.owner._send(self._connection, message)
 
     async def boot_notification(self) -> tuple[bool, str | None]:
+        """BootNotification: (accepted, the central system's currentTime)."""
         request = v16_call.BootNotification(
             charge_point_vendor="Field", charge_point_model="WorstWithinSpec"
         )
@@ -288,6 +289,7 @@ class _V16Link(V16ChargePoint):  # type: ignore[misc]
         return result.status == "Accepted", result.current_time
 
     async def start_session(self) -> None:
+        """The car's session starts; the car draws once the start is answered."""
         owner = self.owner
         await owner._call(self, v16_call.StatusNotification(1, "NoError", "Preparing"))
         result = await owner._call(self, v16_call.StartTransaction(1, "FIELD", 0, owner.now_text()))
@@ -296,15 +298,18 @@ class _V16Link(V16ChargePoint):  # type: ignore[misc]
         await owner._call(self, v16_call.StatusNotification(1, "NoError", "Charging"))
 
     async def end_session(self) -> None:
+        """The car's session has ended: tell the central system."""
         owner = self.owner
         stop = v16_call.StopTransaction(0, owner.now_text(), self._transaction_id)
         await owner._call(self, stop)
         await owner._call(self, v16_call.StatusNotification(1, "NoError", "Available"))
 
     async def heartbeat(self) -> None:
+        """One Heartbeat."""
         await self.owner._call(self, v16_call.Heartbeat())
 
     async def meter_values(self, current_a: float) -> None:
+        """One MeterValues with Current.Import per phase."""
         transaction = self.owner.core.transaction
         sample = {"value": _text(current_a), "measurand": "Current.Import", "unit": "A"}
         request = v16_call.MeterValues(
@@ -316,26 +321,31 @@ class _V16Link(V16ChargePoint):  # type: ignore[misc]
 
     @handles("SetChargingProfile")
     async def on_set_charging_profile(self, **kwargs: Any) -> Any:
+        """Answered when acknowledgements are open; applied at answer time."""
         await self.owner._ack_gate()
         status = self.owner.core.set_charging_profile(self.owner.clock(), _camel(kwargs))
         return v16_result.SetChargingProfile(status=status)
 
     @handles("ClearChargingProfile")
     def on_clear_charging_profile(self, **kwargs: Any) -> Any:
+        """Clears what matches; Unknown when nothing does."""
         status = self.owner.core.clear_charging_profile(self.owner.clock(), _camel(kwargs))
         return v16_result.ClearChargingProfile(status=status)
 
     @handles("GetConfiguration")
     def on_get_configuration(self, **kwargs: Any) -> Any:
+        """The smart-charging keys (1.6 3.13.5)."""
         answer = self.owner.core.get_configuration(_camel(kwargs))
         return v16_result.GetConfiguration(**camel_to_snake_case(answer))
 
     @handles("ChangeConfiguration")
     def on_change_configuration(self, **_: Any) -> Any:
+        """Its settings are read-only."""
         return v16_result.ChangeConfiguration(status="Rejected")  # its settings are read-only
 
     @handles("GetCompositeSchedule")
     def on_get_composite_schedule(self, **kwargs: Any) -> Any:
+        """What it will obey from now, on its own clock."""
         answer = self.owner.core.get_composite_schedule(self.owner.clock(), _camel(kwargs))
         return v16_result.GetCompositeSchedule(**camel_to_snake_case(answer))
 
@@ -353,6 +363,7 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
         await self.owner._send(self._connection, message)
 
     async def boot_notification(self) -> tuple[bool, str | None]:
+        """BootNotification: (accepted, the central system's currentTime)."""
         request = v201_call.BootNotification(
             charging_station={"model": "WorstWithinSpec", "vendor_name": "Field"},
             reason="PowerUp",
@@ -361,6 +372,7 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
         return result.status == "Accepted", result.current_time
 
     async def start_session(self) -> None:
+        """The car's session starts; the car draws once the start is answered."""
         owner = self.owner
         await owner._call(self, v201_call.StatusNotification(owner.now_text(), "Occupied", 1, 1))
         transaction_id = str(uuid.uuid4())  # in 2.0.1 the station names its transactions
@@ -380,6 +392,7 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
         self._transaction_id = transaction_id
 
     async def end_session(self) -> None:
+        """The car's session has ended: tell the central system."""
         owner = self.owner
         ended = v201_call.TransactionEvent(
             event_type="Ended",
@@ -396,9 +409,11 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
         await owner._call(self, v201_call.StatusNotification(owner.now_text(), "Available", 1, 1))
 
     async def heartbeat(self) -> None:
+        """One Heartbeat."""
         await self.owner._call(self, v201_call.Heartbeat())
 
     async def meter_values(self, current_a: float) -> None:
+        """One MeterValues with Current.Import per phase."""
         sample = {
             "value": current_a,
             "measurand": "Current.Import",
@@ -416,17 +431,20 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
 
     @handles("SetChargingProfile")
     async def on_set_charging_profile(self, **kwargs: Any) -> Any:
+        """Answered when acknowledgements are open; applied at answer time."""
         await self.owner._ack_gate()
         status = self.owner.core.set_charging_profile(self.owner.clock(), _camel(kwargs))
         return v201_result.SetChargingProfile(status=status)
 
     @handles("ClearChargingProfile")
     def on_clear_charging_profile(self, **kwargs: Any) -> Any:
+        """Clears what matches; Unknown when nothing does."""
         status = self.owner.core.clear_charging_profile(self.owner.clock(), _camel(kwargs))
         return v201_result.ClearChargingProfile(status=status)
 
     @handles("GetVariables")
     def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+        """SmartChargingCtrlr variables (the 1.6 keys' counterparts)."""
         known = self.owner.core.variables()
         results = []
         for item in get_variable_data:
@@ -444,6 +462,7 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
 
     @handles("GetCompositeSchedule")
     def on_get_composite_schedule(self, **kwargs: Any) -> Any:
+        """What it will obey from now, on its own clock."""
         answer = self.owner.core.get_composite_schedule(self.owner.clock(), _camel(kwargs))
         return v201_result.GetCompositeSchedule(**camel_to_snake_case(answer))
 
