@@ -98,7 +98,7 @@ class Commitment:
         `lease_until_t +- clock_skew_s`.
         """
         high = max(self.limit_a, self.fallback_a)
-        if to_t <= self.lease_until_t - clock_skew_s:
+        if to_t < self.lease_until_t - clock_skew_s:
             return self.limit_a
         if from_t >= self.lease_until_t + clock_skew_s:
             return self.fallback_a

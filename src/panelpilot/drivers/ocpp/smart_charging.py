@@ -142,9 +142,16 @@ def composite_excess(
 ) -> str | None:
     """Where a composite schedule (offsets from `t`, amps) goes above a commitment, or None."""
     ordered = sorted(periods)
+    edges_t = (
+        commitment.lease_until_t - clock_skew_s,
+        commitment.lease_until_t + clock_skew_s,
+    )
     for i, (start_s, limit_a) in enumerate(ordered):
         end_s = ordered[i + 1][0] if i + 1 < len(ordered) else max(duration_s, start_s)
-        allowed_a = commitment.envelope_a(t + start_s, t + end_s, clock_skew_s)
+        # A period must fit the envelope at every instant it covers; the envelope changes
+        # only at the edges of the skew window.
+        instants = [t + start_s, *(e for e in edges_t if t + start_s < e < t + end_s)]
+        allowed_a = min(commitment.envelope_a(x, x, clock_skew_s) for x in instants)
         if limit_a > allowed_a + COMPOSITE_TOLERANCE_A:
             return f"{limit_a:g} A from {start_s:g} s where it was told {allowed_a:g} A"
     return None
