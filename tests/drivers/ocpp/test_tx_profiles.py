@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from panelpilot.control.types import ChargerDecision, ChargerStatus
+from panelpilot.drivers.from_site import ocpp_driver
 from panelpilot.drivers.ocpp import (
     PROFILE_REJECTED,
     CentralSystem,
@@ -18,6 +19,7 @@ from panelpilot.drivers.ocpp import (
 from panelpilot.drivers.ocpp.profiles import Commitment, Version
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
 from panelpilot.drivers.ocpp.smart_charging import PROFILE_MISMATCH, RETRY_REFUSED_S
+from panelpilot.site import load_site_text
 from panelpilot.site.drivers import OcppDriverConfig
 from tests.drivers.ocpp.conftest import PASSWORD, T0, ManualClock
 
@@ -202,6 +204,34 @@ def test_a_skewed_charger_stays_inside_the_envelope_through_renewals_and_changes
                     assert obeyed <= allowed, (step, sample_t - T0, obeyed, allowed)
                     assert obeyed < MAX_A
                 clock.advance(0.5)
+            await cp.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_site_file_gives_the_driver_its_skew_bound_and_voltage(
+    store: CredentialStore, clock: ManualClock
+) -> None:
+    site = load_site_text(
+        "voltage_v: 208\ncontrol: {clock_skew_s: 4}\n"
+        "circuits:\n  - {id: garage, limit_a: 100}\n"
+        "chargers:\n  - {id: wc1, circuit: garage, max_a: 48}\n"
+        "drivers:\n  - {kind: ocpp, device: wc1, charge_point_id: cp1, phases: 3}\n"
+    )
+    (config,) = site.drivers
+    assert isinstance(config, OcppDriverConfig)
+
+    async def scenario() -> None:
+        async with CentralSystem(store, clock=clock) as central:
+            driver = ocpp_driver(site, central, config)
+            cp = SimulatedChargePoint(
+                "cp1", PASSWORD, central.url("cp1"), clock=clock, rate_units=("W",), voltage_v=208
+            )
+            await cp.connect()
+            await driver.apply(decision(16, T0 + 30))
+            lease = next(p for p in cp.received if p.purpose == "tx_default")
+            assert lease.schedule.start_t == T0 - 5  # the site's 4 s bound and the 1 s margin
+            assert lease.schedule.periods == ((0.0, 16.0), (35.0, 10.0))
             await cp.close()
 
     asyncio.run(scenario())
