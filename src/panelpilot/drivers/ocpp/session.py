@@ -33,6 +33,9 @@ Clock = Callable[[], float]
 MAX_PROTOCOL_ERRORS = 10
 # OCPP-J: a message whose unique id cannot be read is answered with this id.
 UNKNOWN_MESSAGE_ID = "-1"
+# Transaction starts waiting for their lease profile at once on one connection; a charger
+# sending more is answered in turn (its reads wait), so a flood cannot pile up tasks.
+MAX_HELD_ANSWERS = 8
 
 
 def handles(action: str) -> Callable[[Handler], Handler]:
@@ -215,7 +218,7 @@ class _Commitments:
         if call is not None and not self._ready_signalled and call[0] != "BootNotification":
             # It sends without booting on this connection: it counts itself accepted.
             self._signal_ready(hooks)
-        if call is not None and self._holds(*call):
+        if call is not None and self._holds(*call) and len(self._held) < MAX_HELD_ANSWERS:
             task = asyncio.create_task(_answer_quietly(route(raw_msg)))
             self._held.add(task)
             task.add_done_callback(self._held.discard)
