@@ -164,3 +164,30 @@ def test_a_reconnecting_charger_gets_the_last_decision_and_our_stale_tx_profile_
             await cp.close()
 
     asyncio.run(scenario())
+
+
+def test_a_charger_that_refused_is_asked_again_at_once_on_a_new_connection(
+    store: CredentialStore, clock: ManualClock
+) -> None:
+    async def scenario() -> None:
+        async with CentralSystem(store, clock=clock) as central:
+            driver = OcppChargerDriver(central, CONFIG, MAX_A)
+            with pytest.raises(DriverError):
+                await driver.apply(DECISION)
+            cp = SimulatedChargePoint(
+                "cp1", PASSWORD, central.url("cp1"), clock=clock, smart_charging="reject"
+            )
+            await cp.connect()
+            await central.smart_charging.installed("cp1")
+            assert [a.code for a in driver.alerts()] == [PROFILE_REJECTED]
+            await cp.close()
+            await central.wait_disconnected("cp1")
+            cp.smart_charging = "accept"  # its firmware was fixed; well within the retry wait
+            await cp.connect()
+            await cp.plug_in()  # the start waits for the profile again, and gets it
+            assert driver.alerts() == ()
+            assert cp.limit_a() == 16.0
+            assert (await driver.read()).commitment_t == T0 + 30
+            await cp.close()
+
+    asyncio.run(scenario())

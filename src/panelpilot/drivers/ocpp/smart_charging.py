@@ -220,11 +220,8 @@ class SmartCharging:
         state = self._central.state(charge_point_id)
 
         def ready() -> bool:
-            return (
-                not state.connected
-                or connector_id in state.commitments
-                or state.refusal is not None
-            )
+            refused_here = state.refusal is not None and state.refused_t != -math.inf
+            return not state.connected or connector_id in state.commitments or refused_here
 
         try:
             async with self._changed:

@@ -90,6 +90,7 @@ class ChargePointState:
     def on_disconnect(self) -> None:
         """The websocket closed: what it acknowledged on that connection is no longer sure."""
         self.connected = False
+        self.refused_t = -math.inf  # a new connection asks again at once
         self.cap_acked_a = None
         self.profile_settings = None
         self.composite_unsupported = False
