@@ -17,11 +17,13 @@ from panelpilot.control.types import ChargerDecision, ChargerStatus
 from panelpilot.drivers.ocpp.profiles import (
     Commitment,
     Profile,
+    Schedule,
     Version,
     commitment_requests,
     composite_limit_a,
     decode_profile,
     request_json,
+    station_cap_request,
 )
 from panelpilot.drivers.ocpp.smart_charging import composite_excess, parse_profile_settings
 from panelpilot.drivers.ocpp.state import ProfileSettings
@@ -236,3 +238,14 @@ def test_a_composite_above_the_commitment_is_found_with_the_skew_counted() -> No
     assert composite_excess([(0.0, 20.0), (39.0, 10.0)], 41, commitment, T0, 10) is None
     assert composite_excess([(0.0, 20.0)], 41, commitment, T0, 10) is not None
     assert composite_excess([(0.0, 48.0)], 41, commitment, T0, 10) is not None
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+def test_the_station_cap_is_station_wide_and_starts_in_the_past(version: Version) -> None:
+    call = station_cap_request(48, send_t=T0 + 0.5, clock_skew_s=10, version=version, stack_level=2)
+    payload = request_json(call)
+    assert payload.get("connectorId", payload.get("evseId")) == 0
+    (profile,) = received(version, (call,), connector_id=0)
+    assert (profile.purpose, profile.stack_level, profile.profile_id) == ("max", 2, 1)
+    assert profile.schedule == Schedule(T0 - 11, ((0.0, 48.0),))
+    asyncio.run(validate_payload(Call("1", "SetChargingProfile", payload), version))

@@ -253,6 +253,24 @@ def commitment_requests(
     return tuple(set_profile_request(version, p.connector_id, p, units) for p in profiles)
 
 
+def station_cap_request(
+    max_a: float,
+    *,
+    send_t: float,
+    clock_skew_s: float,
+    version: Version,
+    stack_level: int,
+    rate_unit: RateUnit = "A",
+    voltage_v: float = 240.0,
+    phases: int = 1,
+) -> SetChargingProfileCall:
+    """The station cap sent once per connection before any lease profile (connector 0), as
+    the `ocpp` library's call object; it starts in the past like every profile."""
+    start_t = schedule_start_t(send_t, clock_skew_s)
+    cap = Profile(STATION_CAP_PROFILE_ID, "max", stack_level, cap_schedule(max_a, start_t))
+    return set_profile_request(version, 0, cap, RateUnits(rate_unit, voltage_v, phases))
+
+
 def request_json(request: SetChargingProfileCall) -> dict[str, Any]:
     """An `ocpp` call object as the camelCase JSON payload the library sends."""
     payload = remove_nones(snake_to_camel_case(serialize_as_dict(request)))
