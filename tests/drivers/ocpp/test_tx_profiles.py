@@ -5,8 +5,11 @@ verified, and skewed clocks kept inside the envelope across renewals."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 
 import pytest
+from websockets.asyncio.client import connect
 
 from panelpilot.control.types import ChargerDecision, ChargerStatus
 from panelpilot.drivers.from_site import ocpp_driver
@@ -235,3 +238,55 @@ def test_the_site_file_gives_the_driver_its_skew_bound_and_voltage(
             await cp.close()
 
     asyncio.run(scenario())
+
+
+def test_nonsense_settings_and_composite_answers_fall_back_to_defaults_and_trust(
+    store: CredentialStore, clock: ManualClock
+) -> None:
+    """A charger whose GetConfiguration and GetCompositeSchedule answers make no sense gets
+    the spec's defaults (stack level 0, amps) and is trusted on its acknowledgements."""
+
+    async def scenario() -> tuple[list[str], dict[str, object]]:
+        async with CentralSystem(store, clock=clock) as central:
+            driver = OcppChargerDriver(central, CONFIG, MAX_A)
+            token = base64.b64encode(f"cp1:{PASSWORD}".encode()).decode()
+            async with connect(
+                central.url("cp1"),
+                additional_headers={"Authorization": f"Basic {token}"},
+                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            ) as charger:
+                answers: dict[str, object] = {
+                    "GetConfiguration": {"configurationKey": "nonsense"},
+                    "SetChargingProfile": {"status": "Accepted"},
+                    "ClearChargingProfile": {"status": "Unknown"},
+                    "GetCompositeSchedule": {"status": "Accepted", "chargingSchedule": 7},
+                }
+                actions: list[str] = []
+                lease: dict[str, object] = {}
+
+                async def answer(count: int) -> None:
+                    for _ in range(count):
+                        call = json.loads(await charger.recv())
+                        actions.append(call[2])
+                        profile = call[3].get("csChargingProfiles", {})
+                        if profile.get("chargingProfilePurpose") == "TxDefaultProfile":
+                            lease.update(profile)
+                        await charger.send(json.dumps([3, call[1], answers[call[2]]]))
+
+                answering = asyncio.create_task(answer(5))
+                await driver.apply(decision(20, T0 + 30))
+                await answering
+                reading = await driver.read()
+                assert (reading.limit_a, reading.commitment_t) == (20.0, T0 + 30)
+                assert driver.alerts() == ()
+                return actions, lease
+
+    actions, lease = asyncio.run(scenario())
+    assert actions == [
+        "GetConfiguration",
+        "SetChargingProfile",  # the station cap
+        "ClearChargingProfile",  # our own stale TxProfile, by id
+        "SetChargingProfile",
+        "GetCompositeSchedule",
+    ]
+    assert lease["stackLevel"] == 0
