@@ -71,7 +71,7 @@ def sites(draw: st.DrawFn, max_chargers: int = 60) -> World:
         room = min(_limits(flat)[c] for c in _path(parents, home))
         if room < 6 * len(members):
             continue
-        limit = draw(st.integers(6 * len(members), min(room, 6 * len(members) + 200)))
+        limit = draw(st.integers(6 * len(members), int(min(room, 6 * len(members) + 200))))
         enabled = draw(st.booleans()) or draw(st.booleans())
         for m in members:
             m["network"] = f"n{j}"
