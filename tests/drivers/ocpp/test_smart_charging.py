@@ -31,6 +31,12 @@ def decision(limit_a: float, lease_until_t: float = T0 + 30) -> ChargerDecision:
     )
 
 
+async def settle(central: CentralSystem, driver: OcppChargerDriver, d: ChargerDecision) -> None:
+    """Apply, then let any exchange started on its own (an install) finish."""
+    await driver.apply(d)
+    await central.smart_charging.settled(driver.charge_point_id)
+
+
 def test_profiles_are_sent_only_when_the_commitment_changes(
     store: CredentialStore, clock: ManualClock
 ) -> None:
@@ -40,17 +46,21 @@ def test_profiles_are_sent_only_when_the_commitment_changes(
             await cp.connect()
             driver = OcppChargerDriver(central, CONFIG, MAX_A)
             sent = []
-            await driver.apply(decision(20))  # station cap + lease
+            await settle(central, driver, decision(20))  # station cap + lease
             sent.append(cp.profiles_received)
             clock.advance(1)
-            await driver.apply(decision(20.04))  # the same 0.1 A step, the same lease end
+            await settle(
+                central, driver, decision(20.04)
+            )  # the same 0.1 A step, the same lease end
             sent.append(cp.profiles_received)
             clock.advance(20)
-            await driver.apply(decision(20))  # most of the lease gone: the driver does not renew
+            await settle(
+                central, driver, decision(20)
+            )  # most of the lease gone: the driver does not renew
             sent.append(cp.profiles_received)
-            await driver.apply(decision(20, T0 + 51))  # the controller renews: sent
+            await settle(central, driver, decision(20, T0 + 51))  # the controller renews: sent
             sent.append(cp.profiles_received)
-            await driver.apply(decision(24, T0 + 51))  # a new limit: sent
+            await settle(central, driver, decision(24, T0 + 51))  # a new limit: sent
             sent.append(cp.profiles_received)
             reading = await driver.read()
             assert (reading.limit_a, reading.commitment_t) == (24.0, T0 + 51)
@@ -100,7 +110,7 @@ def test_a_charger_refusing_profiles_raises_the_alert_and_counts_at_its_max(
             await cp.connect()
             await cp.plug_in()
             driver = OcppChargerDriver(central, CONFIG, MAX_A)
-            await driver.apply(decision(10))
+            await settle(central, driver, decision(10))
             (alert,) = driver.alerts()
             assert (alert.code, alert.device, alert.severity) == (
                 PROFILE_REJECTED,
@@ -113,7 +123,7 @@ def test_a_charger_refusing_profiles_raises_the_alert_and_counts_at_its_max(
             # It complies later: asked again after the retry interval, the alert clears.
             cp.smart_charging = "accept"
             clock.advance(RETRY_REFUSED_S)
-            await driver.apply(decision(10, clock() + 30))
+            await settle(central, driver, decision(10, clock() + 30))
             assert driver.alerts() == ()
             assert (await driver.read()).limit_a == 10.0
             assert cp.limit_a() == 10.0
@@ -143,7 +153,7 @@ def test_silence_past_two_heartbeats_and_a_closed_socket_read_offline(
             await central.wait_disconnected("cp1")
             assert not (await driver.read()).online
             with pytest.raises(Exception, match="not connected"):
-                await driver.apply(decision(10))
+                await settle(central, driver, decision(10))
 
     asyncio.run(scenario())
 
@@ -162,7 +172,7 @@ def test_meter_values_and_transactions_reach_the_reading(
                 driver = OcppChargerDriver(central, config, MAX_A)
                 await cp.connect()
                 assert not (await driver.read()).connected
-                await driver.apply(decision(16))
+                await settle(central, driver, decision(16))
                 await cp.plug_in()
                 reading = await driver.read()
                 assert (reading.connected, reading.current_a, reading.limit_a) == (True, 16.0, 16.0)

@@ -55,7 +55,7 @@ def test_a_car_plugged_in_at_boot_never_draws_before_its_lease_profile_is_acknow
             assert cp.current_a() == 0.0 and not plugging.done()
             gate.set()
             await plugging
-            await central.smart_charging.installed("cp1")
+            await central.smart_charging.settled("cp1")
             # The strict charger fixed its TxDefault when the start was answered: the decision's,
             # so it was in before the answer (else it would run at its max, 48 A).
             assert cp.charging and cp.limit_a() == 16.0 and cp.current_a() == 16.0
@@ -128,7 +128,7 @@ def test_a_charger_refusing_profiles_starts_at_once_reserved_at_its_max_and_aler
             )
             await cp.connect()
             await cp.plug_in()  # answered without waiting out the timeout (30 s)
-            await central.smart_charging.installed("cp1")
+            await central.smart_charging.settled("cp1")
             assert [a.code for a in driver.alerts()] == [PROFILE_REJECTED]
             reading = await driver.read()
             assert (reading.limit_a, reading.commitment_t) == (MAX_A, None)
@@ -156,7 +156,7 @@ def test_a_reconnecting_charger_gets_the_last_decision_and_our_stale_tx_profile_
             # after panelpilot forgot the transaction (as after a restart of the service).
             central.state("cp1").connector(1).transaction_id = None
             await cp.connect()
-            await central.smart_charging.installed("cp1")
+            await central.smart_charging.settled("cp1")
             assert "tx" not in {p.purpose for p in cp.profiles.values()}  # ours, cleared
             assert cp.limit_a() == 10.0  # the TxDefault of the last decision governs
             reading = await driver.read()
@@ -178,13 +178,14 @@ def test_a_charger_that_refused_is_asked_again_at_once_on_a_new_connection(
                 "cp1", PASSWORD, central.url("cp1"), clock=clock, smart_charging="reject"
             )
             await cp.connect()
-            await central.smart_charging.installed("cp1")
+            await central.smart_charging.settled("cp1")
             assert [a.code for a in driver.alerts()] == [PROFILE_REJECTED]
             await cp.close()
             await central.wait_disconnected("cp1")
             cp.smart_charging = "accept"  # its firmware was fixed; well within the retry wait
             await cp.connect()
             await cp.plug_in()  # the start waits for the profile again, and gets it
+            await central.smart_charging.settled("cp1")
             assert driver.alerts() == ()
             assert cp.limit_a() == 16.0
             assert (await driver.read()).commitment_t == T0 + 30

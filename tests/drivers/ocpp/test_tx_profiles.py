@@ -36,6 +36,12 @@ def decision(limit_a: float, lease_until_t: float, fallback_a: float = 10.0) -> 
     )
 
 
+async def settle(central: CentralSystem, driver: OcppChargerDriver, d: ChargerDecision) -> None:
+    """Apply, then let any exchange started on its own (an install) finish."""
+    await driver.apply(d)
+    await central.smart_charging.settled(driver.charge_point_id)
+
+
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 def test_a_strict_charger_obeys_every_change_and_the_fallback_through_its_tx_profile(
     store: CredentialStore, clock: ManualClock, version: Version
@@ -53,10 +59,10 @@ def test_a_strict_charger_obeys_every_change_and_the_fallback_through_its_tx_pro
                 strict_tx_default=True,
             )
             await cp.connect()
-            await driver.apply(decision(32, T0 + 30))
+            await settle(central, driver, decision(32, T0 + 30))
             await cp.plug_in()
             assert cp.limit_a() == 32.0
-            await driver.apply(decision(12, T0 + 30))  # lowered mid-session
+            await settle(central, driver, decision(12, T0 + 30))  # lowered mid-session
             tx = next(p for p in cp.profiles.values() if p.purpose == "tx")
             expected_id = str(cp._transaction_id)
             assert tx.transaction_id == expected_id
@@ -78,18 +84,18 @@ def test_a_commitment_counts_as_acknowledged_only_when_every_profile_is(
             driver = OcppChargerDriver(central, CONFIG, MAX_A)
             cp = SimulatedChargePoint("cp1", PASSWORD, central.url("cp1"), clock=clock)
             await cp.connect()
-            await driver.apply(decision(20, T0 + 30))
+            await settle(central, driver, decision(20, T0 + 30))
             reading = await driver.read()
             assert (reading.limit_a, reading.commitment_t) == (20.0, T0 + 30)
             await cp.plug_in()
             cp.smart_charging = "reject_tx"  # it takes TxDefault but refuses the TxProfile
-            await driver.apply(decision(16, T0 + 40))
+            await settle(central, driver, decision(16, T0 + 40))
             reading = await driver.read()
             assert (reading.limit_a, reading.commitment_t) == (MAX_A, None)
             assert [a.code for a in driver.alerts()] == [PROFILE_REJECTED]
             cp.smart_charging = "accept"
             clock.advance(RETRY_REFUSED_S)
-            await driver.apply(decision(16, clock() + 30))
+            await settle(central, driver, decision(16, clock() + 30))
             reading = await driver.read()
             assert (reading.limit_a, reading.commitment_t) == (16.0, clock() + 30)
             assert driver.alerts() == ()
@@ -114,7 +120,7 @@ def test_profiles_use_the_highest_stack_level_the_charger_allows(
                 max_stack_level=max_stack_level,
             )
             await cp.connect()
-            await driver.apply(decision(20, T0 + 30))
+            await settle(central, driver, decision(20, T0 + 30))
             assert {p.stack_level for p in cp.received} == {max_stack_level}
             assert driver.alerts() == () and cp.limit_a() == 20.0
             await cp.close()
@@ -140,7 +146,7 @@ def test_a_charger_that_takes_only_watts_gets_watts_at_the_site_voltage(
                 voltage_v=230.0,
             )
             await cp.connect()
-            await driver.apply(decision(16, T0 + 30))
+            await settle(central, driver, decision(16, T0 + 30))
             assert driver.alerts() == ()
             assert cp.limit_a() == pytest.approx(16.0)
             assert cp.limit_a(t=T0 + 30) == pytest.approx(10.0)
@@ -160,12 +166,12 @@ def test_a_charger_whose_composite_is_above_its_commitment_is_alerted_and_kept_a
                 "cp1", PASSWORD, central.url("cp1"), clock=clock, smart_charging="ignore"
             )
             await cp.connect()
-            await driver.apply(decision(20, T0 + 30))  # "Accepted", and nothing obeyed
+            await settle(central, driver, decision(20, T0 + 30))  # "Accepted", and nothing obeyed
             assert [a.code for a in driver.alerts()] == [PROFILE_MISMATCH]
             reading = await driver.read()
             assert (reading.limit_a, reading.commitment_t) == (MAX_A, None)
             cp.smart_charging = "accept"  # it behaves again: the next commitment checks out
-            await driver.apply(decision(20, T0 + 45))
+            await settle(central, driver, decision(20, T0 + 45))
             assert driver.alerts() == ()
             assert (await driver.read()).commitment_t == T0 + 45
             await cp.close()
@@ -199,7 +205,7 @@ def test_a_skewed_charger_stays_inside_the_envelope_through_renewals_and_changes
                 t = clock()
                 if step % 30 == 0:  # every 15 s: renew, maybe with a new limit
                     d = decision(limits[step // 30 % len(limits)], t + 30, fallback_a=12.0)
-                    await driver.apply(d)
+                    await settle(central, driver, d)
                     held = [*held[-1:], Commitment.of(d)]
                 for sample_t in (t, t + 0.25):
                     obeyed = cp.limit_a(t=sample_t)
@@ -231,7 +237,7 @@ def test_the_site_file_gives_the_driver_its_skew_bound_and_voltage(
                 "cp1", PASSWORD, central.url("cp1"), clock=clock, rate_units=("W",), voltage_v=208
             )
             await cp.connect()
-            await driver.apply(decision(16, T0 + 30))
+            await settle(central, driver, decision(16, T0 + 30))
             lease = next(p for p in cp.received if p.purpose == "tx_default")
             assert lease.schedule.start_t == T0 - 5  # the site's 4 s bound and the 1 s margin
             assert lease.schedule.periods == ((0.0, 16.0), (35.0, 10.0))
@@ -274,7 +280,7 @@ def test_nonsense_settings_and_composite_answers_fall_back_to_defaults_and_trust
                         await charger.send(json.dumps([3, call[1], answers[call[2]]]))
 
                 answering = asyncio.create_task(answer(5))
-                await driver.apply(decision(20, T0 + 30))
+                await settle(central, driver, decision(20, T0 + 30))
                 await answering
                 reading = await driver.read()
                 assert (reading.limit_a, reading.commitment_t) == (20.0, T0 + 30)

@@ -236,12 +236,16 @@ class SmartCharging:
                 connector_id,
             )
 
-    async def installed(self, charge_point_id: str) -> None:
-        """Return once the start-up sequence of the current connection has run (tests)."""
+    async def settled(self, charge_point_id: str) -> None:
+        """Return once the exchanges started on their own (the start-up sequence, installs for
+        connectors registered while connected) have run (tests)."""
         charger = self._chargers.get(charge_point_id)
-        if charger is not None:
+        while charger is not None:
             tasks = [*charger.late, *([] if charger.install is None else [charger.install[1]])]
-            await asyncio.gather(*(asyncio.shield(t) for t in tasks))
+            pending = [t for t in tasks if not t.done()]
+            if not pending:
+                return
+            await asyncio.gather(*(asyncio.shield(t) for t in pending))
 
     # -- the exchanges --------------------------------------------------------------------
 
