@@ -90,6 +90,7 @@ ALERTS: tuple[AlertSpec, ...] = (
         "An OCPP charger rejected a charging profile or does not support smart charging: it is "
         "reported at its max until it accepts.",
     ),
+    AlertSpec("charger_profile_mismatch", "warning", "OCPP composite schedule above commitment."),
     AlertSpec(
         "charger_removed",
         "info",

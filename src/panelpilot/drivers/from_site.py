@@ -2,12 +2,15 @@
 
 SunSpec devices take their role from the site section that lists them (a meter, a battery or
 a solar inverter); Tesla Wall Connectors are monitors. OCPP chargers dial in to the central
-system instead (`panelpilot.drivers.ocpp`), and `sim` devices are played by the simulator, so
-neither is built here.
+system (`panelpilot.drivers.ocpp`), which the service starts; `ocpp_driver` builds the driver
+of one entry with what the site file says about it. `sim` devices are played by the simulator.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from panelpilot.drivers.ocpp import CentralSystem, OcppChargerDriver
 from panelpilot.drivers.sunspec import SunSpecConfig, build_sunspec_driver
 from panelpilot.drivers.sunspec.config import SunSpecDriver, SunSpecRole
 from panelpilot.drivers.tesla_wc.reader import (
@@ -15,7 +18,7 @@ from panelpilot.drivers.tesla_wc.reader import (
     TeslaWcConfig,
     build_tesla_wc_driver,
 )
-from panelpilot.site.drivers import SunSpecDriverConfig, TeslaWcDriverConfig
+from panelpilot.site.drivers import OcppDriverConfig, SunSpecDriverConfig, TeslaWcDriverConfig
 from panelpilot.site.model import Site
 
 
@@ -59,3 +62,24 @@ def tesla_wc_monitors(site: Site) -> dict[str, TeslaWallConnector]:
         for entry in site.drivers
         if isinstance(entry, TeslaWcDriverConfig)
     }
+
+
+def ocpp_driver(
+    site: Site,
+    central: CentralSystem,
+    config: OcppDriverConfig,
+    *,
+    decision_clock: Callable[[], float] | None = None,
+) -> OcppChargerDriver:
+    """The driver of one `kind: ocpp` entry: the charger's max, the site's clock-skew bound
+    (`control.clock_skew_s`) and voltage; `decision_clock` is the clock of the controller's
+    snapshots when it is not the central system's."""
+    max_a = {c.id: c.max_a for c in site.chargers}[config.device]
+    return OcppChargerDriver(
+        central,
+        config,
+        max_a,
+        clock_skew_s=site.control.clock_skew_s,
+        voltage_v=site.voltage_v,
+        decision_clock=decision_clock,
+    )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading
-from panelpilot.drivers.from_site import sunspec_drivers
+from panelpilot.drivers.from_site import ocpp_driver, sunspec_drivers
 from panelpilot.drivers.ocpp import CentralSystem, CredentialStore, OcppChargerDriver
 from panelpilot.drivers.sim import World, sim_drivers
 from panelpilot.service.clock import Clock
@@ -126,7 +126,6 @@ def build_devices(
             clock=clock.wall_s,
             heartbeat_interval_s=heartbeat_s,
         )
-    max_a = {c.id: c.max_a for c in site.chargers}
     sunspec = sunspec_drivers(site)
     chargers: dict[str, object] = {}
     meters: dict[str, object] = {}
@@ -142,9 +141,9 @@ def build_devices(
             if role != "charger":
                 raise DeviceSetupError(f"{device}: an ocpp driver drives a charger, not a {role}")
             assert central is not None and store is not None
-            table[device] = PairableOcppCharger(
-                OcppChargerDriver(central, config, max_a[device]), store
-            )
+            # The snapshots' `t` (so decisions' lease ends) is on the monotonic clock.
+            driver = ocpp_driver(site, central, config, decision_clock=clock.monotonic_s)
+            table[device] = PairableOcppCharger(driver, store)
         elif isinstance(config, SunSpecDriverConfig):
             if role == "charger":
                 raise DeviceSetupError(f"{device}: a sunspec driver cannot drive a charger")

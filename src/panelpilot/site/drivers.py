@@ -50,6 +50,16 @@ class OcppDriverConfig(SiteModel):
         description="Heartbeat interval the charger is told at boot; short enough that a "
         "silent charger is noticed before its lease lapses.",
     )
+    phases: Literal[1, 3] = Field(
+        default=1,
+        description="Phases the charger draws on: a charger that takes limits only in W is "
+        "sent amps x the site's voltage_v x phases.",
+    )
+    verify_composite: bool = Field(
+        default=True,
+        description="Ask the charger's composite schedule (GetCompositeSchedule) after each "
+        "acknowledged commitment; counted at its max until it matches.",
+    )
     offline_after_s: Annotated[float, Field(gt=0, le=7200)] | None = Field(
         default=None,
         description="Silence after which the charger counts as offline "

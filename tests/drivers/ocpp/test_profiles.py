@@ -1,4 +1,4 @@
-"""Profiles as plain data: the lease schedule, both encodings, the composite limit, renewal."""
+"""Profiles as plain data: the lease schedule, both encodings, the composite limit."""
 
 from __future__ import annotations
 
@@ -6,21 +6,27 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from panelpilot.control.types import ChargerDecision, ChargerStatus
 from panelpilot.drivers.ocpp.profiles import (
+    Commitment,
     Profile,
+    Schedule,
     Version,
     cap_schedule,
+    commitment_schedule,
     composite_limit_a,
     decode_profile,
     encode_profile,
     floor_tenth_a,
-    lease_schedule,
 )
-from panelpilot.drivers.ocpp.smart_charging import needs_lease
-from panelpilot.drivers.ocpp.state import SentLease, import_current_a
+from panelpilot.drivers.ocpp.state import import_current_a
 
 T0 = 1_798_761_600.0
+
+
+def lease_schedule(limit_a: float, fallback_a: float, lease_s: float, start_t: float) -> Schedule:
+    """A commitment sent at `start_t` whose lease ends `lease_s` later."""
+    commitment = Commitment(floor_tenth_a(limit_a), floor_tenth_a(fallback_a), start_t + lease_s)
+    return commitment_schedule(commitment, start_t)
 
 
 def test_a_lease_holds_the_allocation_then_the_fallback() -> None:
@@ -60,23 +66,6 @@ def test_composite_never_exceeds_the_allocation_during_or_the_fallback_after_the
     got = composite_limit_a(held, T0 + elapsed_s, in_transaction=True, unit_max_a=80)
     # Rounding is down to 0.1 A; only float noise (a micro-amp) may round up.
     assert got <= (limit_a if elapsed_s < 30 else fallback_a) + 1e-6
-
-
-def decision(limit_a: float) -> ChargerDecision:
-    return ChargerDecision(limit_a, 13.3, ChargerStatus.CHARGING, limit_a, 30.0, limit_a)
-
-
-def test_a_lease_is_resent_on_change_and_at_half_its_life_only() -> None:
-    sent = SentLease(20.0, 13.3, 30.0, lease_schedule(20, 13.3, 30, T0))
-    assert needs_lease(None, decision(20), T0)
-    assert not needs_lease(sent, decision(20), T0 + 14.9)
-    assert needs_lease(sent, decision(20), T0 + 15)
-    assert needs_lease(sent, decision(21), T0 + 1)
-    assert not needs_lease(sent, decision(20.04), T0 + 1)  # same 0.1 A step
-    held = SentLease(13.3, 13.3, 30.0, lease_schedule(13.3, 13.3, 30, T0))
-    assert not needs_lease(
-        held, ChargerDecision(13.3, 13.3, ChargerStatus.IDLE, 0, 30, 0), T0 + 600
-    )
 
 
 def test_meter_values_take_the_largest_phase_and_ignore_nonsense() -> None:

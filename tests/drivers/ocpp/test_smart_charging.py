@@ -1,5 +1,6 @@
-"""Profiles are sent on change or renewal only; a charger that refuses them raises an alert and
-is reported at its max (fail safe) until it complies; silence and closed sockets are offline."""
+"""Profiles are sent when the commitment changes only (the controller renews leases by moving
+their end); a charger that refuses them raises an alert and is reported at its max (fail safe)
+until it complies; silence and closed sockets are offline."""
 
 from __future__ import annotations
 
@@ -18,17 +19,25 @@ from panelpilot.drivers.ocpp.profiles import Version
 from panelpilot.drivers.ocpp.simulator import SimulatedChargePoint, SmartChargingMode
 from panelpilot.drivers.ocpp.smart_charging import RETRY_REFUSED_S
 from panelpilot.site.drivers import OcppDriverConfig
-from tests.drivers.ocpp.conftest import PASSWORD, ManualClock
+from tests.drivers.ocpp.conftest import PASSWORD, T0, ManualClock
 
 MAX_A = 40.0
 CONFIG = OcppDriverConfig(kind="ocpp", device="wc1", charge_point_id="cp1", heartbeat_interval_s=60)
 
 
-def decision(limit_a: float, lease_s: float = 30.0) -> ChargerDecision:
-    return ChargerDecision(limit_a, 13.3, ChargerStatus.CHARGING, limit_a, lease_s, limit_a)
+def decision(limit_a: float, lease_until_t: float = T0 + 30) -> ChargerDecision:
+    return ChargerDecision(
+        limit_a, 13.3, ChargerStatus.CHARGING, limit_a, 30.0, limit_a, lease_until_t
+    )
 
 
-def test_profiles_are_sent_only_on_change_or_renewal(
+async def settle(central: CentralSystem, driver: OcppChargerDriver, d: ChargerDecision) -> None:
+    """Apply, then let any exchange started on its own (an install) finish."""
+    await driver.apply(d)
+    await central.smart_charging.settled(driver.charge_point_id)
+
+
+def test_profiles_are_sent_only_when_the_commitment_changes(
     store: CredentialStore, clock: ManualClock
 ) -> None:
     async def scenario() -> list[int]:
@@ -37,29 +46,36 @@ def test_profiles_are_sent_only_on_change_or_renewal(
             await cp.connect()
             driver = OcppChargerDriver(central, CONFIG, MAX_A)
             sent = []
-            await driver.apply(decision(20))  # station cap + lease
+            await settle(central, driver, decision(20))  # station cap + lease
             sent.append(cp.profiles_received)
             clock.advance(1)
-            await driver.apply(decision(20))  # unchanged, lease fresh: nothing
+            await settle(
+                central, driver, decision(20.04)
+            )  # the same 0.1 A step, the same lease end
             sent.append(cp.profiles_received)
-            clock.advance(1)
-            await driver.apply(decision(24))  # changed: the lease profile again
+            clock.advance(20)
+            await settle(
+                central, driver, decision(20)
+            )  # most of the lease gone: the driver does not renew
             sent.append(cp.profiles_received)
-            clock.advance(14)
-            await driver.apply(decision(24))  # less than half the lease gone: nothing
+            await settle(central, driver, decision(20, T0 + 51))  # the controller renews: sent
             sent.append(cp.profiles_received)
-            clock.advance(1)
-            await driver.apply(decision(24))  # half the lease gone: renewed
+            await settle(central, driver, decision(24, T0 + 51))  # a new limit: sent
             sent.append(cp.profiles_received)
-            clock.advance(29)  # a renewed lease runs from its renewal
+            reading = await driver.read()
+            assert (reading.limit_a, reading.commitment_t) == (24.0, T0 + 51)
+            clock.t = T0 + 50.9
             assert cp.limit_a() == 24.0
-            assert (await driver.read()).limit_a == 24.0
-            clock.advance(1)
+            clock.t = T0 + 51  # its clock agrees with ours: the fallback from the lease end
             assert cp.limit_a() == 13.3
+            # Within the skew bound of the lease end the reading counts the higher of the two.
+            assert (await driver.read()).limit_a == 24.0
+            clock.t = T0 + 61
+            assert (await driver.read()).limit_a == 13.3
             await cp.close()
             return sent
 
-    assert asyncio.run(scenario()) == [2, 2, 3, 3, 4]
+    assert asyncio.run(scenario()) == [2, 2, 2, 3, 4]
 
 
 def test_the_station_cap_holds_the_unit_max(store: CredentialStore, clock: ManualClock) -> None:
@@ -94,7 +110,7 @@ def test_a_charger_refusing_profiles_raises_the_alert_and_counts_at_its_max(
             await cp.connect()
             await cp.plug_in()
             driver = OcppChargerDriver(central, CONFIG, MAX_A)
-            await driver.apply(decision(10))
+            await settle(central, driver, decision(10))
             (alert,) = driver.alerts()
             assert (alert.code, alert.device, alert.severity) == (
                 PROFILE_REJECTED,
@@ -107,7 +123,7 @@ def test_a_charger_refusing_profiles_raises_the_alert_and_counts_at_its_max(
             # It complies later: asked again after the retry interval, the alert clears.
             cp.smart_charging = "accept"
             clock.advance(RETRY_REFUSED_S)
-            await driver.apply(decision(10))
+            await settle(central, driver, decision(10, clock() + 30))
             assert driver.alerts() == ()
             assert (await driver.read()).limit_a == 10.0
             assert cp.limit_a() == 10.0
@@ -137,7 +153,7 @@ def test_silence_past_two_heartbeats_and_a_closed_socket_read_offline(
             await central.wait_disconnected("cp1")
             assert not (await driver.read()).online
             with pytest.raises(Exception, match="not connected"):
-                await driver.apply(decision(10))
+                await settle(central, driver, decision(10))
 
     asyncio.run(scenario())
 
@@ -156,7 +172,7 @@ def test_meter_values_and_transactions_reach_the_reading(
                 driver = OcppChargerDriver(central, config, MAX_A)
                 await cp.connect()
                 assert not (await driver.read()).connected
-                await driver.apply(decision(16))
+                await settle(central, driver, decision(16))
                 await cp.plug_in()
                 reading = await driver.read()
                 assert (reading.connected, reading.current_a, reading.limit_a) == (True, 16.0, 16.0)

@@ -197,17 +197,27 @@ class CentralSystem:
             self._changed.notify_all()
 
     def reading(
-        self, charge_point_id: str, connector_id: int, *, max_a: float, offline_after_s: float
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        *,
+        max_a: float,
+        offline_after_s: float,
+        clock_skew_s: float = 10.0,
     ) -> ChargerReading:
         """What one connector reports now."""
         return self.state(charge_point_id).reading(
-            connector_id, t=self.clock(), offline_after_s=offline_after_s, max_a=max_a
+            connector_id,
+            t=self.clock(),
+            offline_after_s=offline_after_s,
+            max_a=max_a,
+            clock_skew_s=clock_skew_s,
         )
 
     async def apply(
         self, charge_point_id: str, connector_id: int, max_a: float, decision: ChargerDecision
     ) -> None:
-        """Send the station cap and the lease profile when they changed or need renewal."""
+        """Send the profiles of the decision's commitment when it changed (SmartCharging)."""
         await self.smart_charging.apply(charge_point_id, connector_id, max_a, decision)
 
     async def composite_schedule(
@@ -232,7 +242,7 @@ class CentralSystem:
             raise DriverError(charge_point_id, f"GetCompositeSchedule: {exc!r}") from None
 
     def alerts(self) -> tuple[Alert, ...]:
-        """Alerts about chargers that refuse smart charging."""
+        """Alerts about chargers that refuse or misreport smart charging."""
         return self.smart_charging.alerts()
 
     def require_session(self, charge_point_id: str) -> V16Session | V201Session:
@@ -361,6 +371,7 @@ class CentralSystem:
         state.seen(self.clock())
         cls = V16Session if version == "1.6" else V201Session
         session = cls(state, connection, self.clock, self.heartbeat_interval_s)
+        session.commitments = self.smart_charging  # the start-up sequence and held answers
         self._sessions[charge_point_id] = session
         LOG.info("%s: connected (OCPP %s)", charge_point_id, version)
         await self._notify()

@@ -2,44 +2,78 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading
 from panelpilot.drivers.ocpp.central import CentralSystem
+from panelpilot.drivers.ocpp.smart_charging import CommitmentOptions
 from panelpilot.site.drivers import OcppDriverConfig
-
-# Grace beyond two missed heartbeats before a silent charger counts as offline.
 
 
 class OcppChargerDriver:
     """A site charger reached through OCPP; implements `panelpilot.drivers.base.ChargerDriver`."""
 
-    def __init__(self, central: CentralSystem, config: OcppDriverConfig, max_a: float) -> None:
-        """`max_a` is the charger's installation max (the station cap and the fail-safe value)."""
+    def __init__(
+        self,
+        central: CentralSystem,
+        config: OcppDriverConfig,
+        max_a: float,
+        *,
+        clock_skew_s: float = 10.0,
+        voltage_v: float = 240.0,
+        decision_clock: Callable[[], float] | None = None,
+    ) -> None:
+        """`max_a` is the charger's installation max (the station cap and the fail-safe value).
+
+        `clock_skew_s` bounds how far the charger's clock may be off (the site's
+        `control.clock_skew_s`); `voltage_v` turns amps into watts for a charger that takes
+        only W; `decision_clock` is the clock of decisions' `lease_until_t` (default: the
+        central system's). Registering makes the central system install this connector's
+        profiles whenever the charger connects.
+        """
         self.device_id = config.device
         self.charge_point_id = config.identity
         self.connector_id = config.connector_id
         self.max_a = max_a
         self.offline_after_s = config.detection_s
+        self.clock_skew_s = clock_skew_s
         self._central = central
+        central.smart_charging.register(
+            self.charge_point_id,
+            self.connector_id,
+            CommitmentOptions(
+                max_a,
+                clock_skew_s=clock_skew_s,
+                voltage_v=voltage_v,
+                phases=config.phases,
+                verify_composite=config.verify_composite,
+                decision_clock=decision_clock,
+            ),
+        )
 
     async def read(self) -> ChargerReading:
-        """Online, plugged in, measured current and the limit in effect (max while refusing)."""
+        """Online, plugged in, measured current, the limit in effect (max while refusing) and
+        the acknowledged commitment."""
         return self._central.reading(
             self.charge_point_id,
             self.connector_id,
             max_a=self.max_a,
             offline_after_s=self.offline_after_s,
+            clock_skew_s=self.clock_skew_s,
         )
 
     async def apply(self, decision: ChargerDecision) -> None:
-        """Send the profiles a decision needs; DriverError when the charger is not connected."""
+        """Send the profiles a decision needs; DriverError when the charger is not connected
+        (the decision is still kept, and installed when it connects)."""
         await self._central.apply(self.charge_point_id, self.connector_id, self.max_a, decision)
 
     def alerts(self) -> tuple[Alert, ...]:
-        """Alerts about this charger (refusing smart charging), naming the site device."""
+        """Alerts about this connector (refusing or misreporting smart charging), naming the
+        site device."""
         return tuple(
             replace(a, device=self.device_id)
-            for a in self._central.alerts()
-            if a.device == self.charge_point_id
+            for a in self._central.smart_charging.alerts_for(
+                self.charge_point_id, self.connector_id
+            )
         )

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar, cast
 
 from ocpp.exceptions import OCPPError, ProtocolError
 from ocpp.messages import Call, CallError
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as _V16ChargePoint
 from ocpp.v16 import call_result as v16_result
 from ocpp.v201 import ChargePoint as _V201ChargePoint
@@ -36,11 +37,31 @@ MAX_PROTOCOL_ERRORS = 10
 STRIKE_WINDOW_S = 60.0
 # OCPP-J: a message whose unique id cannot be read is answered with this id.
 UNKNOWN_MESSAGE_ID = "-1"
+# Transaction starts waiting for their lease profile at once on one connection; a charger
+# sending more is answered in turn (its reads wait), so a flood cannot pile up tasks.
+MAX_HELD_ANSWERS = 8
 
 
 def handles(action: str) -> Callable[[Handler], Handler]:
     """The library's `@on(action)`, typed."""
     return cast(Callable[[Handler], Handler], on(action))
+
+
+def handles_after(action: str) -> Callable[[Handler], Handler]:
+    """The library's `@after(action)` (runs once the answer is sent), typed."""
+    return cast(Callable[[Handler], Handler], after(action))
+
+
+class CommitmentHooks(Protocol):
+    """What the sessions ask of smart charging (`SmartCharging` implements it)."""
+
+    def connection_ready(self, session: Any) -> None:
+        """The charger may be spoken to on this connection."""
+        ...
+
+    async def wait_ready(self, charge_point_id: str, connector_id: int) -> None:
+        """Return once the connector holds an acknowledged lease profile (bounded)."""
+        ...
 
 
 class _Guarded:
@@ -159,7 +180,83 @@ class _Guarded:
         self.heartbeat_interval_s = heartbeat_interval_s
 
 
-class V16Session(_Guarded, _V16ChargePoint):  # type: ignore[misc]
+def _call_of(raw_msg: str | bytes) -> tuple[str, dict[str, Any]] | None:
+    """The action and payload of a well-formed CALL frame, else None (the guard answers it)."""
+    if not isinstance(raw_msg, str):
+        return None
+    try:
+        message = parse_frame(raw_msg)  # bounded depth and numbers, as the guard reads it
+    except (FrameError, ValueError, RecursionError):
+        return None
+    if (
+        isinstance(message, list)
+        and len(message) == 4
+        and message[0] == 2
+        and isinstance(message[2], str)
+        and isinstance(message[3], dict)
+    ):
+        return message[2], message[3]
+    return None
+
+
+async def _answer_quietly(answer: Awaitable[None]) -> None:
+    with contextlib.suppress(ConnectionClosed):  # the charger left while its answer waited
+        await answer
+
+
+class _Commitments:
+    """Session side of the start-up sequence: say when the charger may be spoken to, and answer
+    a transaction start in its own task, so it can wait for the lease profile's acknowledgement
+    while the replies to our SetChargingProfile are still read."""
+
+    id: str
+    commitments: CommitmentHooks | None = None  # set by the central system
+    _ready_signalled: bool
+    _held: set[asyncio.Task[None]]
+
+    def _setup_commitments(self) -> None:
+        self._ready_signalled = False
+        self._held = set()
+
+    @property
+    def ready_signalled(self) -> bool:
+        """The charger booted (or spoke as booted) on this connection: it may be spoken to."""
+        return self._ready_signalled
+
+    def _holds(self, action: str, payload: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+    async def _route(
+        self, route: Callable[[str | bytes], Awaitable[None]], raw_msg: str | bytes
+    ) -> None:
+        hooks = self.commitments
+        if hooks is None:
+            await route(raw_msg)
+            return
+        call = None
+        if not self._ready_signalled or (isinstance(raw_msg, str) and "Transaction" in raw_msg):
+            call = _call_of(raw_msg)
+        if call is not None and not self._ready_signalled and call[0] != "BootNotification":
+            # It sends without booting on this connection: it counts itself accepted.
+            self._signal_ready(hooks)
+        if call is not None and self._holds(*call) and len(self._held) < MAX_HELD_ANSWERS:
+            task = asyncio.create_task(_answer_quietly(route(raw_msg)))
+            self._held.add(task)
+            task.add_done_callback(self._held.discard)
+            return
+        await route(raw_msg)
+
+    def _signal_ready(self, hooks: CommitmentHooks) -> None:
+        if not self._ready_signalled:
+            self._ready_signalled = True
+            hooks.connection_ready(self)
+
+    async def _wait_ready(self, connector_id: int) -> None:
+        if self.commitments is not None:
+            await self.commitments.wait_ready(self.id, connector_id)
+
+
+class V16Session(_Guarded, _Commitments, _V16ChargePoint):  # type: ignore[misc]
     """A charge point speaking OCPP 1.6J."""
 
     def __init__(
@@ -171,18 +268,33 @@ class V16Session(_Guarded, _V16ChargePoint):  # type: ignore[misc]
     ) -> None:
         super().__init__(state.charge_point_id, connection, response_timeout=3600)
         self._setup(state, clock, heartbeat_interval_s)
+        self._setup_commitments()
         self._transaction_ids = itertools.count(1)
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """Handle one frame; a StartTransaction is answered in its own task (it may wait)."""
+        await self._route(super().route_message, raw_msg)
+
+    def _holds(self, action: str, payload: dict[str, Any]) -> bool:
+        return action == "StartTransaction"
 
     @handles("BootNotification")
     def on_boot(self, charge_point_vendor: str, charge_point_model: str, **extra: Any) -> Any:
         """Accept the boot; the heartbeat interval is how offline is detected."""
         self.state.vendor, self.state.model = charge_point_vendor, charge_point_model
         self.state.firmware = str(extra.get("firmware_version", ""))
+        self.state.on_boot()
         return v16_result.BootNotification(
             current_time=iso_utc(self._clock()),
             interval=self.heartbeat_interval_s,
             status="Accepted",
         )
+
+    @handles_after("BootNotification")
+    def after_boot(self, **_: Any) -> None:
+        """Accepted: now its profiles are installed (OCPP 1.6: not before the boot is)."""
+        if self.commitments is not None:
+            self._signal_ready(self.commitments)
 
     @handles("Heartbeat")
     def on_heartbeat(self) -> Any:
@@ -196,19 +308,26 @@ class V16Session(_Guarded, _V16ChargePoint):  # type: ignore[misc]
         return v16_result.StatusNotification()
 
     @handles("MeterValues")
-    def on_meter_values(self, connector_id: int, meter_value: list[Any], **_: Any) -> Any:
-        """Measured current."""
+    def on_meter_values(
+        self, connector_id: int, meter_value: list[Any], transaction_id: int | None = None, **_: Any
+    ) -> Any:
+        """Measured current; the transaction it names (one running across a reconnection)."""
         self.state.set_current(connector_id, meter_value)
+        if transaction_id is not None and connector_id != 0:
+            self.state.connector(connector_id).transaction_id = str(transaction_id)
         return v16_result.MeterValues()
 
     @handles("StartTransaction")
-    def on_start(
+    async def on_start(
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
     ) -> Any:
-        """A session starts; every id tag is accepted (authorisation is not panelpilot's job)."""
-        transaction_id = next(self._transaction_ids)
+        """A session starts once the connector holds our lease profile (bounded wait); every
+        id tag is accepted (authorisation is not panelpilot's job)."""
         connector = self.state.connector(connector_id)
-        connector.transaction_id, connector.connected = str(transaction_id), True
+        connector.connected = True
+        await self._wait_ready(connector_id)
+        transaction_id = next(self._transaction_ids)
+        connector.transaction_id = str(transaction_id)
         return v16_result.StartTransaction(
             transaction_id=transaction_id, id_tag_info={"status": "Accepted"}
         )
@@ -222,7 +341,7 @@ class V16Session(_Guarded, _V16ChargePoint):  # type: ignore[misc]
         return v16_result.StopTransaction()
 
 
-class V201Session(_Guarded, _V201ChargePoint):  # type: ignore[misc]
+class V201Session(_Guarded, _Commitments, _V201ChargePoint):  # type: ignore[misc]
     """A charging station speaking OCPP 2.0.1."""
 
     def __init__(
@@ -234,6 +353,15 @@ class V201Session(_Guarded, _V201ChargePoint):  # type: ignore[misc]
     ) -> None:
         super().__init__(state.charge_point_id, connection, response_timeout=3600)
         self._setup(state, clock, heartbeat_interval_s)
+        self._setup_commitments()
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """Handle one frame; a TransactionEvent Started is answered in its own task (it may
+        wait)."""
+        await self._route(super().route_message, raw_msg)
+
+    def _holds(self, action: str, payload: dict[str, Any]) -> bool:
+        return action == "TransactionEvent" and payload.get("eventType") == "Started"
 
     @handles("BootNotification")
     def on_boot(self, charging_station: dict[str, Any], reason: str, **_: Any) -> Any:
@@ -241,11 +369,18 @@ class V201Session(_Guarded, _V201ChargePoint):  # type: ignore[misc]
         self.state.vendor = str(charging_station.get("vendor_name", ""))
         self.state.model = str(charging_station.get("model", ""))
         self.state.firmware = str(charging_station.get("firmware_version", ""))
+        self.state.on_boot()
         return v201_result.BootNotification(
             current_time=iso_utc(self._clock()),
             interval=self.heartbeat_interval_s,
             status="Accepted",
         )
+
+    @handles_after("BootNotification")
+    def after_boot(self, **_: Any) -> None:
+        """Accepted: now its profiles are installed."""
+        if self.commitments is not None:
+            self._signal_ready(self.commitments)
 
     @handles("Heartbeat")
     def on_heartbeat(self, **_: Any) -> Any:
@@ -267,7 +402,7 @@ class V201Session(_Guarded, _V201ChargePoint):  # type: ignore[misc]
         return v201_result.MeterValues()
 
     @handles("TransactionEvent")
-    def on_transaction(
+    async def on_transaction(
         self,
         event_type: str,
         timestamp: str,
@@ -276,7 +411,10 @@ class V201Session(_Guarded, _V201ChargePoint):  # type: ignore[misc]
         transaction_info: dict[str, Any],
         **extra: Any,
     ) -> Any:
-        """Started/Updated/Ended: the 2.0.1 form of Start/StopTransaction and MeterValues."""
+        """Started/Updated/Ended: the 2.0.1 form of Start/StopTransaction and MeterValues.
+
+        The answer to Started waits until the EVSE holds our lease profile (bounded); the
+        station knows its transaction id already, so a TxProfile may name it meanwhile."""
         evse = extra.get("evse")
         evse_id = (
             int(evse.get("id", 1)) if isinstance(evse, dict) else self._evse_of(transaction_info)
@@ -288,6 +426,8 @@ class V201Session(_Guarded, _V201ChargePoint):  # type: ignore[misc]
             connector.transaction_id = str(transaction_info.get("transaction_id", ""))
             connector.connected = True
             self.state.set_current(evse_id, extra.get("meter_value") or ())
+            if event_type == "Started":
+                await self._wait_ready(evse_id)
         return v201_result.TransactionEvent()
 
     def _evse_of(self, transaction_info: dict[str, Any]) -> int:

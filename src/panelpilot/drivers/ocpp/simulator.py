@@ -1,14 +1,18 @@
 """A simulated charge point with a simulated EV, speaking OCPP 1.6J or 2.0.1 over a real socket.
 
-It obeys the composite schedule of the profiles it holds, evaluated against an injected clock,
-so a test can stop the central system, advance the clock past the lease and see the charger
-fall back, without sleeping. Run many in one process with `start_fleet`.
+It obeys the composite schedule of the profiles it holds by the OCPP rules (a TxProfile governs
+its transaction, TxDefaultProfiles the rest, the station cap everything), evaluated against an
+injected clock plus its own offset, so a test can stop the central system, advance the clock
+past the lease and see the charger fall back, without sleeping. Optional field habits: a clock
+that is off, a strict reading of TxDefaultProfile (fixed when a transaction starts), slow
+acknowledgements, watts only, a stack-level limit. Run many in one process with `start_fleet`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from panelpilot.drivers.ocpp.profiles import (
     Profile,
+    RateUnit,
     Version,
     composite_limit_a,
     decode_profile,
@@ -35,7 +40,9 @@ from panelpilot.drivers.ocpp.session import handles
 
 LOG = logging.getLogger(__name__)
 Clock = Callable[[], float]
-SmartChargingMode = Literal["accept", "reject", "unsupported"]
+# accept: obey the rules; reject: answer Rejected; unsupported: answer NotImplemented;
+# ignore: answer Accepted and obey nothing (a charger that lies); reject_tx: refuse TxProfiles.
+SmartChargingMode = Literal["accept", "reject", "unsupported", "ignore", "reject_tx"]
 # J1772: a pilot below 6 A means "do not charge".
 J1772_MIN_A = 6.0
 
@@ -69,12 +76,24 @@ class SimulatedChargePoint:
         ev: SimEV | None = None,
         smart_charging: SmartChargingMode = "accept",
         validate_schemas: bool = True,
+        clock_offset_s: float = 0.0,
+        strict_tx_default: bool = False,
+        max_stack_level: int = 8,
+        rate_units: tuple[RateUnit, ...] = ("A",),
+        voltage_v: float = 240.0,
+        profile_gate: asyncio.Event | None = None,
     ) -> None:
         """Configure; `connect()` dials the central system.
 
         With `validate_schemas` (the default) every message either way is checked against the
         OCPP JSON schemas, so the tests prove the central system's payloads are valid; the load
         benchmark turns it off so the simulated fleet does not eat the central system's CPU.
+        Its own clock is `clock() + clock_offset_s`. `strict_tx_default`: the TxDefaultProfile
+        in force when a transaction starts governs it to the end (changes to it are ignored;
+        a TxProfile still applies). It accepts stack levels up to `max_stack_level` and
+        schedules in `rate_units` (W through `voltage_v`). With `profile_gate`, each
+        SetChargingProfile is answered only once the event is set (a slow charger); its other
+        messages go on meanwhile.
         """
         self.charge_point_id = charge_point_id
         self.version: Version = version
@@ -82,9 +101,18 @@ class SimulatedChargePoint:
         self.ev = ev or SimEV()
         self.smart_charging: SmartChargingMode = smart_charging
         self.clock = clock
+        self.clock_offset_s = clock_offset_s
+        self.strict_tx_default = strict_tx_default
+        self.max_stack_level = max_stack_level
+        self.rate_units = rate_units
+        self.voltage_v = voltage_v
+        self.profile_gate = profile_gate
         self.validate_schemas = validate_schemas
-        self.profiles: dict[tuple[int, str, int], Profile] = {}
+        self.profiles: dict[int, Profile] = {}  # by profile id
         self.profiles_received = 0
+        self.received: list[Profile] = []  # every profile accepted, in order
+        self.charging = False  # the transaction start was confirmed: the car may draw
+        self._tx_defaults_at_start: list[Profile] | None = None
         self.disconnected = asyncio.Event()
         self.ready = asyncio.Event()  # keep_alive: connected and its car re-announced
         self._url, self._password = url, password
@@ -97,19 +125,39 @@ class SimulatedChargePoint:
 
     # -- what the EV sees -----------------------------------------------------------------
 
+    def now(self) -> float:
+        """Its own clock: the injected one plus its offset."""
+        return self.clock() + self.clock_offset_s
+
     def limit_a(self, connector_id: int = 1, t: float | None = None) -> float:
-        """The composite limit the pilot advertises now (or at `t`)."""
-        held = (p for p in self.profiles.values() if p.connector_id in (0, connector_id))
+        """The composite limit the pilot advertises now (or at true time `t`)."""
+        held = [p for p in self.profiles.values() if p.connector_id in (0, connector_id)]
+        strict = self._tx_defaults_at_start if self._transaction_id is not None else None
         return composite_limit_a(
             held,
-            self.clock() if t is None else t,
+            (self.clock() if t is None else t) + self.clock_offset_s,
             in_transaction=self._transaction_id is not None,
             unit_max_a=self.unit_max_a,
+            tx_defaults=strict,
         )
 
     def current_a(self) -> float:
-        """What the car draws now."""
-        return self.ev.draw_a(self.limit_a())
+        """What the car draws now: nothing until its transaction start is confirmed."""
+        return self.ev.draw_a(self.limit_a()) if self.charging else 0.0
+
+    def _transaction_confirmed(self) -> None:
+        self.charging = True
+        if self.strict_tx_default:  # fixed now, for the whole transaction
+            self._tx_defaults_at_start = [
+                p for p in self.profiles.values() if p.purpose == "tx_default"
+            ]
+
+    def _transaction_over(self) -> None:
+        self._transaction_id = None
+        self.charging = False
+        self._tx_defaults_at_start = None
+        # OCPP: a TxProfile lives as long as its transaction.
+        self.profiles = {k: p for k, p in self.profiles.items() if p.purpose != "tx"}
 
     # -- the connection -------------------------------------------------------------------
 
@@ -199,7 +247,7 @@ class SimulatedChargePoint:
             await self._call(v201_call.BootNotification(charging_station=station, reason="PowerUp"))
 
     async def _status(self, status: str) -> None:
-        now = iso_utc(self.clock())
+        now = iso_utc(self.now())
         if self.version == "1.6":
             await self._call(v16_call.StatusNotification(1, "NoError", status, timestamp=now))
         else:
@@ -214,27 +262,30 @@ class SimulatedChargePoint:
     async def plug_in(self) -> None:
         """The car is plugged in and a session starts."""
         self.ev.plugged = True
-        now = iso_utc(self.clock())
+        now = iso_utc(self.now())
         if self.version == "1.6":
             await self._status("Preparing")
             result = await self._call(v16_call.StartTransaction(1, "SIMTAG", 0, now))
             self._transaction_id = int(result.transaction_id)
+            self._transaction_confirmed()
             await self._status("Charging")
         else:
             await self._status("Occupied")
-            self._transaction_id = f"{self.charge_point_id}-tx"
+            self._seq_no += 1
+            self._transaction_id = f"{self.charge_point_id}-tx{self._seq_no}"
             await self._transaction_event("Started", "CablePluggedIn")
+            self._transaction_confirmed()
         await self.send_meter_values()
 
     async def unplug(self) -> None:
         """The session ends and the car leaves."""
         self.ev.plugged = False
-        now = iso_utc(self.clock())
+        now = iso_utc(self.now())
         if self.version == "1.6" and self._transaction_id is not None:
             await self._call(v16_call.StopTransaction(0, now, int(self._transaction_id)))
         elif self._transaction_id is not None:
             await self._transaction_event("Ended", "EVDeparted")
-        self._transaction_id = None
+        self._transaction_over()
         await self._status("Available")
 
     async def send_meter_values(self) -> None:
@@ -245,7 +296,7 @@ class SimulatedChargePoint:
             sampled |= {"value": f"{self.current_a():.1f}", "unit": "A"}
         else:
             sampled |= {"value": round(self.current_a(), 1), "unit_of_measure": {"unit": "A"}}
-        sample = {"timestamp": iso_utc(self.clock()), "sampled_value": [sampled]}
+        sample = {"timestamp": iso_utc(self.now()), "sampled_value": [sampled]}
         if self.version == "1.6":
             await self._call(v16_call.MeterValues(1, [sample]))
         else:
@@ -256,7 +307,7 @@ class SimulatedChargePoint:
         await self._call(
             v201_call.TransactionEvent(
                 event_type=event_type,
-                timestamp=iso_utc(self.clock()),
+                timestamp=iso_utc(self.now()),
                 trigger_reason=trigger,
                 seq_no=self._seq_no,
                 transaction_info={"transaction_id": str(self._transaction_id)},
@@ -267,22 +318,62 @@ class SimulatedChargePoint:
     # -- what the central system asks ------------------------------------------------------
 
     def set_profile(self, connector_id: int, data: dict[str, Any]) -> str:
-        """Store a received profile; the answer status."""
+        """Store a received profile by the OCPP rules; the answer status."""
         self.profiles_received += 1
         if self.smart_charging == "unsupported":
             raise OcppNotImplemented(details={"cause": "smart charging not supported"})
         if self.smart_charging == "reject":
             return "Rejected"
         try:
-            profile = decode_profile(self.version, connector_id, data)
+            profile = decode_profile(self.version, connector_id, data, voltage_v=self.voltage_v)
         except (ValueError, KeyError, TypeError):
             return "Rejected"
-        self.profiles[(connector_id, profile.purpose, profile.stack_level)] = profile
+        schedule = data["charging_schedule"]
+        unit = (schedule[0] if isinstance(schedule, list) else schedule)["charging_rate_unit"]
+        if unit not in self.rate_units or not 0 <= profile.stack_level <= self.max_stack_level:
+            return "Rejected"
+        if profile.purpose == "tx":
+            # A TxProfile needs a connector and the transaction running on it.
+            if self.smart_charging == "reject_tx" or connector_id == 0:
+                return "Rejected"
+            if self._transaction_id is None or profile.transaction_id != str(self._transaction_id):
+                return "Rejected"
+        elif profile.purpose == "max" and connector_id != 0:
+            return "Rejected"
+        self.received.append(profile)
+        if self.smart_charging == "ignore":
+            return "Accepted"
+        # The same id, or the same stack level and purpose on the connector, is replaced.
+        self.profiles = {
+            k: p
+            for k, p in self.profiles.items()
+            if p.profile_id != profile.profile_id
+            and (p.connector_id, p.purpose, p.stack_level)
+            != (profile.connector_id, profile.purpose, profile.stack_level)
+        }
+        self.profiles[profile.profile_id] = profile
         return "Accepted"
 
+    def clear_profile(self, profile_id: int | None) -> str:
+        """ClearChargingProfile by id (the only form panelpilot uses); the answer status."""
+        if profile_id is None or profile_id not in self.profiles:
+            return "Unknown"
+        del self.profiles[profile_id]
+        return "Accepted"
+
+    def configuration(self) -> dict[str, str]:
+        """What it reports of its smart-charging limits (1.6 keys and 2.0.1 variables)."""
+        names = {"A": "Current", "W": "Power"}
+        return {
+            "ChargeProfileMaxStackLevel": str(self.max_stack_level),
+            "ChargingScheduleAllowedChargingRateUnit": ",".join(names[u] for u in self.rate_units),
+            "ProfileStackLevel": str(self.max_stack_level),
+            "RateUnit": ",".join(self.rate_units),
+        }
+
     def composite_periods(self, connector_id: int, duration_s: int) -> list[dict[str, Any]]:
-        """The composite schedule from now for `duration_s`, as OCPP periods."""
-        now = self.clock()
+        """The composite schedule from now (its own clock) for `duration_s`, as OCPP periods."""
+        now = self.now()
         edges = {now}
         for profile in self.profiles.values():
             for start_s, _ in profile.schedule.periods:
@@ -291,10 +382,16 @@ class SimulatedChargePoint:
                     edges.add(edge)
         periods: list[dict[str, Any]] = []
         for edge in sorted(edges):
-            limit = self.limit_a(connector_id, edge)
+            limit = self.limit_a(connector_id, edge - self.clock_offset_s)
             if not periods or periods[-1]["limit"] != limit:
                 periods.append({"start_period": int(edge - now), "limit": limit})
         return periods
+
+    async def answer_profile(self, connector_id: int, data: dict[str, Any]) -> str:
+        """A SetChargingProfile answer, once the gate (if any) is open."""
+        if self.profile_gate is not None:
+            await self.profile_gate.wait()
+        return self.set_profile(connector_id, data)
 
 
 def _set_validation(route_map: dict[str, dict[str, Any]], validate: bool) -> None:
@@ -302,25 +399,58 @@ def _set_validation(route_map: dict[str, dict[str, Any]], validate: bool) -> Non
         routes["_skip_schema_validation"] = not validate
 
 
-def _profile_status(cp: SimulatedChargePoint, connector_id: int, data: dict[str, Any]) -> str:
-    return cp.set_profile(connector_id, data)
+def _is_gated_set_profile(cp: SimulatedChargePoint, raw: str | bytes) -> bool:
+    # A slow charger answers SetChargingProfile later but keeps reading its socket.
+    if cp.profile_gate is None or not isinstance(raw, str) or "SetChargingProfile" not in raw:
+        return False
+    message = json.loads(raw)
+    return isinstance(message, list) and message[:1] == [2] and message[2] == "SetChargingProfile"
 
 
-class _V16Client(_V16ChargePoint):  # type: ignore[misc]
+class _Gated:
+    owner: SimulatedChargePoint
+    _answers: set[asyncio.Task[None]]
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        if _is_gated_set_profile(self.owner, raw_msg):
+            task = asyncio.create_task(super().route_message(raw_msg))  # type: ignore[misc]
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
+            return
+        await super().route_message(raw_msg)  # type: ignore[misc]
+
+
+class _V16Client(_Gated, _V16ChargePoint):  # type: ignore[misc]
     def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
         super().__init__(owner.charge_point_id, connection, response_timeout=60)
         self.owner = owner
+        self._answers = set()
         _set_validation(self.route_map, owner.validate_schemas)
 
     @handles("SetChargingProfile")
-    def on_set_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
-        status = _profile_status(self.owner, connector_id, cs_charging_profiles)
+    async def on_set_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
+        status = await self.owner.answer_profile(connector_id, cs_charging_profiles)
         return v16_result.SetChargingProfile(status=status)
+
+    @handles("ClearChargingProfile")
+    def on_clear_profile(self, id: int | None = None, **_: Any) -> Any:
+        return v16_result.ClearChargingProfile(status=self.owner.clear_profile(id))
+
+    @handles("GetConfiguration")
+    def on_get_configuration(self, key: list[str] | None = None) -> Any:
+        known = self.owner.configuration()
+        wanted = key if key is not None else list(known)
+        return v16_result.GetConfiguration(
+            configuration_key=[
+                {"key": k, "readonly": True, "value": known[k]} for k in wanted if k in known
+            ],
+            unknown_key=[k for k in wanted if k not in known] or None,
+        )
 
     @handles("GetCompositeSchedule")
     def on_composite(self, connector_id: int, duration: int, **_: Any) -> Any:
         periods = self.owner.composite_periods(connector_id, duration)
-        now = iso_utc(self.owner.clock())
+        now = iso_utc(self.owner.now())
         schedule = {
             "duration": duration,
             "start_schedule": now,
@@ -335,16 +465,42 @@ class _V16Client(_V16ChargePoint):  # type: ignore[misc]
         )
 
 
-class _V201Client(_V201ChargePoint):  # type: ignore[misc]
+class _V201Client(_Gated, _V201ChargePoint):  # type: ignore[misc]
     def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
         super().__init__(owner.charge_point_id, connection, response_timeout=60)
         self.owner = owner
+        self._answers = set()
         _set_validation(self.route_map, owner.validate_schemas)
 
     @handles("SetChargingProfile")
-    def on_set_profile(self, evse_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
-        status = _profile_status(self.owner, evse_id, charging_profile)
+    async def on_set_profile(self, evse_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
+        status = await self.owner.answer_profile(evse_id, charging_profile)
         return v201_result.SetChargingProfile(status=status)
+
+    @handles("ClearChargingProfile")
+    def on_clear_profile(self, charging_profile_id: int | None = None, **_: Any) -> Any:
+        return v201_result.ClearChargingProfile(
+            status=self.owner.clear_profile(charging_profile_id)
+        )
+
+    @handles("GetVariables")
+    def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+        known = self.owner.configuration()
+        results = []
+        for item in get_variable_data:
+            component, variable = item["component"], item["variable"]
+            value = (
+                known.get(variable["name"]) if component["name"] == "SmartChargingCtrlr" else None
+            )
+            result: dict[str, Any] = {
+                "attribute_status": "Accepted" if value is not None else "UnknownVariable",
+                "component": component,
+                "variable": variable,
+            }
+            if value is not None:
+                result["attribute_value"] = value
+            results.append(result)
+        return v201_result.GetVariables(get_variable_result=results)
 
     @handles("GetCompositeSchedule")
     def on_composite(self, duration: int, evse_id: int, **_: Any) -> Any:
@@ -352,7 +508,7 @@ class _V201Client(_V201ChargePoint):  # type: ignore[misc]
         schedule = {
             "evse_id": evse_id,
             "duration": duration,
-            "schedule_start": iso_utc(self.owner.clock()),
+            "schedule_start": iso_utc(self.owner.now()),
             "charging_rate_unit": "A",
             "charging_schedule_period": periods,
         }

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from panelpilot.control.types import ChargerReading
-from panelpilot.drivers.ocpp.profiles import Schedule
+from panelpilot.drivers.ocpp.profiles import HOLD, Commitment, RateUnit
 
 # Connector states in which a car is plugged in (1.6 ChargePointStatus; 2.0.1 "Occupied").
 CONNECTED_STATUSES = frozenset(
@@ -33,13 +33,26 @@ class ConnectorState:
 
 
 @dataclass(frozen=True, slots=True)
-class SentLease:
-    """The lease profile a charger acknowledged: what it obeys from `schedule.start_t` on."""
+class ProfileSettings:
+    """What a charger allows in its profiles, read once per connection (spec defaults if not)."""
 
-    limit_a: float
-    fallback_a: float
-    lease_s: float
-    schedule: Schedule
+    max_stack_level: int = 0
+    rate_unit: RateUnit = "A"
+
+
+@dataclass(frozen=True, slots=True)
+class AckedCommitment:
+    """A commitment every profile carrying it was accepted for, on this connection.
+
+    `commitment` is on the central system's clock (what the charger's schedules say);
+    `decision_lease_until_t` is the decision's own lease end, on the controller's clock, which
+    is what `ChargerReading.commitment_t` reports back. `key` says what was sent, so an
+    unchanged decision is not sent again.
+    """
+
+    commitment: Commitment
+    decision_lease_until_t: float
+    key: tuple[object, ...]
 
 
 @dataclass(slots=True)
@@ -55,7 +68,14 @@ class ChargePointState:
     firmware: str = ""
     connectors: dict[int, ConnectorState] = field(default_factory=dict)
     cap_acked_a: float | None = None  # the station cap acknowledged on this connection
-    leases: dict[int, SentLease] = field(default_factory=dict)
+    profile_settings: ProfileSettings | None = None  # read on this connection
+    composite_unsupported: bool = False  # it answers GetCompositeSchedule with an error
+    # The newest commitment acknowledged per connector on this connection, and the newest that
+    # was also verified (what the reading reports).
+    commitments: dict[int, AckedCommitment] = field(default_factory=dict)
+    verified: dict[int, AckedCommitment] = field(default_factory=dict)
+    stale_tx_cleared: set[int] = field(default_factory=set)  # connectors done on this connection
+    mismatch: dict[int, str] = field(default_factory=dict)  # composite above the commitment
     refusal: str | None = None  # why it refuses smart charging; None when it complies
     refused_t: float = -math.inf
 
@@ -70,8 +90,18 @@ class ChargePointState:
     def on_disconnect(self) -> None:
         """The websocket closed: what it acknowledged on that connection is no longer sure."""
         self.connected = False
+        self.refused_t = -math.inf  # a new connection asks again at once
         self.cap_acked_a = None
-        self.leases.clear()
+        self.profile_settings = None
+        self.composite_unsupported = False
+        self.commitments.clear()
+        self.verified.clear()
+        self.stale_tx_cleared.clear()
+
+    def on_boot(self) -> None:
+        """A BootNotification: the charger restarted, so no transaction of before runs on."""
+        for connector in self.connectors.values():
+            connector.transaction_id = None
 
     def set_status(self, connector_id: int, status: str) -> None:
         """A StatusNotification."""
@@ -90,24 +120,44 @@ class ChargePointState:
             self.connector(connector_id).current_a = current
 
     def reading(
-        self, connector_id: int, *, t: float, offline_after_s: float, max_a: float
+        self,
+        connector_id: int,
+        *,
+        t: float,
+        offline_after_s: float,
+        max_a: float,
+        clock_skew_s: float = 10.0,
     ) -> ChargerReading:
         """The connector as the controller sees it at `t`.
 
-        A charger that refuses profiles, or has not yet acknowledged one on this connection,
-        reports its unit max as the limit in effect, so the controller reserves all of it
-        (fail safe) until it complies.
+        A charger that refuses profiles, holds no acknowledged (and, where asked, verified)
+        commitment on this connection, only the start-up hold, or whose composite schedule was
+        found above what it was told, reports
+        its unit max as the limit in effect and no `commitment_t`, so the controller reserves
+        all of it (fail safe) until it complies. Otherwise the limit is what the commitment
+        allows at `t`, the higher of limit and fallback within the skew bound of the lease end.
         """
         if not self.connected or t - self.last_seen_t > offline_after_s:
             return ChargerReading(online=False)
         state = self.connector(connector_id)
-        lease = self.leases.get(connector_id)
-        limit_a = max_a
-        if self.refusal is None and lease is not None and self.cap_acked_a is not None:
-            leased = lease.schedule.limit_at(t)
-            limit_a = min(max_a, self.cap_acked_a, max_a if leased is None else leased)
+        acked = self.verified.get(connector_id)
+        limit_a, commitment_t = max_a, None
+        if (
+            self.refusal is None
+            and acked is not None
+            and acked.commitment != HOLD
+            and connector_id not in self.mismatch
+            and self.cap_acked_a is not None
+        ):
+            allowed_a = acked.commitment.envelope_a(t, t, clock_skew_s)
+            limit_a = min(max_a, self.cap_acked_a, allowed_a)
+            commitment_t = acked.decision_lease_until_t
         return ChargerReading(
-            online=True, connected=state.connected, current_a=state.current_a, limit_a=limit_a
+            online=True,
+            connected=state.connected,
+            current_a=state.current_a,
+            limit_a=limit_a,
+            commitment_t=commitment_t,
         )
 
 
