@@ -318,12 +318,13 @@ class Runtime:
         slot_s = self.clock.monotonic_s()
         try:
             while not stop.is_set():
-                await self.cycle(late_s=max(0.0, self.clock.monotonic_s() - slot_s))
-                slot_s += period_s
-                now_s = self.clock.monotonic_s()
-                if now_s - slot_s > period_s:
-                    slot_s = now_s
-                sleep = asyncio.ensure_future(self.clock.sleep(max(0.0, slot_s - now_s)))
+                start_s = self.clock.monotonic_s()
+                late_s = max(0.0, start_s - slot_s)
+                await self.cycle(late_s=late_s)
+                # More than a period behind: a new schedule from this cycle, not a burst.
+                slot_s = slot_s + period_s if late_s <= period_s else start_s + period_s
+                wait_s = max(0.0, slot_s - self.clock.monotonic_s())
+                sleep = asyncio.ensure_future(self.clock.sleep(wait_s))
                 stopped = asyncio.ensure_future(stop.wait())
                 await asyncio.wait({sleep, stopped}, return_when=asyncio.FIRST_COMPLETED)
                 sleep.cancel()

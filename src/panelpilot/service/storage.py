@@ -205,7 +205,10 @@ class Storage:
     def _quick_check(self, name: str) -> None:
         try:
             with self.engine.connect() as conn:
-                rows = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA quick_check(3)")]
+                rows = [
+                    " ".join(str(r[0]).split())
+                    for r in conn.exec_driver_sql("PRAGMA quick_check(1)")
+                ]
         except SQLAlchemyError as exc:
             raise StorageError(f"database {name} is damaged: {reason(exc)}") from None
         if rows != ["ok"]:
