@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import os
 import shutil
+import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -206,3 +208,46 @@ def test_the_database_file_is_created_readable_by_its_owner_only(tmp_path: Path)
     assert db.stat().st_mode & 0o777 == 0o600
     # No shared-memory index beside it (WAL's -shm is what died of SIGBUS).
     assert not (tmp_path / "pp.db-shm").exists()
+
+
+SHM_WRITER = """
+import sys
+from panelpilot.service.storage import Storage, sqlite_url
+storage = Storage.open(sqlite_url(sys.argv[1]))
+for n in range(50):
+    storage.add_telemetry(float(n), {"pad": "x" * 2000})
+print(len(storage.telemetry(0)))
+"""
+
+
+def test_an_immutable_shm_file_beside_the_database_is_no_sigbus(tmp_path: Path) -> None:
+    db = tmp_path / "pp.db"
+    Storage.open(sqlite_url(str(db))).add_event(0, "service", "created")
+    shm = tmp_path / "pp.db-shm"
+    shm.write_bytes(b"\0" * 32768)  # what WAL would map into memory
+    with immutable(shm):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        done = subprocess.run(
+            [sys.executable, "-c", SHM_WRITER, str(db)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+    assert done.returncode == 0, (done.returncode, done.stderr)  # -7 would be SIGBUS
+    assert done.stdout.strip() == "50"
+
+
+def test_a_database_left_in_wal_mode_is_moved_to_a_rollback_journal(tmp_path: Path) -> None:
+    db = tmp_path / "pp.db"
+    legacy = sqlite3.connect(db)
+    legacy.execute("PRAGMA journal_mode=WAL")
+    legacy.execute("create table t (x)")
+    legacy.commit()
+    legacy.close()
+    storage = Storage.open(sqlite_url(str(db)))
+    with storage.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "delete"
+    storage.add_event(0, "service", "after")
+    storage.close()
+    assert not (tmp_path / "pp.db-shm").exists() and not (tmp_path / "pp.db-wal").exists()

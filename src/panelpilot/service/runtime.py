@@ -18,7 +18,7 @@ import functools
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from panelpilot.control import Controller
 from panelpilot.control.alerts import alert
@@ -37,6 +37,8 @@ from panelpilot.drivers.base import BatteryDriver, ChargerDriver, MeterDriver, S
 from panelpilot.service.clock import Clock
 from panelpilot.service.supervisor import Supervisor
 from panelpilot.site.model import Site
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -141,6 +143,7 @@ class Runtime:
         self._submitted: list[tuple[int, Command]] = []
         self._next_site: Site | None = None
         self._settings = self._settings_now(0)
+        self.loop: asyncio.AbstractEventLoop | None = None  # the loop `run` runs on
 
     # -- the doors other threads use ----------------------------------------------------------
 
@@ -168,6 +171,18 @@ class Runtime:
         with self._lock:
             self.site = site
             self._next_site = site
+
+    async def on_loop(self, make: Callable[[], Awaitable[T]], timeout_s: float) -> T:
+        """Await a driver's coroutine on the control loop, where the driver lives, from any
+        thread's loop (the web's pairing check); bounded by `timeout_s`."""
+        loop, here = self.loop, asyncio.get_running_loop()
+
+        async def job() -> T:
+            return await asyncio.wait_for(make(), timeout_s)
+
+        if loop is None or loop is here:
+            return await job()
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(job(), loop))
 
     def publish_settings(self) -> None:
         """Publish the controller's settings as they are now (after a restore, before the loop)."""
@@ -314,6 +329,7 @@ class Runtime:
         Cycles keep to a fixed schedule; one that starts late is measured (the watchdog), and
         a loop more than a period behind starts a new schedule instead of bursting cycles.
         """
+        self.loop = asyncio.get_running_loop()
         period_s = self.site.control.period_s
         slot_s = self.clock.monotonic_s()
         try:

@@ -32,6 +32,8 @@ from panelpilot.service.runtime import Runtime
 from panelpilot.service.storage import Storage, reason
 from panelpilot.site import Site, SiteFileError, parse_site
 
+PAIRING_TIMEOUT_S = 10.0
+
 PCS_FIELDS = {
     "panel_limit_a": "Panel Limit",
     "conductor_limit_a": "Conductor Limit",
@@ -195,7 +197,19 @@ class SettingsManager:
         driver = self.runtime.drivers.chargers.get(charger_id)
         if driver is None:
             raise SettingsError(f"unknown charger {charger_id!r}")
-        if not isinstance(driver, Pairable) or not await driver.verify_password(password):
+        if not isinstance(driver, Pairable):
+            raise SettingsError(f"wrong password for charger {charger_id}")
+        try:
+            # The driver lives on the control loop; ask it there.
+            right = await self.runtime.on_loop(
+                lambda: driver.verify_password(password), PAIRING_TIMEOUT_S
+            )
+        except Exception as exc:  # a driver's failure is a refusal, not a crash
+            why = "no answer" if isinstance(exc, TimeoutError) else reason(exc)
+            raise SettingsError(
+                f"cannot check the password of charger {charger_id}: {why}"
+            ) from None
+        if not right:
             raise SettingsError(f"wrong password for charger {charger_id}")
         return self.change_network(actor, Command(network_id, add=charger_id))
 
