@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from panelpilot.control.types import ChargerDecision, ChargerReading
+from panelpilot.control.types import ChargerDecision, ChargerReading, Command, Decision, Snapshot
 from panelpilot.drivers.sim import World
 from panelpilot.service.clock import ManualClock, SystemClock
 from panelpilot.service.launch import sim_driver_set
@@ -199,9 +199,13 @@ def test_a_slow_storage_never_delays_a_cycle() -> None:
     class BlockedStorage:
         def __init__(self) -> None:
             self.release = threading.Event()
+            self.entered = threading.Event()
+            self.rows = 0
 
-        def write_rows(self, *_rows: object) -> None:
+        def write_rows(self, _events: object, telemetry: list[object]) -> None:
+            self.entered.set()
             self.release.wait()  # a disk that does not answer
+            self.rows += len(telemetry)
 
     async def main() -> None:
         runtime, _world, clock = sim_runtime()
@@ -209,13 +213,16 @@ def test_a_slow_storage_never_delays_a_cycle() -> None:
         writer = StorageWriter(storage)  # type: ignore[arg-type]
         writer.start()
         runtime.listeners.append(lambda r: writer.add_telemetry(r.wall_s, {"t": r.wall_s}))
-        for _ in range(30):
+        clock.advance(1.0)
+        await runtime.cycle()
+        assert storage.entered.wait(DEADLINE_S)  # the writer is stuck in the disk now
+        for _ in range(29):
             clock.advance(1.0)
             await runtime.cycle()
         assert runtime.cycles == 30
-        assert writer.health().buffered_rows >= 29  # one may be in the writer's hands
         storage.release.set()
-        writer.stop()
+        writer.stop(DEADLINE_S)
+        assert storage.rows == 30  # nothing was lost while it waited
 
     asyncio.run(main())
 
@@ -226,3 +233,70 @@ def test_clock_is_manual_in_these_tests() -> None:
     before = clock.monotonic_s()
     asyncio.run(clock.sleep(5.0))
     assert clock.monotonic_s() == before + 5.0
+
+
+def test_impossible_readings_are_read_as_offline_not_a_failed_cycle() -> None:
+    async def main() -> None:
+        runtime, world, clock = sim_runtime()
+
+        class NanMeter:
+            device_id = "garage"
+
+            async def read_current_a(self) -> float | None:
+                return float("nan")
+
+        class NegativeCharger:
+            device_id = "wc2"
+
+            async def read(self) -> ChargerReading:
+                return ChargerReading(online=True, current_a=-5.0)
+
+            async def apply(self, decision: ChargerDecision) -> None:
+                return None
+
+        runtime.supervisors["garage"].driver = NanMeter()
+        runtime.drivers.meters["garage"] = NanMeter()  # type: ignore[index]
+        runtime.supervisors["wc2"].driver = NegativeCharger()
+        runtime.drivers.chargers["wc2"] = NegativeCharger()  # type: ignore[index]
+        clock.advance(1.0)
+        result = await runtime.cycle()
+        assert result.snapshot.meters["garage"] is None  # lost: the controller fails safe
+        assert result.snapshot.chargers["wc2"].online is False  # its fallback is reserved
+        refused = {a.device: a.message for a in result.decision.alerts if a.code == "driver_down"}
+        assert "impossible current (nan)" in refused["garage"]
+        assert "impossible current (-5.0)" in refused["wc2"]
+        assert world.chargers["wc1"].lease_until_s > clock.monotonic_s()
+
+    asyncio.run(main())
+
+
+def test_a_cycle_that_fails_is_reported_and_the_loop_goes_on() -> None:
+    async def main() -> None:
+        runtime, _world, _clock = sim_runtime()
+        decide = runtime.controller.decide
+        calls = {"n": 0}
+
+        def flaky(snap: Snapshot) -> Decision:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise RuntimeError("a bug in one cycle")
+            return decide(snap)
+
+        runtime.controller.decide = flaky  # type: ignore[method-assign]
+        stop = asyncio.Event()
+
+        def listen(result: CycleResult) -> None:
+            if runtime.cycles == 1:
+                runtime.submit(Command("garage-net", enabled=False))  # taken by the failing one
+            if runtime.cycles == 4:
+                stop.set()
+
+        runtime.listeners.append(listen)
+        await runtime.run(stop)
+        assert runtime.failed_cycles == 1 and runtime.cycles == 4
+        last = runtime.last
+        assert last is not None
+        # The command the failed cycle had taken was applied by the next one.
+        assert last.decision.networks["garage-net"].status.value == "disabled"
+
+    asyncio.run(main())

@@ -232,7 +232,7 @@ class StorageWriter:
             self.drain()
 
     def drain(self) -> bool:
-        """Try once to commit everything buffered; True when nothing is left waiting."""
+        """Try once to commit everything buffered now; False when a write failed."""
         with self._cond:
             events, self._events = list(self._events), deque()
             telemetry, self._telemetry = list(self._telemetry), deque()
@@ -273,7 +273,7 @@ class StorageWriter:
                 self._downsample_at_s = None
             self._dropped_reported = dropped
             self.failing_since_s, self.last_error, self.failures = None, None, 0
-            return not self._events and not self._telemetry
+            return True
 
     def _failed(self, exc: BaseException) -> None:
         with self._cond:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import math
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -135,6 +137,8 @@ class Runtime:
         self.last: CycleResult | None = None
         self.cycles = 0
         self.overruns = 0
+        self.failed_cycles = 0
+        self._refused: list[Alert] = []  # impossible readings of this cycle
         # Monotonic seconds when the loop last started or finished a cycle (the stall watchdog).
         self.beat_s = now()
         self._lock = threading.Lock()
@@ -236,14 +240,54 @@ class Runtime:
         s_t = asyncio.gather(*(solar(k, v) for k, v in d.solar.items()))
         chargers, meters, batteries, solar_r = await asyncio.gather(c_t, m_t, b_t, s_t)
         commands = self._take_inbox()
+        self._refused = []
         return Snapshot(
             t=self.clock.monotonic_s(),
-            meters=dict(meters),
-            chargers=dict(chargers),
-            batteries=dict(batteries),
-            solar=dict(solar_r),
+            meters={k: self._meter_value(k, v) for k, v in meters},
+            chargers={k: self._charger_reading(k, r) for k, r in chargers},
+            batteries={k: self._battery_reading(k, r) for k, r in batteries},
+            solar={k: self._solar_reading(k, r) for k, r in solar_r},
             commands=commands,
         )
+
+    # A value no device can mean (NaN, infinite, a negative charger current) would make the
+    # whole snapshot invalid and the cycle fail: the device is read as lost instead, and told.
+
+    def _refuse(self, device_id: str, what: str, value: object) -> None:
+        self._refused.append(
+            alert(
+                "driver_down",
+                f"{device_id}: reported an impossible {what} ({value}); read as offline",
+                device_id,
+            )
+        )
+
+    def _meter_value(self, device_id: str, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            self._refuse(device_id, "current", value)
+            return None
+        return value
+
+    def _charger_reading(self, device_id: str, r: ChargerReading) -> ChargerReading:
+        if not (math.isfinite(r.current_a) and r.current_a >= 0):
+            self._refuse(device_id, "current", r.current_a)
+            return ChargerReading(online=False)
+        if r.limit_a is not None and not (math.isfinite(r.limit_a) and r.limit_a >= 0):
+            self._refuse(device_id, "limit", r.limit_a)
+            return ChargerReading(online=False)
+        return r
+
+    def _battery_reading(self, device_id: str, r: BatteryReading) -> BatteryReading:
+        if not math.isfinite(r.current_a) or (r.soc is not None and not 0.0 <= r.soc <= 1.0):
+            self._refuse(device_id, "reading", f"{r.current_a} A, soc {r.soc}")
+            return BatteryReading(online=False)
+        return r
+
+    def _solar_reading(self, device_id: str, r: SolarReading) -> SolarReading:
+        if not math.isfinite(r.current_a):
+            self._refuse(device_id, "current", r.current_a)
+            return SolarReading(online=False)
+        return r
 
     async def _apply(self, decision: Decision, *, force: bool = False) -> None:
         d = self.drivers
@@ -268,6 +312,7 @@ class Runtime:
 
     def _alerts(self) -> list[Alert]:
         alerts = [a for s in self.supervisors.values() if (a := s.alert()) is not None]
+        alerts += self._refused
         for sup in self.supervisors.values():
             if isinstance(sup.driver, Alerting):
                 alerts.extend(sup.driver.alerts())
@@ -299,8 +344,14 @@ class Runtime:
         """
         start_s = self.clock.monotonic_s()
         self.beat_s = start_s
+        taken_seq = self._taken_seq
         snap = await self._read()
-        decision = self.controller.decide(snap)
+        try:
+            decision = self.controller.decide(snap)
+        except BaseException:
+            with self._lock:  # the commands it took are taken again by the next cycle
+                self._taken_seq = taken_seq
+            raise
         await self._apply(decision)
         duration_s = self.clock.monotonic_s() - start_s
         extra = self._alerts()
@@ -336,7 +387,15 @@ class Runtime:
             while not stop.is_set():
                 start_s = self.clock.monotonic_s()
                 late_s = max(0.0, start_s - slot_s)
-                await self.cycle(late_s=late_s)
+                try:
+                    await self.cycle(late_s=late_s)
+                except Exception as exc:  # one bad cycle must not end the loop
+                    self.failed_cycles += 1
+                    print(
+                        f"panelpilot: control cycle failed: {type(exc).__name__}: {exc}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 # More than a period behind: a new schedule from this cycle, not a burst.
                 slot_s = slot_s + period_s if late_s <= period_s else start_s + period_s
                 wait_s = max(0.0, slot_s - self.clock.monotonic_s())
