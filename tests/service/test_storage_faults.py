@@ -251,3 +251,22 @@ def test_a_database_left_in_wal_mode_is_moved_to_a_rollback_journal(tmp_path: Pa
     storage.add_event(0, "service", "after")
     storage.close()
     assert not (tmp_path / "pp.db-shm").exists() and not (tmp_path / "pp.db-wal").exists()
+
+
+def test_the_installer_sees_why_a_change_was_refused_when_the_database_is_immutable(
+    tmp_path: Path,
+) -> None:
+    from tests.web.helpers import INSTALLER_PASSWORD, client_for, harness, sign_in
+
+    h = harness(tmp_path)
+    client = client_for(h)
+    headers = {"X-CSRF-Token": sign_in(client, "ivan", INSTALLER_PASSWORD)}
+    with immutable(tmp_path / "web.db"):
+        refused = client.patch("/api/networks/garage-net", json={"enabled": False}, headers=headers)
+        h.cycles(2)
+        assert "storage_failed" in _codes(h.service)
+    assert refused.status_code == 422
+    assert "could not be saved" in refused.json()["detail"]
+    assert "nothing changed" in refused.json()["detail"]
+    h.cycles(1)
+    assert h.service.runtime.controller.state.networks["garage-net"].enabled
