@@ -260,13 +260,13 @@ async def serve(
                 raise error
     finally:
         stop.set()
+        watchdog.stop()  # the shutdown's waves are no cycles, and no stall
         server.should_exit = True
         thread.loop.call_soon_threadsafe(loop_stop.set)
         if web_task is not None:
             await asyncio.gather(web_task, return_exceptions=True)
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await asyncio.wrap_future(loop_done)
-        watchdog.stop()
         service.writer.add_event(
             service.clock.wall_s(), "service", "service stopped; chargers at their fallback"
         )
