@@ -329,7 +329,9 @@ class Metrics:
         r = self.registry
         self.cycles = Counter("panelpilot_cycles", "Control cycles run.", registry=r)
         self.overruns = Counter(
-            "panelpilot_cycle_overruns", "Cycles longer than the period.", registry=r
+            "panelpilot_cycle_overruns",
+            "Cycles that started late or ran longer than the period.",
+            registry=r,
         )
         self.cycle_s = Gauge("panelpilot_cycle_seconds", "Last cycle's duration.", registry=r)
         self.circuit_a = Gauge(
@@ -376,7 +378,7 @@ class Recorder:
 
     def __init__(self, runtime: Runtime, writer: StorageWriter, hub: Hub, metrics: Metrics) -> None:
         self.runtime = runtime
-        self.storage = writer
+        self.writer = writer
         self.hub = hub
         self.metrics = metrics
         self.active: dict[tuple[str, str | None], str] = {}
@@ -384,20 +386,20 @@ class Recorder:
     def __call__(self, result: CycleResult) -> None:
         """Record one cycle."""
         data = cycle_json(result)
-        self.storage.add_telemetry(result.wall_s, data)
+        self.writer.add_telemetry(result.wall_s, data)
         self._alerts(result)
         with contextlib.suppress(Exception):  # metrics are a convenience, never a stop
             self.metrics.observe(result, self.runtime)
         self.hub.publish(data)
         if self.runtime.cycles % DOWNSAMPLE_EVERY_CYCLES == 0:
-            self.storage.request_downsample(result.wall_s)
+            self.writer.request_downsample(result.wall_s)
 
     def _alerts(self, result: CycleResult) -> None:
         now = {(a.code, a.device): a for a in result.decision.alerts}
         for key, a in now.items():
             # A refused command is an event every time; other alerts when they start.
             if key not in self.active or a.code == "setting_rejected":
-                self.storage.add_event(
+                self.writer.add_event(
                     result.wall_s,
                     "alert",
                     a.message,
@@ -407,7 +409,7 @@ class Recorder:
                 )
         for key, message in self.active.items():
             if key not in now:
-                self.storage.add_event(
+                self.writer.add_event(
                     result.wall_s,
                     "alert_cleared",
                     f"cleared: {message}",
