@@ -35,7 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from panelpilot.service import schema
@@ -109,6 +109,17 @@ def sqlite_path(url: str) -> Path | None:
         return None
     path = url.removeprefix("sqlite:///").split("?", 1)[0]
     return None if path in ("", ":memory:") else Path(path)
+
+
+def display_url(url: str) -> str:
+    """A database URL fit for a message: the file of a SQLite URL, never a password."""
+    db = sqlite_path(url)
+    if db is not None:
+        return str(db)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "the database URL given"
 
 
 def reason(exc: BaseException) -> str:
@@ -195,8 +206,8 @@ class Storage:
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
             schema.metadata.create_all(engine)
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot open database {db or url}: {reason(exc)}") from None
+        except (SQLAlchemyError, OSError, ImportError) as exc:  # ImportError: no DB driver
+            raise StorageError(f"cannot open database {display_url(url)}: {reason(exc)}") from None
         storage = cls(engine)
         if check and engine.dialect.name == "sqlite":
             storage._quick_check(str(db))
@@ -222,8 +233,7 @@ class Storage:
         try:
             self.add_event(at_s, "service", "service starting")
         except SQLAlchemyError as exc:
-            url = self.engine.url
-            name = url.database if url.drivername.startswith("sqlite") else url.render_as_string()
+            name = display_url(self.engine.url.render_as_string(hide_password=True))
             raise StorageError(f"cannot write to database {name}: {reason(exc)}") from None
 
     def close(self) -> None:
