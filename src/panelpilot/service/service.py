@@ -154,6 +154,7 @@ async def _control_main(
     ready: concurrent.futures.Future[None],
 ) -> None:
     """The control thread's work: the side's setup, the loop until `stop`, the fallbacks."""
+    runtime.loop = asyncio.get_running_loop()  # before the web can ask a driver anything
     try:
         async with side(stop):
             ready.set_result(None)
