@@ -21,7 +21,9 @@ from panelpilot.site import Site, SiteFileError, load_site, site_schema
 
 if TYPE_CHECKING:
     from panelpilot.drivers.ocpp.credentials import CredentialStore
-    from panelpilot.service.storage import Storage
+    from panelpilot.drivers.sunspec.simulator import SunSpecServer
+    from panelpilot.service.service import Service
+    from panelpilot.service.storage import ServiceLock, Storage
 
 app = typer.Typer(
     help="panelpilot: EV power sharing and PCS limits that keep every circuit under its limit.",
@@ -322,13 +324,56 @@ users_app = typer.Typer(help="Users of the web pages and the API (owner, install
 app.add_typer(users_app, name="users")
 
 
-def _open_storage(db: str) -> Storage:
+def _open_storage(db: str, *, check: bool = False) -> Storage:
     from panelpilot.service.storage import Storage, StorageError
 
     try:
-        return Storage.open(db)
+        storage = Storage.open(db, check=check)
+        if check:
+            # A full disk or a read-only file is found now, not in the first cycle.
+            storage.check_writable(time.time())
     except StorageError as exc:
         raise fail(str(exc)) from None
+    return storage
+
+
+def _lock_database(db: str) -> ServiceLock | None:
+    """One service per database: the lock, or one line naming the other process."""
+    from panelpilot.service.storage import ServiceLock, StorageError
+
+    try:
+        return ServiceLock.acquire(db)
+    except StorageError as exc:
+        raise fail(str(exc)) from None
+
+
+def _choose_settings(service: Service, site: Path, use_stored: bool, reset: bool) -> None:
+    """Stored settings that differ from the site file: listed, and used only when chosen."""
+    import getpass
+
+    from panelpilot.service.settings import NotStored
+
+    lines = service.settings.differences()
+    if lines and reset:
+        summary = (
+            f"reset to the site file {site} from the command line "
+            f"(panelpilot run --reset-settings, by {getpass.getuser()})"
+        )
+        try:
+            count = service.settings.reset_to_site_file("cli", summary)
+        except NotStored as exc:
+            raise fail(str(exc)) from None
+        print(f"panelpilot: {count} stored settings reset to the site file {site}", flush=True)
+    elif lines and not use_stored:
+        raise fail(
+            [
+                f"stored settings differ from the site file {site}:",
+                *(f"  {line}" for line in lines),
+                "start with --use-stored to keep the stored settings, or --reset-settings to "
+                "go back to the site file (recorded in the settings history)",
+            ]
+        )
+    service.settings.restore()
 
 
 @users_app.command("add")
@@ -369,6 +414,16 @@ def run(
     twins: Annotated[
         str | None, typer.Option(help="URL of simulated twins served over HTTP.")
     ] = None,
+    use_stored: Annotated[
+        bool,
+        typer.Option("--use-stored", help="Keep stored settings that differ from the site file."),
+    ] = False,
+    reset_settings: Annotated[
+        bool,
+        typer.Option(
+            "--reset-settings", help="Replace stored settings that differ by the site file's."
+        ),
+    ] = False,
 ) -> None:
     """Run the service: control loop, drivers, storage, web pages and API."""
     from panelpilot.drivers.ocpp.central import ListenError
@@ -387,9 +442,12 @@ def run(
     loaded = load_site_or_exit(site)
     if port == ocpp_port != 0:
         raise fail(f"--port and --ocpp-port are both {port}: the web and OCPP need one each")
+    if use_stored and reset_settings:
+        raise fail("choose one of --use-stored and --reset-settings")
     if (problem := listen_problem(host, port)) is not None:
         raise fail(problem)
-    storage = _open_storage(db)
+    lock = _lock_database(db)
+    storage = _open_storage(db, check=True)
     accounts = Accounts(storage)
     if needs_owner(accounts):
         if not sys.stdin.isatty():
@@ -415,20 +473,19 @@ def run(
         except DeviceSetupError as exc:
             raise fail(str(exc)) from None
         drivers = devices.drivers
-    service = build_service(loaded, drivers, storage, clock)
+    service = build_service(loaded, drivers, storage, clock, restore=False)
+    _choose_settings(service, site, use_stored, reset_settings)
     print(f"panelpilot: {loaded.name} on http://{host}:{port}/ (database {db})", flush=True)
-
-    async def main() -> None:
-        if devices is None:
-            await serve_until_signalled(service, create_app, host, port)
-            return
-        async with devices.running():
-            await serve_until_signalled(service, create_app, host, port)
-
+    side = None if devices is None else (lambda _stop: devices.running())
     try:
-        asyncio.run(main())
+        asyncio.run(serve_until_signalled(service, create_app, host, port, side))
     except ListenError as exc:  # the OCPP port is taken, or the host is not an address here
         raise fail(f"{exc} (choose another with --ocpp-port)") from None
+    except OSError as exc:  # a device's server could not start
+        raise fail(f"cannot start: {exc.strerror or exc}") from None
+    finally:
+        if lock is not None:
+            lock.release()
     print("panelpilot: stopped; every charger left at its fallback limit", flush=True)
 
 
@@ -442,20 +499,28 @@ def demo(
 ) -> None:
     """Run the service on the built-in demo site: OCPP charge points and cars on loopback."""
     from panelpilot.service.clock import SystemClock
-    from panelpilot.service.demo import demo_site, prepare_demo, run_fleet, start_sunspec_twins
-    from panelpilot.service.launch import listen_problem, serve_until_signalled
+    from panelpilot.service.demo import demo_site, prepare_demo, start_sunspec_twins
+    from panelpilot.service.launch import demo_side, listen_problem, serve_until_signalled
+    from panelpilot.service.service import ControlThread
     from panelpilot.web import create_app
 
     if (problem := listen_problem(host, port)) is not None:
         raise fail(problem)
     workdir = Path(tempfile.mkdtemp(prefix="panelpilot-demo-"))
+    db_path = db or workdir / "demo.db"
+    lock = _lock_database(f"sqlite:///{db_path}")
     clock = SystemClock()
 
-    async def main() -> None:
-        twins = await start_sunspec_twins(demo_site())
+    async def stop_twins(servers: list[SunSpecServer]) -> None:
+        for server in servers:
+            await server.stop()
+
+    # The devices (SunSpec twins, charge points) live on the control thread's loop.
+    with ControlThread().running() as control:
+        twins = control.call(start_sunspec_twins(demo_site()))
         try:
             ports = {device: server.port for device, (_, server) in twins.items()}
-            demo = prepare_demo(db or workdir / "demo.db", clock, host, ports)
+            demo = prepare_demo(db_path, clock, host, ports)
             for twin, _ in twins.values():
                 twin.world = demo.devices.world
             sticker = demo.passwords["wc4"]
@@ -465,17 +530,12 @@ def demo(
             print(f"  wc4 is not in the network yet: add it with id wc4, password {sticker}")
             print(f"  (or its QR payload WIFI:T:WPA;S:wc4;P:{sticker};;)")
             print("  Ctrl-C stops; every charger is left at its fallback limit.", flush=True)
-
-            def fleet(stop: asyncio.Event) -> asyncio.Future[None]:
-                return asyncio.ensure_future(run_fleet(demo, clock, stop))
-
-            async with demo.devices.running():
-                await serve_until_signalled(demo.service, create_app, host, port, fleet)
+            side = demo_side(demo, clock)
+            asyncio.run(serve_until_signalled(demo.service, create_app, host, port, side, control))
         finally:
-            for _, server in twins.values():
-                await server.stop()
-
-    asyncio.run(main())
+            control.call(stop_twins([server for _, server in twins.values()]))
+            if lock is not None:
+                lock.release()
 
 
 def main() -> None:

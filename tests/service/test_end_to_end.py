@@ -15,7 +15,7 @@ import pytest
 
 from panelpilot.drivers.sim import World
 from panelpilot.drivers.sim.twin import APPLIED, TwinServer
-from panelpilot.service.storage import sqlite_url
+from panelpilot.service.storage import Storage, sqlite_url
 from panelpilot.site import load_site_text
 from tests.service.helpers import SITE_YAML
 
@@ -93,7 +93,10 @@ def test_run_refuses_to_start_without_an_owner(tmp_path: Path, twins: TwinServer
     site_file = tmp_path / "site.yaml"
     site_file.write_text(E2E_SITE)
     db = sqlite_url(str(tmp_path / "pp.db"))
-    result = _panelpilot("run", str(site_file), "--db", db, "--twins", twins.url, stdin="")
+    port = str(free_port())  # never the fixed default: it may be busy on this machine
+    result = _panelpilot(
+        "run", str(site_file), "--db", db, "--port", port, "--twins", twins.url, stdin=""
+    )
     assert result.returncode == 2
     assert "no owner account yet" in result.stderr
 
@@ -150,3 +153,35 @@ def test_rising_load_lowers_chargers_and_a_killed_service_leaves_fallbacks(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_an_immutable_database_under_a_running_service_is_an_alert_not_an_exit(
+    tmp_path: Path, twins: TwinServer
+) -> None:
+    from tests.service.test_storage_faults import immutable
+
+    db_file = tmp_path / "pp.db"
+    db = sqlite_url(str(db_file))
+    added = _panelpilot("users", "add", "olive", "--role", "owner", "--password-stdin",
+                        "--db", db, stdin="owner-password-1\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    with twins.lock:
+        twins.world.chargers["wc1"].car_wants_a = 32.0
+    proc = _start(tmp_path, twins, db)
+    try:
+        wait_until(lambda: _limits(twins)["wc1"] == 32.0, "wc1 offered 32 A", proc)
+        with immutable(db_file):
+            seen = len(twins.applied("wc1"))
+            # Ten more cycles reach the charger while no write can land.
+            wait_until(lambda: len(twins.applied("wc1")) >= seen + 10, "ten more cycles", proc)
+            assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=DEADLINE_S) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.stderr is not None
+    assert "Traceback" not in proc.stderr.read()
+    events = Storage.open(db).events(1000)
+    assert any(e.code == "storage_failed" for e in events)  # written once the file was free

@@ -182,3 +182,45 @@ def test_commands_reach_the_controller_through_the_settings_lock() -> None:
         assert done.decision.networks["garage-net"].limit_a == 60
 
     asyncio.run(main())
+
+
+class _Recording:
+    """A charger driver that records each limit it is given, with the clock's time."""
+
+    def __init__(self, device_id: str, clock: ManualClock, log: list[tuple[float, str, float]]):
+        self.device_id = device_id
+        self.clock = clock
+        self.log = log
+
+    async def read(self) -> ChargerReading:
+        return ChargerReading(online=True, connected=True, current_a=0.0)
+
+    async def apply(self, decision: ChargerDecision) -> None:
+        self.log.append((self.clock.monotonic_s(), self.device_id, decision.limit_a))
+
+
+def test_shutdown_lowers_every_charger_above_its_fallback_before_raising_any() -> None:
+    async def main() -> None:
+        runtime, world, clock = sim_runtime()
+        _plug_in(world, "wc1", wants_a=32.0)
+        _plug_in(world, "wc2", "wc3", wants_a=10.0)  # small cars: capped below the fallback
+        last = await _cycles(runtime, clock, 120)
+        given = {c: last.decision.chargers[c].limit_a for c in ("wc1", "wc2", "wc3")}
+        fallback = {c: last.decision.chargers[c].fallback_a for c in given}
+        assert given["wc1"] > fallback["wc1"] and given["wc2"] < fallback["wc2"], given
+        log: list[tuple[float, str, float]] = []
+        for cid in given:
+            recording = _Recording(cid, clock, log)
+            runtime.drivers.chargers[cid] = recording  # type: ignore[index]
+            runtime.supervisors[cid].driver = recording
+        await runtime.shutdown()
+        sent = {cid: (t, limit) for t, cid, limit in log}
+        assert all(limit == fallback[cid] for cid, (_t, limit) in sent.items())
+        lowered_t = sent["wc1"][0]
+        raised_t = [sent[c][0] for c in ("wc2", "wc3")]
+        order = [cid for _t, cid, _l in log]
+        assert order.index("wc1") < min(order.index("wc2"), order.index("wc3"))
+        response_s = runtime.site.control.response_s
+        assert all(t - lowered_t >= response_s for t in raised_t)
+
+    asyncio.run(main())

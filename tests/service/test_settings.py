@@ -80,3 +80,96 @@ def test_alerts_are_logged_when_they_start_and_when_they_clear(tmp_path: Path) -
     assert len(raised) == len(set(raised))  # once each, not every cycle
     rows = service.storage.telemetry(0)
     assert len(rows) == 8 and rows[-1][2]["readings"]["meters"]["garage"] is not None
+
+
+def _stored_differently(db: Path) -> None:
+    """A database whose garage-net settings differ from the site file's, and its PCS too."""
+    service, _world, _clock = _service(db)
+    settings = service.settings
+    settings.change_network(INSTALLER, Command("garage-net", enabled=False))
+    settings.change_network(INSTALLER, Command("garage-net", network_limit_a=50))
+    settings.change_network(INSTALLER, Command("garage-net", remove="wc3"))
+    settings.change_network(INSTALLER, Command("garage-net", add="wc4"))
+    settings.change_pcs(INSTALLER, {"panel_limit_a": 90})
+
+
+EXPECTED_DIFFERENCES = [
+    "network garage-net: enabled: stored false, site file true",
+    "network garage-net: network_limit_a: stored 50 A, site file 72 A",
+    "network garage-net: members: stored wc1, wc2, wc4, site file wc1, wc2, wc3 "
+    "(stored adds wc4; stored removes wc3)",
+    "pcs: panel_limit_a: stored 90 A, site file 100 A",
+]
+
+
+def test_stored_settings_that_differ_from_the_site_file_are_listed_one_per_line(
+    tmp_path: Path,
+) -> None:
+    _stored_differently(tmp_path / "pp.db")
+    site = garage_site()
+    storage = Storage.open(sqlite_url(str(tmp_path / "pp.db")))
+    service = build_service(site, sim_driver_set(World.of(site, ManualClock().monotonic_s)),
+                            storage, ManualClock(), restore=False)  # fmt: skip
+    assert service.settings.differences() == EXPECTED_DIFFERENCES
+
+
+def test_run_stops_with_the_list_until_the_installer_chooses(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from panelpilot.cli import app
+    from tests.service.helpers import SITE_YAML
+
+    _stored_differently(tmp_path / "pp.db")
+    site_file = tmp_path / "site.yaml"
+    site_file.write_text(SITE_YAML)
+    db = sqlite_url(str(tmp_path / "pp.db"))
+    runner = CliRunner()
+    added = runner.invoke(
+        app, ["users", "add", "ann", "--password-stdin", "--db", db], input="long enough\n"
+    )
+    assert added.exit_code == 0
+    result = runner.invoke(app, ["run", str(site_file), "--db", db, "--sim", "--port", "0"])
+    assert result.exit_code == 2
+    lines = [line.removeprefix("panelpilot: ").strip() for line in result.output.splitlines()]
+    assert lines[1:-1] == EXPECTED_DIFFERENCES
+    assert "--use-stored" in lines[-1] and "--reset-settings" in lines[-1]
+    both = runner.invoke(
+        app, ["run", str(site_file), "--db", db, "--use-stored", "--reset-settings"]
+    )
+    assert both.exit_code == 2 and "choose one of" in both.output
+
+
+def _fresh(db: Path) -> Service:
+    site = garage_site()
+    clock = ManualClock()
+    storage = Storage.open(sqlite_url(str(db)))
+    return build_service(site, sim_driver_set(World.of(site, clock.monotonic_s)), storage,
+                         clock, restore=False)  # fmt: skip
+
+
+def test_use_stored_keeps_them_and_reset_settings_records_the_site_file_as_the_cli(
+    tmp_path: Path,
+) -> None:
+    from panelpilot.cli import _choose_settings
+
+    db = tmp_path / "pp.db"
+    _stored_differently(db)
+    kept = _fresh(db)
+    _choose_settings(kept, Path("site.yaml"), use_stored=True, reset=False)
+    net = kept.settings.network("garage-net")
+    assert (net.enabled, net.network_limit_a, net.members) == (False, 50.0, ("wc1", "wc2", "wc4"))
+    assert kept.runtime.site.pcs.panel_limit_a == 90
+
+    reset = _fresh(db)
+    _choose_settings(reset, Path("site.yaml"), use_stored=False, reset=True)
+    net = reset.settings.network("garage-net")
+    assert (net.enabled, net.network_limit_a, net.members) == (True, 72.0, ("wc1", "wc2", "wc3"))
+    assert reset.runtime.site.pcs.panel_limit_a == 100
+    assert reset.settings.differences() == []
+    newest = reset.storage.setting_history(limit=2)
+    assert {v.who for v in newest} == {"cli"}
+    assert all("--reset-settings" in v.summary for v in newest)
+    assert newest[0].at_s > 0
+    # The history keeps what was stored before the reset.
+    assert any(v.new["network_limit_a"] == 50 for v in reset.storage.setting_history(
+        "network:garage-net"))  # fmt: skip

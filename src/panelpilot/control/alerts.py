@@ -115,7 +115,15 @@ ALERTS: tuple[AlertSpec, ...] = (
     AlertSpec(
         "cycle_overrun",
         "warning",
-        "A control cycle took longer than `period_s` (raised by the service's watchdog).",
+        "A control cycle started late or took longer than `period_s`, or the loop stalled "
+        "(raised by the service's watchdog).",
+    ),
+    AlertSpec(
+        "storage_failed",
+        "warning",
+        "Database writes fail (disk full, read-only, I/O error): control goes on, telemetry and "
+        "events wait in a bounded buffer and are retried, settings changes are refused "
+        "(raised by the service).",
     ),
     AlertSpec(
         "battery_unresponsive",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from starlette.types import ASGIApp
 
@@ -18,8 +19,10 @@ from panelpilot.drivers.sim.twin import (
     TwinSolar,
 )
 from panelpilot.service.accounts import Accounts
+from panelpilot.service.clock import Clock
+from panelpilot.service.demo import Demo, run_fleet
 from panelpilot.service.runtime import DriverSet
-from panelpilot.service.service import Service, serve
+from panelpilot.service.service import ControlSide, ControlThread, Service, serve
 from panelpilot.site import Site
 
 
@@ -62,18 +65,37 @@ async def serve_until_signalled(
     app_factory: Callable[[Service], ASGIApp],
     host: str,
     port: int,
-    extra: Callable[[asyncio.Event], asyncio.Future[None]] | None = None,
+    side: ControlSide | None = None,
+    control: ControlThread | None = None,
 ) -> None:
-    """Serve until SIGINT or SIGTERM, then leave every charger at its fallback."""
+    """Serve until SIGINT or SIGTERM, then leave every charger at its fallback.
+
+    `side` is entered on the control thread around the loop (the devices' servers, a fleet).
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    side = extra(stop) if extra is not None else None
-    try:
-        await serve(service, app_factory(service), host, port, stop)
-    finally:
-        stop.set()
-        if side is not None:
-            side.cancel()
-            await asyncio.gather(side, return_exceptions=True)
+    await serve(service, app_factory(service), host, port, stop, side=side, control=control)
+
+
+def demo_side(demo: Demo, clock: Clock) -> ControlSide:
+    """The demo's control-thread side: the central system, and the fleet until the loop stops.
+
+    The simulated charge points live on the control thread's loop too, so at shutdown they
+    are still there to acknowledge their fallbacks.
+    """
+
+    @contextlib.asynccontextmanager
+    async def side(_loop_stop: asyncio.Event) -> AsyncIterator[None]:
+        # The fleet stops after the loop (and its fallbacks), not with it.
+        fleet_stop = asyncio.Event()
+        async with demo.devices.running():
+            fleet = asyncio.create_task(run_fleet(demo, clock, fleet_stop))
+            try:
+                yield
+            finally:
+                fleet_stop.set()
+                await asyncio.gather(fleet, return_exceptions=True)
+
+    return side

@@ -4,15 +4,23 @@ Order matters: a change is (1) checked against the controller's memory as it wil
 the queued commands run, so the user sees the reason for a refusal at once; (2) committed to
 storage with who, when and the license number; (3) handed to the runtime (network changes as
 `Command`s in the next snapshot; PCS changes as a new site and controller). Only then is it
-acknowledged. On start, `restore` puts the stored settings back.
+acknowledged. A change that cannot be stored is refused (`NotStored`) before anything is
+applied. Changes come from the web's threads while the control loop runs on its own: the
+checks read what the last cycle published (`Runtime.settings_view`) plus the queued commands,
+and one lock makes check, commit and queue a single step.
+
+On start, `differences` lists every stored setting that differs from the site file; the
+installer chooses between them (`restore`, or `reset_to_site_file`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
+import threading
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from panelpilot.control.settings import SettingsError, apply_command, fallback_a, membership
 from panelpilot.control.state import ControllerState, NetworkMemory
@@ -21,8 +29,10 @@ from panelpilot.service.accounts import Role
 from panelpilot.service.clock import Clock
 from panelpilot.service.pairing import Pairable
 from panelpilot.service.runtime import Runtime
-from panelpilot.service.storage import Storage
+from panelpilot.service.storage import Storage, reason
 from panelpilot.site import Site, SiteFileError, parse_site
+
+PAIRING_TIMEOUT_S = 10.0
 
 PCS_FIELDS = {
     "panel_limit_a": "Panel Limit",
@@ -37,6 +47,10 @@ def _amps(value: float | None) -> str:
 
 class Forbidden(Exception):
     """The signed-in person may not make this change; says what is needed."""
+
+
+class NotStored(SettingsError):
+    """A change that could not be committed to the database, so it was not applied either."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +79,46 @@ def network_value(state: ControllerState, network_id: str) -> dict[str, Any]:
     return {"enabled": net.enabled, "network_limit_a": net.limit_a, "members": list(net.members)}
 
 
+def site_network_value(site: Site, network_id: str) -> dict[str, Any]:
+    """A network's settings as the site file gives them (JSON, as stored)."""
+    net = next(n for n in site.networks if n.id == network_id)
+    members = [c.id for c in site.network_members(network_id)]
+    return {"enabled": net.enabled, "network_limit_a": net.network_limit_a, "members": members}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"{value:g} A"
+    return "not set" if value is None else str(value)
+
+
+def _network_lines(nid: str, stored: dict[str, Any], site: dict[str, Any]) -> list[str]:
+    lines = [
+        f"network {nid}: {key}: stored {_show(stored.get(key))}, site file {_show(site[key])}"
+        for key in ("enabled", "network_limit_a")
+        if stored.get(key) != site[key]
+    ]
+    kept, filed = list(stored.get("members", [])), list(site["members"])
+    if set(kept) != set(filed):
+        added = sorted(set(kept) - set(filed))
+        removed = sorted(set(filed) - set(kept))
+        change = "; ".join(
+            part
+            for part in (
+                f"stored adds {', '.join(added)}" if added else "",
+                f"stored removes {', '.join(removed)}" if removed else "",
+            )
+            if part
+        )
+        lines.append(
+            f"network {nid}: members: stored {', '.join(kept) or 'none'}, "
+            f"site file {', '.join(filed) or 'none'} ({change})"
+        )
+    return lines
+
+
 class SettingsManager:
     """The only way settings change while the service runs."""
 
@@ -72,16 +126,43 @@ class SettingsManager:
         self.runtime = runtime
         self.storage = storage
         self.clock = clock
+        self._lock = threading.RLock()  # check, commit, queue: one step at a time
+        self.on_storage_failure: list[Any] = []  # callables taking the reason (the writer's)
 
     def state_view(self) -> ControllerState:
-        """The controller's memory with the queued commands applied (a copy)."""
-        view = copy.deepcopy(self.runtime.controller.state)
-        for cmd in self.runtime.pending:
+        """The settings as they will be once the queued commands have run (a fresh copy).
+
+        Safe from any thread: built from what the last cycle published, never from the
+        controller's live memory.
+        """
+        published, pending = self.runtime.settings_view()
+        view = published.state()
+        for cmd in pending:
             try:
                 apply_command(self.runtime.controller.topology, view, cmd)
             except SettingsError:
                 continue
         return view
+
+    def _record(self, key: str, old: Any, new: Any, actor: Actor, summary: str) -> None:
+        """Commit one version, or refuse the change in words the user can act on."""
+        try:
+            self.storage.record_setting(
+                key,
+                old,
+                new,
+                who=actor.name,
+                license_number=actor.license_number,
+                at_s=self.clock.wall_s(),
+                summary=summary,
+            )
+        except (SQLAlchemyError, OSError) as exc:
+            why = reason(exc)
+            for notify in self.on_storage_failure:
+                notify(why)
+            raise NotStored(
+                f"the change could not be saved ({why}), so it was not applied; nothing changed"
+            ) from None
 
     def network(self, network_id: str) -> NetworkView:
         """One network's settings now."""
@@ -98,20 +179,14 @@ class SettingsManager:
         """Check, commit and queue one network change; returns what was done."""
         if actor.role != "installer":
             raise Forbidden("only an installer may change power sharing settings")
-        view = self.state_view()
-        old = network_value(view, cmd.network) if cmd.network in view.networks else None
-        summary = apply_command(self.runtime.controller.topology, view, cmd)
-        self.storage.record_setting(
-            f"network:{cmd.network}",
-            old,
-            network_value(view, cmd.network),
-            who=actor.name,
-            license_number=actor.license_number,
-            at_s=self.clock.wall_s(),
-            summary=summary,
-        )
-        self.runtime.submit(cmd)
-        return summary
+        with self._lock:
+            view = self.state_view()
+            old = network_value(view, cmd.network) if cmd.network in view.networks else None
+            summary = apply_command(self.runtime.controller.topology, view, cmd)
+            new = network_value(view, cmd.network)
+            self._record(f"network:{cmd.network}", old, new, actor, summary)
+            self.runtime.submit(cmd)
+            return summary
 
     async def add_charger(
         self, actor: Actor, network_id: str, charger_id: str, password: str
@@ -122,7 +197,19 @@ class SettingsManager:
         driver = self.runtime.drivers.chargers.get(charger_id)
         if driver is None:
             raise SettingsError(f"unknown charger {charger_id!r}")
-        if not isinstance(driver, Pairable) or not await driver.verify_password(password):
+        if not isinstance(driver, Pairable):
+            raise SettingsError(f"wrong password for charger {charger_id}")
+        try:
+            # The driver lives on the control loop; ask it there.
+            right = await self.runtime.on_loop(
+                lambda: driver.verify_password(password), PAIRING_TIMEOUT_S
+            )
+        except Exception as exc:  # a driver's failure is a refusal, not a crash
+            why = "no answer" if isinstance(exc, TimeoutError) else reason(exc)
+            raise SettingsError(
+                f"cannot check the password of charger {charger_id}: {why}"
+            ) from None
+        if not right:
             raise SettingsError(f"wrong password for charger {charger_id}")
         return self.change_network(actor, Command(network_id, add=charger_id))
 
@@ -139,26 +226,19 @@ class SettingsManager:
         unknown = set(values) - set(PCS_FIELDS)
         if unknown:
             raise SettingsError(f"unknown PCS settings: {', '.join(sorted(unknown))}")
-        old = self.pcs_value()
-        new_site = self._site_with_pcs({**old, **values})
-        new = new_site.pcs.model_dump(mode="json")
-        changed = [
-            f"{label} {_amps(old[k])} -> {_amps(new[k])}"
-            for k, label in PCS_FIELDS.items()
-            if old[k] != new[k]
-        ]
-        summary = "PCS: " + ("; ".join(changed) if changed else "no change")
-        self.storage.record_setting(
-            "pcs",
-            old,
-            new,
-            who=actor.name,
-            license_number=actor.license_number,
-            at_s=self.clock.wall_s(),
-            summary=summary,
-        )
-        self.runtime.replace_site(new_site)
-        return summary
+        with self._lock:
+            old = self.pcs_value()
+            new_site = self._site_with_pcs({**old, **values})
+            new = new_site.pcs.model_dump(mode="json")
+            changed = [
+                f"{label} {_amps(old[k])} -> {_amps(new[k])}"
+                for k, label in PCS_FIELDS.items()
+                if old[k] != new[k]
+            ]
+            summary = "PCS: " + ("; ".join(changed) if changed else "no change")
+            self._record("pcs", old, new, actor, summary)
+            self.runtime.replace_site(new_site)
+            return summary
 
     def _site_with_pcs(self, pcs: dict[str, Any]) -> Site:
         data = self.runtime.site.model_dump(mode="json")
@@ -169,20 +249,80 @@ class SettingsManager:
             reasons = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
             raise SettingsError(reasons) from None
 
-    def restore(self) -> None:
-        """Put the stored settings back into the runtime (on start)."""
+    def differences(self) -> list[str]:
+        """Every stored setting that differs from the site file, one line each."""
+        site = self.runtime.site
         stored = self.storage.latest_settings()
-        if "pcs" in stored:
+        chargers = {c.id for c in site.chargers}
+        site_networks = {n.id for n in site.networks}
+        lines: list[str] = []
+        for key, value in sorted(stored.items()):
+            if value is None or not key.startswith("network:"):
+                continue
+            nid = key.removeprefix("network:")
+            if nid not in site_networks:
+                lines.append(f"network {nid}: stored settings for a network the site file lacks")
+                continue
+            lines += _network_lines(nid, value, site_network_value(site, nid))
+            unknown = sorted(set(value.get("members", [])) - chargers)
+            if unknown:
+                lines.append(
+                    f"network {nid}: stored members {', '.join(unknown)} are not chargers of "
+                    "the site file"
+                )
+        filed_pcs = site.pcs.model_dump(mode="json")
+        stored_pcs = stored.get("pcs")
+        if isinstance(stored_pcs, dict):
+            lines += [
+                f"pcs: {k}: stored {_show(stored_pcs.get(k))}, site file {_show(filed_pcs.get(k))}"
+                for k in sorted(set(stored_pcs) | set(filed_pcs))
+                if stored_pcs.get(k) != filed_pcs.get(k)
+            ]
+        return lines
+
+    def reset_to_site_file(self, who: str, summary: str) -> int:
+        """Record the site file's value of every setting that differs as a new version.
+
+        Returns how many versions were written. The history keeps the stored values.
+        """
+        site = self.runtime.site
+        site_networks = {n.id for n in site.networks}
+        count = 0
+        actor = Actor(who, "installer")
+        for key, value in sorted(self.storage.latest_settings().items()):
+            if value is None:
+                continue
+            if key == "pcs":
+                new: Any = site.pcs.model_dump(mode="json")
+            elif key.startswith("network:"):
+                nid = key.removeprefix("network:")
+                new = site_network_value(site, nid) if nid in site_networks else None
+            else:
+                continue
+            if new != value:
+                self._record(key, value, new, actor, f"{key}: {summary}")
+                count += 1
+        return count
+
+    def restore(self) -> None:
+        """Put the stored settings back into the runtime (on start, before the loop runs).
+
+        Stored members that are not chargers of the site file are left out.
+        """
+        stored = self.storage.latest_settings()
+        if isinstance(stored.get("pcs"), dict):
             # If the site file changed under the stored value, the file wins.
             with contextlib.suppress(SettingsError):
                 self.runtime.replace_site(self._site_with_pcs(stored["pcs"]))
         state = self.runtime.controller.state
         chargers = set(self.runtime.controller.topology.chargers)
         for key, value in stored.items():
-            if not key.startswith("network:"):
+            if not key.startswith("network:") or not isinstance(value, dict):
                 continue
             nid = key.removeprefix("network:")
-            if nid in state.networks and set(value["members"]) <= chargers:
+            if nid in state.networks:
+                members = tuple(m for m in value["members"] if m in chargers)
                 state.networks[nid] = NetworkMemory(
-                    bool(value["enabled"]), value["network_limit_a"], tuple(value["members"])
+                    bool(value["enabled"]), value["network_limit_a"], members
                 )
+        self.runtime.publish_settings()

@@ -4,6 +4,10 @@ A driver's failure never reaches the control loop: a charger that cannot be read
 offline (the controller then reserves its fallback), a meter that cannot be read is lost (the
 controller fails safe). Drivers may offer `connect()` and `close()`; `connect()` is called
 before the first use and again on every retry after a failure.
+
+Every call is bounded by the timeout whatever the driver does: a call that outlives it is
+cancelled and left behind, not awaited (a driver that swallows the cancellation cannot hold
+the loop), and while it is still running the driver is not called again.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from panelpilot.control.alerts import alert
 from panelpilot.control.types import Alert
@@ -64,6 +68,8 @@ class Supervisor:
         self.timeout_s = timeout_s
         self.now_s = now_s
         self.health = Health(device_id)
+        self._busy: asyncio.Future[Any] | None = None  # a timed-out call still running
+        self._busy_since_s = 0.0
 
     def ready(self) -> bool:
         """Whether the driver may be called now (up, or its backoff has passed)."""
@@ -74,11 +80,17 @@ class Supervisor:
         if not self.ready():
             return None
         h = self.health
+        if self._busy is not None:
+            if not self._busy.done():
+                since_s = self.now_s() - self._busy_since_s
+                self._failed(f"still busy with a call that timed out {since_s:.1f} s ago")
+                return None
+            self._busy = None
         try:
             if not h.connected and isinstance(self.driver, Connectable):
-                await asyncio.wait_for(self.driver.connect(), self.timeout_s)
+                await self._bounded(self.driver.connect())
             h.connected = True
-            result = await asyncio.wait_for(make(), self.timeout_s)
+            result: T = await self._bounded(make())
         except asyncio.CancelledError:
             raise
         except TimeoutError:
@@ -92,6 +104,22 @@ class Supervisor:
             return None
         h.up, h.failures, h.last_error = True, 0, None
         return result
+
+    async def _bounded(self, work: Awaitable[T]) -> T:
+        """`work`, or TimeoutError after `timeout_s`; never waits for a call that hangs."""
+        task: asyncio.Task[T] = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.timeout_s)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if not done:
+            task.cancel()
+            # Left behind: if it ignores the cancellation it is still running next cycle.
+            task.add_done_callback(_consume)
+            self._busy, self._busy_since_s = task, self.now_s()
+            raise TimeoutError
+        return task.result()
 
     def _failed(self, message: str) -> None:
         h = self.health
@@ -116,6 +144,12 @@ class Supervisor:
         """Close the driver's connection if it has one; errors are ignored on the way out."""
         if isinstance(self.driver, Closable):
             try:
-                await asyncio.wait_for(self.driver.close(), self.timeout_s)
+                await self._bounded(self.driver.close())
             except Exception:  # closing is best effort
                 return
+
+
+def _consume(task: asyncio.Task[object]) -> None:
+    """Read an abandoned call's outcome so asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
