@@ -73,7 +73,8 @@ def try_sign_in(client: TestClient, name: str, password: str) -> int:
         "/login",
         data={"name": name, "password": password, "csrf": csrf_of(page.text), "next": "/"},
     )
-    return response.status_code
+    status: int = response.status_code
+    return status
 
 
 def sign_in(client: TestClient, name: str, password: str) -> str:

@@ -12,15 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from panelpilot.drivers.sim import World
-from panelpilot.service.clock import SystemClock
-from panelpilot.service.launch import sim_driver_set
-from panelpilot.service.service import build_service
-from panelpilot.service.storage import Storage, sqlite_url
-from panelpilot.site import load_site_text
-from tests.service.helpers import SITE_YAML
 from tests.web.helpers import INSTALLER_PASSWORD, OWNER_PASSWORD, WC4_PASSWORD
-from tests.web.live_server import LiveServer
+from tests.web.live_server import LiveServer, live_service
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -42,16 +35,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
-    site = load_site_text(SITE_YAML + "control:\n  period_s: 0.5\n", "browser-site.yaml")
-    clock = SystemClock()
-    world = World.of(site, clock.monotonic_s, {"wc4": WC4_PASSWORD})
-    for twin in world.chargers.values():
-        twin.car_wants_a = 32.0
-    storage = Storage.open(sqlite_url(str(tmp_path / "browser.db")))
-    service = build_service(site, sim_driver_set(world), storage, clock)
-    service.accounts.add_user("olive", "owner", OWNER_PASSWORD, clock.wall_s())
-    service.accounts.add_user("ivan", "installer", INSTALLER_PASSWORD, clock.wall_s())
-    live = LiveServer(service).start()
+    live = LiveServer(live_service(tmp_path)).start()
     yield live
     live.stop()
 
@@ -103,12 +87,14 @@ def test_installer_commissions_the_network_and_sees_the_new_allocation_live(
 
     page.fill("#network-limit-a", "64")
     page.click("#save-limit")
-    expect(page.locator(".notice")).to_contain_text("limit set to 64 A")
+    expect(page.locator(".notice")).to_contain_text("Max network current saved.")
+    expect(page.locator("#last-change")).to_contain_text("limit set to 64 A")
 
     page.fill("#add-id", "wc4")
     page.fill("#add-password", WC4_PASSWORD)
     page.click("#add-charger")
-    expect(page.locator(".notice")).to_contain_text("charger wc4 added")
+    expect(page.locator(".notice")).to_contain_text("Charger added to the network.")
+    expect(page.locator("#last-change")).to_contain_text("charger wc4 added")
     expect(page.locator("#device-count")).to_have_text("4 / 4 Devices")
 
     page.click("#enable")
@@ -133,7 +119,9 @@ def test_installer_commissions_the_network_and_sees_the_new_allocation_live(
     expect(page.locator(".notice")).to_contain_text("License number accepted")
     page.fill("#panel-limit-a", "90")
     page.click("#save-pcs")
-    expect(page.locator(".notice")).to_contain_text("PCS: Panel Limit 100 A -> 90 A")
+    expect(page.locator(".notice")).to_contain_text("PCS limits saved.")
+    expect(page.locator("#last-change")).to_contain_text("PCS: Panel Limit 100 A -> 90 A")
+    expect(page.locator("#last-change")).to_contain_text("license EC-4711")
     page.screenshot(path=str(out / "pcs.png"), full_page=True)
 
     page.goto("/events")

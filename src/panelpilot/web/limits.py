@@ -206,8 +206,9 @@ class HashGate:
             else:
                 del self.by_client[client]
 
-    async def run(self, client: str, check: Callable[[], T]) -> T:
-        """Run `check` on the pool for `client`; `Busy` when the bounds are reached."""
+    def run(self, client: str, check: Callable[[], T]) -> asyncio.Future[T]:
+        """Run `check` on the pool for `client` (await the result); `Busy`, raised at once,
+        when the bounds are reached."""
         self._admit(client)
 
         def job() -> T:
@@ -223,7 +224,7 @@ class HashGate:
         except RuntimeError:
             self._release(client)
             raise
-        return await asyncio.wrap_future(future)
+        return asyncio.wrap_future(future)
 
     def close(self) -> None:
         """Stop the pool once its checks are done."""
