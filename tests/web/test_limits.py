@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from panelpilot.web.limits import Busy, HashGate, RequestLimits
 from panelpilot.web.options import WebOptions
@@ -30,7 +31,7 @@ class _Echo:
         self.inside = 0
         self.entered = asyncio.Event()
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             self.inside += 1
             self.entered.set()
