@@ -87,8 +87,13 @@ def client_for(
     h: Harness, address: str = HOME, options: WebOptions | None = None, app: object = None
 ) -> TestClient:
     """A test client of the app (cookies kept between requests) from `address`; pass `app`
-    to share one app (its throttle and streams) between clients."""
-    return TestClient(app or create_app(h.service, options), client=(address, 50000))  # type: ignore[arg-type]
+    to share one app (its throttle and streams) between clients. Behind the HTTPS proxy the
+    client speaks HTTPS, as the proxy's clients do (Secure cookies are sent only then)."""
+    base_url = (
+        "https://testserver" if options and options.behind_https_proxy else "http://testserver"
+    )
+    web = app or create_app(h.service, options)
+    return TestClient(web, base_url=base_url, client=(address, 50000))  # type: ignore[arg-type]
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -72,7 +72,9 @@ def pages_router(templates: Jinja2Templates) -> APIRouter:
         return done(f"/sharing/{network_id}", code)
 
     @router.post("/sharing/{network_id}/state")
-    async def set_state(request: Request, network_id: str, csrf: Field, enabled: Field) -> Response:
+    async def set_state(
+        request: Request, network_id: str, csrf: Field, enabled: Field = ""
+    ) -> Response:
         settings = service_of(request).settings
 
         def make(p: Principal) -> str:
@@ -86,7 +88,7 @@ def pages_router(templates: Jinja2Templates) -> APIRouter:
 
     @router.post("/sharing/{network_id}/limit")
     async def set_limit(
-        request: Request, network_id: str, csrf: Field, network_limit_a: Field
+        request: Request, network_id: str, csrf: Field, network_limit_a: Field = ""
     ) -> Response:
         settings = service_of(request).settings
 
