@@ -84,8 +84,9 @@ def _cookie_headers(client: TestClient) -> list[str]:
         data={"name": "olive", "password": OWNER_PASSWORD, "csrf": csrf_of(page.text)},
         follow_redirects=False,
     )
-    headers: list[str] = page.headers.get_list("set-cookie")
-    return headers + signed_in.headers.get_list("set-cookie")
+    headers: list[str] = [*page.headers.get_list("set-cookie")]
+    headers += signed_in.headers.get_list("set-cookie")
+    return headers
 
 
 def test_cookies_are_secure_behind_the_https_proxy_or_over_https(tmp_path: Path) -> None:
