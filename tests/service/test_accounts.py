@@ -125,3 +125,12 @@ def test_users_are_listed_and_removed_with_their_tokens(tmp_path: Path) -> None:
     removed = runner.invoke(app, ["users", "remove", "ivan", "--db", db])
     assert removed.exit_code == 0
     assert Accounts(Storage.open(db)).token_user(secret.output.strip(), 0.0) is None
+
+
+def test_a_license_pattern_that_is_not_a_regular_expression_is_one_line(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text("circuits: [{id: service, limit_a: 100}]\n")
+    result = runner.invoke(app, ["run", str(site), "--license-pattern", "EC-(", "--port", "0"])
+    assert result.exit_code == 2
+    assert result.output.startswith("panelpilot: --license-pattern: ")
+    assert len(result.output.strip().splitlines()) == 1

@@ -137,3 +137,28 @@ def test_an_owner_cannot_open_the_pcs_settings(page: Page, tmp_path: Path) -> No
     expect(page.locator("#forbidden")).to_contain_text("qualified personnel")
     expect(page.locator("#panel-limit-a")).to_have_count(0)
     page.screenshot(path=str(shots(tmp_path) / "pcs-owner.png"), full_page=True)
+
+
+def test_signing_out_in_one_tab_ends_the_live_view_in_another(page: Page) -> None:
+    sign_in(page, "olive", OWNER_PASSWORD)
+    page.goto("/live")
+    expect(page.locator("#live-state")).to_have_text("live")
+    other = page.context.new_page()
+    other.goto("/access")
+    other.click("header form.signout button[type=submit]")
+    expect(other.locator("input[name=password]")).to_be_visible()
+    expect(page.locator("#live-state")).to_have_text("signed out")
+
+
+def test_a_token_is_made_listed_and_revoked_on_the_access_page(page: Page) -> None:
+    sign_in(page, "olive", OWNER_PASSWORD)
+    page.goto("/access")
+    expect(page.locator("#no-tokens")).to_be_visible()
+    page.fill("#token-name", "grafana")
+    page.fill("#token-days", "30")
+    page.click("#create-token")
+    expect(page.locator("#token")).to_contain_text("pp_")
+    expect(page.locator("#tokens .name")).to_have_text("grafana")
+    page.click("#tokens .revoke")
+    expect(page.locator(".notice")).to_contain_text("API token revoked")
+    expect(page.locator("#no-tokens")).to_be_visible()
