@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from panelpilot.web import create_app
 from panelpilot.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from panelpilot.web.options import WebOptions
+from panelpilot.web.signin import safe_next
 from tests.web.helpers import (
     INSTALLER_PASSWORD,
     OWNER_PASSWORD,
@@ -101,3 +104,16 @@ def test_cookies_are_secure_behind_the_https_proxy_or_over_https(tmp_path: Path)
         for name in (LOGIN_CSRF_COOKIE, SESSION_COOKIE):
             (header,) = [c for c in cookies if c.startswith(f"{name}=") and "Max-Age=0" not in c]
             assert "; Secure" in header and "HttpOnly" in header and "SameSite=strict" in header
+
+
+@given(st.text(max_size=300))
+def test_after_sign_in_only_a_plain_local_path_is_followed(path: str) -> None:
+    followed = safe_next(path)
+    assert followed in (path, "/")
+    assert followed.startswith("/") and not followed.startswith("//")
+    assert all(c.isascii() and (c.isalnum() or c in "._~/-") for c in followed)
+
+
+def test_the_sign_in_page_keeps_no_text_of_a_links_choosing(tmp_path: Path) -> None:
+    page = client_for(harness(tmp_path)).get("/login", params={"next": '/x" onfocus="y'}).text
+    assert 'name="next" value="/"' in page and "onfocus" not in page

@@ -6,6 +6,7 @@ the `SignInThrottle` slows guessing per address, per name and per address-and-na
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated
 
@@ -40,9 +41,12 @@ MAX_NAME_CHARS = 64
 MAX_PASSWORD_CHARS = 1024
 
 
+_LOCAL_PATH = re.compile(r"/(?!/)[A-Za-z0-9._~/-]{0,200}")
+
+
 def safe_next(path: str) -> str:
-    """Only local paths after sign-in (no open redirect)."""
-    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
+    """Only plain local paths after sign-in: no open redirect, no text of a link's choosing."""
+    return path if _LOCAL_PATH.fullmatch(path) else "/"
 
 
 def signin_router(templates: Jinja2Templates) -> APIRouter:
