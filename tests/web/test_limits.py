@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from panelpilot.web.limits import Busy, HashGate, RequestLimits
+from panelpilot.web.limits import HASH_NICENESS, Busy, HashGate, RequestLimits
 from panelpilot.web.options import WebOptions
 from tests.web.helpers import csrf_of
 from tests.web.live_server import LiveServer, live_service
@@ -300,3 +301,17 @@ def test_forty_concurrent_sign_ins_take_few_threads_and_stall_nothing(server: Li
     assert metrics_status == 200
     assert sorted(held) == [401] * 8 + [503] * 32
     assert check.most <= 2
+
+
+def test_password_checks_run_at_a_lower_priority_than_the_event_loop() -> None:
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    async def scenario() -> int:
+        gate = HashGate(workers=1)
+        try:
+            return await gate.run("10.0.0.1", niceness)
+        finally:
+            gate.close()
+
+    assert asyncio.run(scenario()) == min(19, niceness() + HASH_NICENESS)

@@ -102,17 +102,20 @@ def test_a_stranger_guessing_slows_down_while_the_user_signs_in_from_home(tmp_pa
     assert try_sign_in(stranger, "ivan", INSTALLER_PASSWORD) == 200
 
 
-def test_guesses_from_many_places_spare_the_address_the_user_signs_in_from(
-    tmp_path: Path,
-) -> None:
+def test_guesses_from_many_places_hold_back_only_the_guessers(tmp_path: Path) -> None:
     h = harness(tmp_path)
     app = create_app(h.service)
     assert try_sign_in(client_for(h, HOME, app=app), "ivan", INSTALLER_PASSWORD) == 200
-    for i in range(PER_NAME.free):
-        guesser = client_for(h, f"198.51.100.{i}", app=app)
+    guessers = [client_for(h, f"198.51.100.{i}", app=app) for i in range(PER_NAME.free)]
+    for guesser in guessers:
         assert try_sign_in(guesser, "ivan", "wrong-password") == 401
+    # Each guesser is now held back by the name's count, not only by its own.
+    assert try_sign_in(guessers[0], "ivan", "wrong-again") == 429
     newcomer = client_for(h, "198.51.100.200", app=app)
-    assert try_sign_in(newcomer, "ivan", INSTALLER_PASSWORD) == 429
+    assert try_sign_in(newcomer, "ivan", "a-typo-here") == 401
+    assert try_sign_in(newcomer, "ivan", INSTALLER_PASSWORD) == 429  # a failure: held back
+    # From home, and from an address that has not guessed wrong, the user gets in at once.
+    assert try_sign_in(client_for(h, "198.51.100.201", app=app), "ivan", INSTALLER_PASSWORD) == 200
     assert try_sign_in(client_for(h, HOME, app=app), "ivan", INSTALLER_PASSWORD) == 200
     assert try_sign_in(newcomer, "ivan", INSTALLER_PASSWORD) == 200  # the success cleared it
 
@@ -137,7 +140,10 @@ def test_a_bounded_flood_over_real_sockets_keeps_the_real_user_in(server: LiveSe
 
         flooders = [client("127.0.0.2") for _ in range(20)]
         user = client("127.0.0.3")
+        wave = [client(f"127.0.0.{10 + i}") for i in range(10)]
         try:
+            # First a guess from each of ten places: the name's own count now holds guessers.
+            assert [await sign_in(c, "guess") for c in wave] == [401] * 10
 
             async def flood(c: httpx.AsyncClient) -> list[int]:
                 return [await sign_in(c, f"guess-{n}") for n in range(10)]
@@ -147,7 +153,7 @@ def test_a_bounded_flood_over_real_sockets_keeps_the_real_user_in(server: LiveSe
             mine = [await sign_in(user, INSTALLER_PASSWORD) for _ in range(3)]
             return [code for codes in await floods for code in codes], mine
         finally:
-            for c in [*flooders, user]:
+            for c in [*flooders, *wave, user]:
                 await c.aclose()
 
     flood, mine = asyncio.run(scenario())

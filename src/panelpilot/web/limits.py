@@ -17,6 +17,8 @@ are refused at once (`Busy`), so a crowd of sign-ins cannot take the memory or t
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +32,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_IN_FLIGHT = 64
 MAX_STREAMS = 32
 BODY_TIMEOUT_S = 10.0
+HASH_NICENESS = 10  # Linux: priority is per thread, and threads started from it inherit it
 
 
 class _BodyTooLarge(Exception):
@@ -173,6 +176,13 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return again
 
 
+def _lower_priority() -> None:
+    """Run this thread (and the threads Argon2 starts for its lanes) at a lower priority, so
+    a crowd of sign-ins leaves the CPU to the event loop and the control loop first."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
+
+
 class Busy(Exception):
     """Too many password checks at once (overall or from this client); try again shortly."""
 
@@ -183,7 +193,9 @@ class HashGate:
     def __init__(self, workers: int = 2, queue: int = 6, per_client: int = 2) -> None:
         self.capacity = workers + queue
         self.per_client = per_client
-        self.executor = ThreadPoolExecutor(workers, thread_name_prefix="panelpilot-argon2")
+        self.executor = ThreadPoolExecutor(
+            workers, thread_name_prefix="panelpilot-argon2", initializer=_lower_priority
+        )
         self._lock = threading.Lock()
         self.admitted = 0
         self.by_client: dict[str, int] = {}

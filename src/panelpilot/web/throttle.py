@@ -4,9 +4,12 @@ Failed sign-ins are counted under three keys, each with its own exponential back
 
 * the client address and the name together (someone guessing one user's password);
 * the client address alone (someone trying many names from one place);
-* the name alone, from addresses the name has never signed in from (many places guessing one
-  user's password). An address the user has signed in from recently is spared this one, so the
-  real user keeps getting in from there while strangers flood the name.
+* the name alone (many places guessing one user's password). It holds back only addresses
+  that have themselves failed for that name and that the name has not signed in from in the
+  last 30 days: the real user, from an address they use or one that has not guessed wrong,
+  gets in at once while strangers flood the name. (So each new address a guesser brings gets
+  one guess while the name is held back; a user who mistypes from a new address during such
+  a flood waits like the guessers.)
 
 After `free` failures under a key, each further attempt waits `base_s * 2 ** (failures - free)`
 from the last failure, never more than `cap_s`. A success clears the address-and-name and the
@@ -117,9 +120,16 @@ class SignInThrottle:
             self.pair.wait_s((address, name), now_s),
             self.address.wait_s((address,), now_s),
         ]
-        if not self._known(name, address, now_s):
+        if self._suspect(address, name, now_s):
             waits.append(self.name.wait_s((name,), now_s))
         return max(waits)
+
+    def _suspect(self, address: str, name: str, now_s: float) -> bool:
+        """Whether the name's own count holds this address back: it failed for the name
+        recently and the name has not signed in from it."""
+        failed_here = self.pair.counts.get((address, name))
+        recent = failed_here is not None and now_s - failed_here.last_s < self.forget_s
+        return recent and not self._known(name, address, now_s)
 
     def failed(self, address: str, name: str, now_s: float) -> None:
         """Count one failed sign-in."""
