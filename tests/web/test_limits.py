@@ -144,6 +144,41 @@ def test_requests_over_the_bound_get_503_at_once_not_a_queue() -> None:
     assert held == [200, 200, 200, 200]
 
 
+def test_one_client_cannot_hold_every_slot() -> None:
+    async def scenario() -> tuple[int, int, int, int]:
+        gate = asyncio.Event()
+        echo = _Echo(gate)
+        limits = RequestLimits(echo, max_in_flight=10, max_in_flight_per_client=2)
+
+        async def empty() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        def scope(address: str, forwarded: str | None = None) -> dict[str, Any]:
+            headers = [] if forwarded is None else [(b"x-forwarded-for", forwarded.encode())]
+            return {**_scope(headers), "client": (address, 5000)}
+
+        held = [asyncio.create_task(_call(limits, scope("10.0.0.1"), empty)) for _ in range(2)]
+        while echo.inside < 2:
+            echo.entered.clear()
+            await echo.entered.wait()
+        same, _ = await _call(limits, scope("10.0.0.1"), empty)
+        # Behind a proxy every request comes from the proxy: the client is its report.
+        behind = RequestLimits(echo, max_in_flight_per_client=1, behind_proxy=True)
+        proxied = asyncio.create_task(_call(behind, scope("127.0.0.1", "10.0.0.3"), empty))
+        while echo.inside < 3:
+            echo.entered.clear()
+            await echo.entered.wait()
+        assert behind.by_client == {"10.0.0.3": 1}  # not the proxy's 127.0.0.1
+        again, _ = await _call(behind, scope("127.0.0.1", "10.0.0.3"), empty)
+        gate.set()  # the others pass straight through now
+        other, _ = await _call(limits, scope("10.0.0.2"), empty)
+        another, _ = await _call(behind, scope("127.0.0.1", "10.0.0.4"), empty)
+        await asyncio.gather(*held, proxied)
+        return same, other, again, another
+
+    assert asyncio.run(scenario()) == (503, 200, 503, 200)
+
+
 def test_streams_over_the_bound_are_closed_with_try_again_later() -> None:
     async def scenario() -> list[Any]:
         gate = asyncio.Event()

@@ -89,6 +89,8 @@ def create_app(service: Service, options: WebOptions | None = None) -> FastAPI:
         max_in_flight=options.max_in_flight,
         max_streams=options.max_streams,
         body_timeout_s=options.body_timeout_s,
+        max_in_flight_per_client=options.max_in_flight_per_client,
+        behind_proxy=options.behind_https_proxy,
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["utc"] = _utc

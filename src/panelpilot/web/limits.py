@@ -6,7 +6,9 @@ its memory or its event loop. `RequestLimits` is the outermost ASGI middleware:
 * a body over `max_body_bytes` (64 KiB: forms and JSON are small) is answered 413 before more
   than that is read: at once when `Content-Length` says so, else when the streamed bytes pass
   the limit; a body that does not arrive within `body_timeout_s` is answered 408;
-* more than `max_in_flight` requests at once: 503 at once, never a queue;
+* more than `max_in_flight` requests at once, or `max_in_flight_per_client` from one client
+  address (so one client sending slow bodies cannot hold every slot): 503 at once, never a
+  queue;
 * more than `max_streams` live streams: the WebSocket is closed with 1013 (try again later).
 
 `HashGate` runs Argon2 (64 MiB and tens of milliseconds per check) on its own small thread pool,
@@ -30,6 +32,7 @@ T = TypeVar("T")
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_IN_FLIGHT = 64
+MAX_IN_FLIGHT_PER_CLIENT = 16
 MAX_STREAMS = 32
 BODY_TIMEOUT_S = 10.0
 HASH_NICENESS = 10  # Linux: priority is per thread, and threads started from it inherit it
@@ -66,13 +69,18 @@ class RequestLimits:
         max_in_flight: int = MAX_IN_FLIGHT,
         max_streams: int = MAX_STREAMS,
         body_timeout_s: float = BODY_TIMEOUT_S,
+        max_in_flight_per_client: int = MAX_IN_FLIGHT_PER_CLIENT,
+        behind_proxy: bool = False,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_in_flight = max_in_flight
+        self.max_in_flight_per_client = max_in_flight_per_client
         self.max_streams = max_streams
         self.body_timeout_s = body_timeout_s
+        self.behind_proxy = behind_proxy
         self.in_flight = 0
+        self.by_client: dict[str, int] = {}
         self.streams = 0
         self.refused_busy = 0
         self.refused_too_large = 0
@@ -98,13 +106,18 @@ class RequestLimits:
             self.streams -= 1
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.in_flight >= self.max_in_flight:
+        client = _client(scope, self.behind_proxy)
+        if (
+            self.in_flight >= self.max_in_flight
+            or self.by_client.get(client, 0) >= self.max_in_flight_per_client
+        ):
             self.refused_busy += 1
             await _plain(send, 503, "busy: too many requests at once; try again\n", [
                 (b"retry-after", b"1"),
             ])  # fmt: skip
             return
         self.in_flight += 1
+        self.by_client[client] = self.by_client.get(client, 0) + 1
         try:
             declared = _content_length(scope)
             if declared is None or declared > self.max_body_bytes:
@@ -126,6 +139,11 @@ class RequestLimits:
             await self.app(scope, _replay(body, receive), send)
         finally:
             self.in_flight -= 1
+            left = self.by_client[client] - 1
+            if left:
+                self.by_client[client] = left
+            else:
+                del self.by_client[client]
 
     def _too_large(self, declared: int | None) -> str:
         if declared is None:
@@ -148,6 +166,17 @@ class RequestLimits:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _client(scope: Scope, behind_proxy: bool) -> str:
+    """The client's address as `web.auth.client_address` sees it (the proxy's report)."""
+    if behind_proxy:
+        forwarded = [v for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"]
+        if forwarded:
+            return forwarded[-1].decode("latin-1").split(",")[-1].strip()[:64]
+        return "proxy"
+    peer = scope.get("client")
+    return str(peer[0]) if peer else "unknown"
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from panelpilot.service.accounts import LICENSE_PATTERN_DEFAULT
-from panelpilot.web.limits import BODY_TIMEOUT_S, MAX_BODY_BYTES, MAX_IN_FLIGHT, MAX_STREAMS
+from panelpilot.web.limits import (
+    BODY_TIMEOUT_S,
+    MAX_BODY_BYTES,
+    MAX_IN_FLIGHT,
+    MAX_IN_FLIGHT_PER_CLIENT,
+    MAX_STREAMS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +28,7 @@ class WebOptions:
     license_pattern: str = LICENSE_PATTERN_DEFAULT
     max_body_bytes: int = MAX_BODY_BYTES
     max_in_flight: int = MAX_IN_FLIGHT
+    max_in_flight_per_client: int = MAX_IN_FLIGHT_PER_CLIENT
     max_streams: int = MAX_STREAMS
     body_timeout_s: float = BODY_TIMEOUT_S
     hash_workers: int = 2
