@@ -171,9 +171,10 @@ class RequestLimits:
 def _client(scope: Scope, behind_proxy: bool) -> str:
     """The client's address as `web.auth.client_address` sees it (the proxy's report)."""
     if behind_proxy:
-        forwarded = [v for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"]
+        forwarded: list[bytes] = [v for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"]
         if forwarded:
-            return forwarded[-1].decode("latin-1").split(",")[-1].strip()[:64]
+            last: str = forwarded[-1].decode("latin-1").split(",")[-1].strip()
+            return last[:64] or "unknown"
         return "proxy"
     peer = scope.get("client")
     return str(peer[0]) if peer else "unknown"
