@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.types import Receive, Scope, Send
 
 from panelpilot.web.limits import HASH_NICENESS, Busy, HashGate, RequestLimits
@@ -350,3 +352,29 @@ def test_password_checks_run_at_a_lower_priority_than_the_event_loop() -> None:
             gate.close()
 
     assert asyncio.run(scenario()) == min(19, niceness() + HASH_NICENESS)
+
+
+@given(st.lists(st.integers(0, 40_000), max_size=12), st.integers(1, 100_000))
+def test_a_body_reaches_the_app_whole_exactly_when_it_fits(sizes: list[int], limit: int) -> None:
+    chunks = [b"x" * n for n in sizes] or [b""]
+    pulled = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal pulled
+        pulled += 1
+        return {
+            "type": "http.request",
+            "body": chunks[pulled - 1],
+            "more_body": pulled < len(chunks),
+        }
+
+    status, sent = asyncio.run(
+        _call(RequestLimits(_Echo(), max_body_bytes=limit), _scope(), receive)
+    )
+    total = sum(sizes)
+    if total <= limit:
+        assert (status, sent[1]["body"]) == (200, str(total).encode())
+    else:
+        assert status == 413
+        # Stopped at the first chunk that passed the limit.
+        assert sum(sizes[:pulled]) > limit and sum(sizes[: pulled - 1]) <= limit
