@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection
 from panelpilot.service.accounts import Session, User
 from panelpilot.service.service import Service
 from panelpilot.service.settings import Actor
+from panelpilot.web.limits import client_of_scope
 from panelpilot.web.options import WebOptions
 
 SESSION_COOKIE = "pp_session"
@@ -50,13 +51,7 @@ def options_of(connection: HTTPConnection) -> WebOptions:
 
 def client_address(connection: HTTPConnection) -> str:
     """The client's address: the peer, or behind the HTTPS proxy the address it appended."""
-    if options_of(connection).behind_https_proxy:
-        forwarded = connection.headers.getlist("x-forwarded-for")
-        if forwarded:
-            # The proxy appends the address it saw; anything before it came from the client.
-            return forwarded[-1].split(",")[-1].strip()[:64] or "unknown"
-        return "proxy"  # no header: not a request the proxy passed on, so not loopback
-    return connection.client.host if connection.client else "unknown"
+    return client_of_scope(connection.scope, options_of(connection).behind_https_proxy)
 
 
 def is_loopback(address: str) -> bool:

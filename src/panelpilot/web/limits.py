@@ -106,7 +106,7 @@ class RequestLimits:
             self.streams -= 1
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        client = _client(scope, self.behind_proxy)
+        client = client_of_scope(scope, self.behind_proxy)
         if (
             self.in_flight >= self.max_in_flight
             or self.by_client.get(client, 0) >= self.max_in_flight_per_client
@@ -168,8 +168,10 @@ class RequestLimits:
                 return b"".join(chunks)
 
 
-def _client(scope: Scope, behind_proxy: bool) -> str:
-    """The client's address as `web.auth.client_address` sees it (the proxy's report)."""
+def client_of_scope(scope: Scope, behind_proxy: bool) -> str:
+    """The client's address: the peer, or behind the HTTPS proxy the last `X-Forwarded-For`
+    entry (the one the proxy appended; earlier ones came from the client), or "proxy" for a
+    request without one (not passed on by the proxy, so never loopback)."""
     if behind_proxy:
         forwarded: list[bytes] = [v for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"]
         if forwarded:
