@@ -20,10 +20,13 @@ from panelpilot.control.codec import MAX_LINE_BYTES, decision_to_json, snapshot_
 from panelpilot.site import Site, SiteFileError, load_site, site_schema
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from panelpilot.drivers.ocpp.credentials import CredentialStore
     from panelpilot.drivers.sunspec.simulator import SunSpecServer
     from panelpilot.service.service import Service
     from panelpilot.service.storage import ServiceLock, Storage
+    from panelpilot.web.options import WebOptions
 
 app = typer.Typer(
     help="panelpilot: EV power sharing and PCS limits that keep every circuit under its limit.",
@@ -320,7 +323,9 @@ DbUrl = Annotated[
 ]
 Host = Annotated[str, typer.Option(help="Address to listen on (local only unless told).")]
 Port = Annotated[int, typer.Option(help="Port to listen on.")]
-users_app = typer.Typer(help="Users of the web pages and the API (owner, installer).")
+users_app = typer.Typer(
+    help="Users of the web pages and the API (owner, installer).", no_args_is_help=True
+)
 app.add_typer(users_app, name="users")
 
 
@@ -385,7 +390,7 @@ def users_add(
     ] = False,
     db: DbUrl = "sqlite:///panelpilot.db",
 ) -> None:
-    """Add a user (or set a user's password and role)."""
+    """Add a user, or set a user's password and role (ending their sessions and tokens)."""
     from panelpilot.service.accounts import AccountError, Accounts
 
     storage = _open_storage(db)
@@ -399,6 +404,117 @@ def users_add(
         raise fail(str(exc)) from None
     storage.add_event(time.time(), "auth", f"user {name} ({role}) added from the command line")
     print(f"user {name} ({role}) saved in {db}")
+
+
+@users_app.command("list")
+def users_list(db: DbUrl = "sqlite:///panelpilot.db") -> None:
+    """List the users: name, role, when added (never passwords)."""
+    from panelpilot.service.accounts import Accounts
+
+    for user, created_s in Accounts(_open_storage(db)).users():
+        print(f"{user.name}\t{user.role}\t{_utc(created_s)}")
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="User name.", show_default=False)],
+    db: DbUrl = "sqlite:///panelpilot.db",
+) -> None:
+    """Remove a user with their sessions and API tokens (not the only owner)."""
+    from panelpilot.service.accounts import AccountError, Accounts
+
+    storage = _open_storage(db)
+    try:
+        Accounts(storage).remove_user(name)
+    except AccountError as exc:
+        raise fail(str(exc)) from None
+    storage.add_event(time.time(), "auth", f"user {name} removed from the command line")
+    print(f"user {name} removed from {db}; their sessions and tokens no longer work")
+
+
+# -- tokens: API tokens, with a name and an expiry ----------------------------------------
+
+tokens_app = typer.Typer(
+    help="API tokens (Authorization: Bearer ...): create, list, revoke.", no_args_is_help=True
+)
+app.add_typer(tokens_app, name="tokens")
+
+
+def _utc(at_s: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(at_s, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="What the token is for.", show_default=False)],
+    user: Annotated[str, typer.Option("--user", help="Whose token it is.", show_default=False)],
+    days: Annotated[int, typer.Option(help="Days until it expires (1 to 365).")] = 90,
+    db: DbUrl = "sqlite:///panelpilot.db",
+) -> None:
+    """Create an API token for a user; prints its secret once."""
+    from panelpilot.service.accounts import AccountError, Accounts
+
+    storage = _open_storage(db)
+    accounts = Accounts(storage)
+    owner = next((u for u, _ in accounts.users() if u.name == user), None)
+    if owner is None:
+        raise fail(f"--user {user!r}: no such user in {db}")
+    try:
+        token = accounts.add_token(owner, name, time.time(), days)
+    except AccountError as exc:
+        raise fail(str(exc)) from None
+    storage.add_event(
+        time.time(), "auth", f"API token {name!r} of {user} created from the command line"
+    )
+    print(token)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only this user's tokens.", show_default=False)
+    ] = None,
+    db: DbUrl = "sqlite:///panelpilot.db",
+) -> None:
+    """List API tokens: id, user, name, created, expires (never the secrets)."""
+    from panelpilot.service.accounts import Accounts
+
+    now = time.time()
+    for t in Accounts(_open_storage(db)).tokens(user):
+        state = "\texpired" if t.expired(now) else ""
+        print(f"{t.id}\t{t.user}\t{t.name}\t{_utc(t.created_s)}\t{_utc(t.expires_s)}{state}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="ID", help="Token id (tokens list).")],
+    db: DbUrl = "sqlite:///panelpilot.db",
+) -> None:
+    """Revoke an API token; it stops working at once (and ends its live streams)."""
+    from panelpilot.service.accounts import AccountError, Accounts
+
+    storage = _open_storage(db)
+    try:
+        record = Accounts(storage).revoke_token(token_id)
+    except (AccountError, OverflowError):
+        raise fail(f"no token {token_id} in {db}") from None
+    storage.add_event(time.time(), "auth", f"API token {record.name!r} of {record.user} revoked")
+    print(f"token {token_id} ({record.user}: {record.name}) revoked")
+
+
+def _web_options(behind_https_proxy: bool, license_pattern: str | None) -> WebOptions:
+    from panelpilot.service.accounts import AccountError, check_license_pattern
+    from panelpilot.web.options import WebOptions
+
+    if license_pattern is None:
+        return WebOptions(behind_https_proxy=behind_https_proxy)
+    try:
+        pattern = check_license_pattern(license_pattern)
+    except AccountError as exc:
+        raise fail(f"--license-pattern: {exc}") from None
+    return WebOptions(behind_https_proxy=behind_https_proxy, license_pattern=pattern)
 
 
 @app.command()
@@ -424,6 +540,22 @@ def run(
             "--reset-settings", help="Replace stored settings that differ by the site file's."
         ),
     ] = False,
+    behind_https_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--behind-https-proxy",
+            help="Reached only through an HTTPS reverse proxy that sets X-Forwarded-For: "
+            "Secure cookies, client addresses from the proxy.",
+        ),
+    ] = False,
+    license_pattern: Annotated[
+        str | None,
+        typer.Option(
+            help="Regular expression a license number must match (default: 2 to 32 letters, "
+            "digits, ' ./-', with a digit).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the service: control loop, drivers, storage, web pages and API."""
     from panelpilot.drivers.ocpp.central import ListenError
@@ -439,6 +571,7 @@ def run(
     from panelpilot.service.service import build_service
     from panelpilot.web import create_app
 
+    options = _web_options(behind_https_proxy, license_pattern)
     loaded = load_site_or_exit(site)
     if port == ocpp_port != 0:
         raise fail(f"--port and --ocpp-port are both {port}: the web and OCPP need one each")
@@ -476,9 +609,13 @@ def run(
     service = build_service(loaded, drivers, storage, clock, restore=False)
     _choose_settings(service, site, use_stored, reset_settings)
     print(f"panelpilot: {loaded.name} on http://{host}:{port}/ (database {db})", flush=True)
+
+    def web(service: Service) -> FastAPI:
+        return create_app(service, options)
+
     side = None if devices is None else (lambda _stop: devices.running())
     try:
-        asyncio.run(serve_until_signalled(service, create_app, host, port, side))
+        asyncio.run(serve_until_signalled(service, web, host, port, side))
     except ListenError as exc:  # the OCPP port is taken, or the host is not an address here
         raise fail(f"{exc} (choose another with --ocpp-port)") from None
     except OSError as exc:  # a device's server could not start

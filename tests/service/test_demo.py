@@ -39,16 +39,14 @@ def test_demo_charges_over_ocpp_and_signs_in_with_its_one_time_password() -> Non
         assert password
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + DEADLINE_S
-        charging = 0.0
-        while charging <= 0.0:
-            assert time.monotonic() < deadline, "no car charged over OCPP in time"
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            with contextlib.suppress(httpx.TransportError):
-                charging = _charging_a(httpx.get(f"{base}/metrics").text, "wc1")
-            time.sleep(0.2)  # polling interval, not synchronisation
-
         with httpx.Client(base_url=base) as client:
-            page = client.get("/login").text
+            page = ""
+            while not page:
+                assert time.monotonic() < deadline, "the demo did not answer in time"
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                with contextlib.suppress(httpx.TransportError):
+                    page = client.get("/login").text
+                time.sleep(0.2)  # polling interval, not synchronisation
             csrf = re.search(r'name="csrf" value="([^"]+)"', page)
             assert csrf
             signed_in = client.post(
@@ -56,6 +54,13 @@ def test_demo_charges_over_ocpp_and_signs_in_with_its_one_time_password() -> Non
                 data={"name": "installer", "password": password, "csrf": csrf.group(1)},
             )
             assert signed_in.status_code == 303
+            # Per-charger metrics are for signed-in users (a session or a token).
+            charging = 0.0
+            while charging <= 0.0:
+                assert time.monotonic() < deadline, "no car charged over OCPP in time"
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                charging = _charging_a(client.get("/metrics").text, "wc1")
+                time.sleep(0.2)  # polling interval, not synchronisation
             devices = client.get("/api/devices").json()
             wc1 = next(c for c in devices["chargers"] if c["id"] == "wc1")
             assert wc1["online"] and wc1["network"] == "garage-net"

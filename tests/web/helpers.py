@@ -15,9 +15,13 @@ from panelpilot.service.launch import sim_driver_set
 from panelpilot.service.service import Service, build_service
 from panelpilot.service.storage import Storage, sqlite_url
 from panelpilot.web import create_app
+from panelpilot.web.options import WebOptions
 from tests.service.helpers import garage_site
 
 OWNER_PASSWORD = "owner-password-1"
+# Test clients come from documentation addresses (RFC 5737): not loopback, one per person.
+STRANGER = "203.0.113.66"
+HOME = "192.0.2.10"
 INSTALLER_PASSWORD = "installer-password-1"
 WC4_PASSWORD = "wc4-sticker"
 
@@ -62,17 +66,43 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: TestClient, name: str, password: str) -> str:
-    """Sign in through the form; returns the session's CSRF token."""
+def try_sign_in(client: TestClient, name: str, password: str) -> int:
+    """Post the sign-in form once; returns the status (200 = signed in, on Home)."""
     page = client.get("/login")
     response = client.post(
         "/login",
         data={"name": name, "password": password, "csrf": csrf_of(page.text), "next": "/"},
     )
-    assert response.status_code == 200, response.text
-    return csrf_of(response.text)
+    status: int = response.status_code
+    return status
 
 
-def client_for(h: Harness) -> TestClient:
-    """A test client of the app (cookies kept between requests)."""
-    return TestClient(create_app(h.service))
+def sign_in(client: TestClient, name: str, password: str) -> str:
+    """Sign in through the form; returns the session's CSRF token."""
+    assert try_sign_in(client, name, password) == 200
+    return csrf_of(client.get("/").text)
+
+
+def client_for(
+    h: Harness, address: str = HOME, options: WebOptions | None = None, app: object = None
+) -> TestClient:
+    """A test client of the app (cookies kept between requests) from `address`; pass `app`
+    to share one app (its throttle and streams) between clients. Behind the HTTPS proxy the
+    client speaks HTTPS, as the proxy's clients do (Secure cookies are sent only then)."""
+    base_url = (
+        "https://testserver" if options and options.behind_https_proxy else "http://testserver"
+    )
+    web = app or create_app(h.service, options)
+    return TestClient(web, base_url=base_url, client=(address, 50000))  # type: ignore[arg-type]
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The header of an API token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def token_for(h: Harness, name: str, password: str, days: int = 90) -> str:
+    """An API token of a user, made directly in the accounts."""
+    user = h.service.accounts.authenticate(name, password)
+    assert user is not None
+    return h.service.accounts.add_token(user, "test", h.clock.wall_s(), days)

@@ -6,9 +6,18 @@ import asyncio
 import socket
 import threading
 import time
+from pathlib import Path
 
-from panelpilot.service.service import Service, serve
+from panelpilot.drivers.sim import World
+from panelpilot.service.clock import SystemClock
+from panelpilot.service.launch import sim_driver_set
+from panelpilot.service.service import Service, build_service, serve
+from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.site import load_site_text
 from panelpilot.web import create_app
+from panelpilot.web.options import WebOptions
+from tests.service.helpers import SITE_YAML
+from tests.web.helpers import INSTALLER_PASSWORD, OWNER_PASSWORD, WC4_PASSWORD
 
 START_DEADLINE_S = 30.0
 
@@ -24,8 +33,9 @@ def free_port() -> int:
 class LiveServer:
     """Serves one service at `url` until `stop()`."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, options: WebOptions | None = None) -> None:
         self.service = service
+        self.options = options
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -38,7 +48,7 @@ class LiveServer:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
             self._ready.set()
-            app = create_app(self.service)
+            app = create_app(self.service, self.options)
             await serve(self.service, app, "127.0.0.1", self.port, self._stop)
 
         asyncio.run(main())
@@ -62,3 +72,17 @@ class LiveServer:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(START_DEADLINE_S)
+
+
+def live_service(tmp_path: Path, period_s: float = 0.5) -> Service:
+    """A service on simulated devices and the system clock, with an owner and an installer."""
+    site = load_site_text(SITE_YAML + f"control:\n  period_s: {period_s}\n", "live-site.yaml")
+    clock = SystemClock()
+    world = World.of(site, clock.monotonic_s, {"wc4": WC4_PASSWORD})
+    for twin in world.chargers.values():
+        twin.car_wants_a = 32.0
+    storage = Storage.open(sqlite_url(str(tmp_path / "live.db")))
+    service = build_service(site, sim_driver_set(world), storage, clock)
+    service.accounts.add_user("olive", "owner", OWNER_PASSWORD, clock.wall_s())
+    service.accounts.add_user("ivan", "installer", INSTALLER_PASSWORD, clock.wall_s())
+    return service

@@ -13,9 +13,11 @@ from tests.web.helpers import (
     INSTALLER_PASSWORD,
     OWNER_PASSWORD,
     WC4_PASSWORD,
+    bearer,
     client_for,
     harness,
     sign_in,
+    token_for,
 )
 
 
@@ -118,16 +120,20 @@ def test_the_stream_refuses_strangers(tmp_path: Path) -> None:
     assert refused.value.code == 4401
 
 
-def test_metrics_are_in_prometheus_format(tmp_path: Path) -> None:
+def test_metrics_with_a_token_are_in_prometheus_format(tmp_path: Path) -> None:
     h = harness(tmp_path)
     h.cycles(2)
-    text = client_for(h).get("/metrics").text
+    auth = bearer(token_for(h, "olive", OWNER_PASSWORD))
+    text = client_for(h).get("/metrics", headers=auth).text
     assert "panelpilot_cycles_total 3.0" in text
     assert 'panelpilot_circuit_limit_amps{circuit="garage"} 80.0' in text
+    assert 'panelpilot_charger_current_amps{charger="wc1"}' in text
 
 
 def test_openapi_lists_the_api(tmp_path: Path) -> None:
-    spec = client_for(harness(tmp_path)).get("/openapi.json").json()
+    h = harness(tmp_path)
+    auth = bearer(token_for(h, "olive", OWNER_PASSWORD))
+    spec = client_for(h).get("/openapi.json", headers=auth).json()
     assert {"/api/site", "/api/devices", "/api/networks", "/api/settings", "/api/events"} <= set(
         spec["paths"]
     )

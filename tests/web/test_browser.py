@@ -12,15 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from panelpilot.drivers.sim import World
-from panelpilot.service.clock import SystemClock
-from panelpilot.service.launch import sim_driver_set
-from panelpilot.service.service import build_service
-from panelpilot.service.storage import Storage, sqlite_url
-from panelpilot.site import load_site_text
-from tests.service.helpers import SITE_YAML
 from tests.web.helpers import INSTALLER_PASSWORD, OWNER_PASSWORD, WC4_PASSWORD
-from tests.web.live_server import LiveServer
+from tests.web.live_server import LiveServer, live_service
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -42,16 +35,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
-    site = load_site_text(SITE_YAML + "control:\n  period_s: 0.5\n", "browser-site.yaml")
-    clock = SystemClock()
-    world = World.of(site, clock.monotonic_s, {"wc4": WC4_PASSWORD})
-    for twin in world.chargers.values():
-        twin.car_wants_a = 32.0
-    storage = Storage.open(sqlite_url(str(tmp_path / "browser.db")))
-    service = build_service(site, sim_driver_set(world), storage, clock)
-    service.accounts.add_user("olive", "owner", OWNER_PASSWORD, clock.wall_s())
-    service.accounts.add_user("ivan", "installer", INSTALLER_PASSWORD, clock.wall_s())
-    live = LiveServer(service).start()
+    live = LiveServer(live_service(tmp_path)).start()
     yield live
     live.stop()
 
@@ -103,12 +87,14 @@ def test_installer_commissions_the_network_and_sees_the_new_allocation_live(
 
     page.fill("#network-limit-a", "64")
     page.click("#save-limit")
-    expect(page.locator(".notice")).to_contain_text("limit set to 64 A")
+    expect(page.locator(".notice")).to_contain_text("Max network current saved.")
+    expect(page.locator("#last-change")).to_contain_text("limit set to 64 A")
 
     page.fill("#add-id", "wc4")
     page.fill("#add-password", WC4_PASSWORD)
     page.click("#add-charger")
-    expect(page.locator(".notice")).to_contain_text("charger wc4 added")
+    expect(page.locator(".notice")).to_contain_text("Charger added to the network.")
+    expect(page.locator("#last-change")).to_contain_text("charger wc4 added")
     expect(page.locator("#device-count")).to_have_text("4 / 4 Devices")
 
     page.click("#enable")
@@ -133,7 +119,9 @@ def test_installer_commissions_the_network_and_sees_the_new_allocation_live(
     expect(page.locator(".notice")).to_contain_text("License number accepted")
     page.fill("#panel-limit-a", "90")
     page.click("#save-pcs")
-    expect(page.locator(".notice")).to_contain_text("PCS: Panel Limit 100 A -> 90 A")
+    expect(page.locator(".notice")).to_contain_text("PCS limits saved.")
+    expect(page.locator("#last-change")).to_contain_text("PCS: Panel Limit 100 A -> 90 A")
+    expect(page.locator("#last-change")).to_contain_text("license EC-4711")
     page.screenshot(path=str(out / "pcs.png"), full_page=True)
 
     page.goto("/events")
@@ -149,3 +137,28 @@ def test_an_owner_cannot_open_the_pcs_settings(page: Page, tmp_path: Path) -> No
     expect(page.locator("#forbidden")).to_contain_text("qualified personnel")
     expect(page.locator("#panel-limit-a")).to_have_count(0)
     page.screenshot(path=str(shots(tmp_path) / "pcs-owner.png"), full_page=True)
+
+
+def test_signing_out_in_one_tab_ends_the_live_view_in_another(page: Page) -> None:
+    sign_in(page, "olive", OWNER_PASSWORD)
+    page.goto("/live")
+    expect(page.locator("#live-state")).to_have_text("live")
+    other = page.context.new_page()
+    other.goto("/access")
+    other.click("header form.signout button[type=submit]")
+    expect(other.locator("input[name=password]")).to_be_visible()
+    expect(page.locator("#live-state")).to_have_text("signed out")
+
+
+def test_a_token_is_made_listed_and_revoked_on_the_access_page(page: Page) -> None:
+    sign_in(page, "olive", OWNER_PASSWORD)
+    page.goto("/access")
+    expect(page.locator("#no-tokens")).to_be_visible()
+    page.fill("#token-name", "grafana")
+    page.fill("#token-days", "30")
+    page.click("#create-token")
+    expect(page.locator("#token")).to_contain_text("pp_")
+    expect(page.locator("#tokens .name")).to_have_text("grafana")
+    page.click("#tokens .revoke")
+    expect(page.locator(".notice")).to_contain_text("API token revoked")
+    expect(page.locator("#no-tokens")).to_be_visible()

@@ -3,18 +3,23 @@
 Two roles: `owner` (sees everything, changes nothing that needs an electrician) and
 `installer` (commissions power sharing; changes PCS limits after entering a license number,
 which the session keeps until sign-out). There is no default password anywhere.
+
+API tokens have a name and an expiry (90 days unless told, at most 365). A new password or
+role, or removing the user, ends every session and revokes every token of that user.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, inspect, select, text, update
+from sqlalchemy.engine import Connection
 
 from panelpilot.service import schema
 from panelpilot.service.storage import Storage
@@ -23,6 +28,14 @@ Role = Literal["owner", "installer"]
 ROLES: tuple[Role, ...] = ("owner", "installer")
 SESSION_S = 12 * 3600.0
 MIN_PASSWORD_CHARS = 8
+DAY_S = 86_400.0
+TOKEN_DAYS_DEFAULT = 90
+TOKEN_DAYS_MAX = 365
+TOKEN_NAME_CHARS = 64
+# A license number as the states print them ("EC-4711", "C-10 123456", "ME.12345"): 2 to 32
+# letters, digits, spaces, dots, slashes and dashes, starting with a letter or digit, with at
+# least one digit, so "a", " " or "x" cannot pass for one.
+LICENSE_PATTERN_DEFAULT = r"(?=[^0-9]*[0-9])[A-Za-z0-9][A-Za-z0-9 ./-]{1,31}"
 
 
 class AccountError(Exception):
@@ -46,6 +59,68 @@ class Session:
     license_number: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """An API token as listed: never its secret."""
+
+    id: int
+    name: str
+    user: str
+    created_s: float
+    expires_s: float
+
+    def expired(self, now_s: float) -> bool:
+        """Whether the token no longer works."""
+        return self.expires_s <= now_s
+
+
+def check_license_number(number: str, pattern: str = LICENSE_PATTERN_DEFAULT) -> str:
+    """The license number, stripped, when it matches `pattern`; `AccountError` says why not."""
+    stripped = number.strip()
+    if not stripped:
+        raise AccountError("enter your license number (it may not be blank)")
+    if re.fullmatch(pattern, stripped) is None:
+        raise AccountError(
+            f"{stripped[:64]!r} is not a license number: 2 to 32 letters, digits, spaces, "
+            "'.', '/' or '-', with at least one digit"
+            if pattern == LICENSE_PATTERN_DEFAULT
+            else f"{stripped[:64]!r} is not a license number (it must match {pattern})"
+        )
+    return stripped
+
+
+def check_license_pattern(pattern: str) -> str:
+    """A license pattern that compiles (the `--license-pattern` option)."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise AccountError(
+            f"license pattern {pattern!r} is not a regular expression: {exc}"
+        ) from None
+    return pattern
+
+
+def token_days(days: int) -> int:
+    """A token lifetime in days, 1 to `TOKEN_DAYS_MAX`."""
+    if not 1 <= days <= TOKEN_DAYS_MAX:
+        raise AccountError(f"a token lasts 1 to {TOKEN_DAYS_MAX} days, not {days}")
+    return days
+
+
+def _add_token_expiry(engine: Engine) -> None:
+    """Databases made before tokens expired gain the column; old tokens get the default life."""
+    columns = {c["name"] for c in inspect(engine).get_columns("tokens")}
+    if "expires_s" in columns:
+        return
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE tokens ADD COLUMN expires_s FLOAT"))
+        conn.execute(
+            update(schema.tokens)
+            .where(schema.tokens.c.expires_s.is_(None))
+            .values(expires_s=schema.tokens.c.created_s + TOKEN_DAYS_DEFAULT * DAY_S)
+        )
+
+
 def _sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -64,9 +139,11 @@ class Accounts:
     def __init__(self, storage: Storage, hasher: PasswordHasher | None = None) -> None:
         self.storage = storage
         self.hasher = hasher or PasswordHasher()
+        _add_token_expiry(storage.engine)
 
     def add_user(self, name: str, role: str, password: str, now_s: float) -> User:
-        """Add a user (or replace the password and role of an existing one)."""
+        """Add a user, or set an existing one's password and role (ending their sessions and
+        revoking their tokens: whoever held them no longer gets in with them)."""
         checked = _role(role)
         if not name or len(name) > 64:
             raise AccountError("a user name has 1 to 64 characters")
@@ -80,11 +157,34 @@ class Accounts:
                 conn.execute(
                     update(t).where(t.c.name == name).values(role=checked, password_hash=digest)
                 )
+                _revoke_all(conn, name)
             else:
                 conn.execute(
                     insert(t).values(name=name, role=checked, password_hash=digest, created_s=now_s)
                 )
         return User(name, checked)
+
+    def remove_user(self, name: str) -> None:
+        """Remove a user with their sessions and tokens; the last owner stays."""
+        t = schema.users
+        with self.storage.engine.begin() as conn:
+            row = conn.execute(select(t.c.role).where(t.c.name == name)).first()
+            if row is None:
+                raise AccountError(f"no user {name!r}")
+            owners = conn.execute(
+                select(func.count()).select_from(t).where(t.c.role == "owner")
+            ).scalar_one()
+            if row.role == "owner" and owners <= 1:
+                raise AccountError(f"{name} is the only owner; add another owner first")
+            conn.execute(delete(t).where(t.c.name == name))
+            _revoke_all(conn, name)
+
+    def users(self) -> list[tuple[User, float]]:
+        """Every user with when they were added, by name."""
+        t = schema.users
+        with self.storage.engine.connect() as conn:
+            rows = conn.execute(select(t.c.name, t.c.role, t.c.created_s).order_by(t.c.name))
+            return [(User(r.name, _role(r.role)), r.created_s) for r in rows]
 
     def count(self, role: str | None = None) -> int:
         """How many users (of a role) there are."""
@@ -158,25 +258,73 @@ class Accounts:
                 delete(schema.sessions).where(schema.sessions.c.token_hash == _sha256(token))
             )
 
-    def add_token(self, user: User, name: str, now_s: float) -> str:
-        """A new API token for a user; returns the secret (shown once)."""
+    def add_token(self, user: User, name: str, now_s: float, days: int = TOKEN_DAYS_DEFAULT) -> str:
+        """A new API token for a user, lasting `days`; returns the secret (shown once)."""
+        label = name.strip()
+        if not label or len(label) > TOKEN_NAME_CHARS:
+            raise AccountError(f"a token's name has 1 to {TOKEN_NAME_CHARS} characters")
+        lifetime_s = token_days(days) * DAY_S
         token = "pp_" + secrets.token_urlsafe(32)
         with self.storage.engine.begin() as conn:
+            if (
+                conn.execute(
+                    select(schema.users.c.name).where(schema.users.c.name == user.name)
+                ).first()
+                is None
+            ):
+                raise AccountError(f"no user {user.name!r}")
             conn.execute(
                 insert(schema.tokens).values(
-                    name=name, user=user.name, token_hash=_sha256(token), created_s=now_s
+                    name=label,
+                    user=user.name,
+                    token_hash=_sha256(token),
+                    created_s=now_s,
+                    expires_s=now_s + lifetime_s,
                 )
             )
         return token
 
-    def token_user(self, token: str) -> User | None:
-        """The user an API token belongs to."""
+    def token_user(self, token: str, now_s: float) -> User | None:
+        """The user an API token belongs to, while it has not expired or been revoked."""
         t, u = schema.tokens, schema.users
         query = (
-            select(u.c.name, u.c.role)
+            select(u.c.name, u.c.role, t.c.expires_s)
             .join(t, t.c.user == u.c.name)
             .where(t.c.token_hash == _sha256(token))
         )
         with self.storage.engine.connect() as conn:
             row = conn.execute(query).first()
-        return None if row is None else User(row.name, _role(row.role))
+        if row is None or row.expires_s is None or row.expires_s <= now_s:
+            return None
+        return User(row.name, _role(row.role))
+
+    def tokens(self, user: str | None = None) -> list[TokenRecord]:
+        """The API tokens (of one user), newest first, expired ones included."""
+        t = schema.tokens
+        query = select(t).order_by(t.c.id.desc())
+        if user is not None:
+            query = query.where(t.c.user == user)
+        with self.storage.engine.connect() as conn:
+            return [
+                TokenRecord(r.id, r.name, r.user, r.created_s, r.expires_s or r.created_s)
+                for r in conn.execute(query)
+            ]
+
+    def revoke_token(self, token_id: int, user: str | None = None) -> TokenRecord:
+        """Revoke one token (only one of `user`'s when given); returns what it was."""
+        t = schema.tokens
+        query = select(t).where(t.c.id == token_id)
+        if user is not None:
+            query = query.where(t.c.user == user)
+        with self.storage.engine.begin() as conn:
+            row = conn.execute(query).first()
+            if row is None:
+                raise AccountError(f"no token {token_id}")
+            conn.execute(delete(t).where(t.c.id == token_id))
+        return TokenRecord(row.id, row.name, row.user, row.created_s, row.expires_s or 0.0)
+
+
+def _revoke_all(conn: Connection, user: str) -> None:
+    """End every session and revoke every token of a user (inside the caller's transaction)."""
+    conn.execute(delete(schema.sessions).where(schema.sessions.c.user == user))
+    conn.execute(delete(schema.tokens).where(schema.tokens.c.user == user))

@@ -34,6 +34,9 @@ tokens = Table(
     Column("user", String(64), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_s", Float, nullable=False),
+    # Added after the first release: `Accounts` adds it to older databases (NULL = created_s
+    # plus the default lifetime).
+    Column("expires_s", Float, nullable=True),
 )
 
 setting_versions = Table(

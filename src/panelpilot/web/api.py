@@ -1,7 +1,9 @@
 """The REST API under /api: site, devices, networks, settings, events (OpenAPI at /openapi.json).
 
 Reads need a signed-in user or an API token (`Authorization: Bearer ...`); writes also need
-the installer role, and, with a session cookie, the `X-CSRF-Token` header.
+the installer role, and, with a session cookie, the `X-CSRF-Token` header. Amps and booleans
+are strict: `"10"`, `true` for a number, NaN and the infinities are refused (422, naming the
+field).
 """
 
 from __future__ import annotations
@@ -9,15 +11,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from panelpilot.control.codec import decision_to_json
 from panelpilot.control.settings import SettingsError
 from panelpilot.control.types import Command
+from panelpilot.service.accounts import AccountError, check_license_number
 from panelpilot.service.pairing import parse_qr_payload
 from panelpilot.service.settings import Forbidden
 from panelpilot.web import views
-from panelpilot.web.auth import Principal, require_user, require_writer, service_of
+from panelpilot.web.auth import Principal, options_of, require_user, require_writer, service_of
+from panelpilot.web.numbers import Amps, PositiveAmps
 
 Reader = Annotated[Principal, Depends(require_user)]
 Writer = Annotated[Principal, Depends(require_writer)]
@@ -37,8 +41,8 @@ class _Strict(BaseModel):
 class NetworkPatch(_Strict):
     """Change a network: its state, or (while disabled) its max network current."""
 
-    enabled: bool | None = None
-    network_limit_a: Annotated[float, Field(gt=0, le=10_000)] | None = None
+    enabled: StrictBool | None = None
+    network_limit_a: PositiveAmps | None = None
 
 
 class AddCharger(_Strict):
@@ -52,9 +56,9 @@ class AddCharger(_Strict):
 class PcsChange(_Strict):
     """New PCS limits (null clears = disables one); `license_number` of the qualified person."""
 
-    panel_limit_a: float | None = None
-    conductor_limit_a: float | None = None
-    export_limit_a: float | None = None
+    panel_limit_a: Amps | None = None
+    conductor_limit_a: Amps | None = None
+    export_limit_a: Amps | None = None
     license_number: Annotated[str, Field(max_length=64)] | None = None
 
 
@@ -197,9 +201,14 @@ def api_router() -> APIRouter:
     @router.put("/settings/pcs", summary="Set the PCS limits (qualified personnel)")
     async def put_pcs(request: Request, body: PcsChange, who: Writer) -> Done:
         values = body.model_dump(exclude={"license_number"})
+        if body.license_number is not None:
+            try:
+                check_license_number(body.license_number, options_of(request).license_pattern)
+            except AccountError as exc:
+                raise HTTPException(422, f"license_number: {exc}") from None
         try:
             summary = service_of(request).settings.change_pcs(
-                who.actor(body.license_number), values
+                who.actor(body.license_number.strip() if body.license_number else None), values
             )
         except (SettingsError, Forbidden) as exc:
             raise _refused(exc) from None

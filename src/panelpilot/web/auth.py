@@ -6,14 +6,18 @@ tokens carry no ambient authority, so they need none.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
+from starlette.requests import HTTPConnection
 
 from panelpilot.service.accounts import Session, User
 from panelpilot.service.service import Service
 from panelpilot.service.settings import Actor
+from panelpilot.web.limits import client_of_scope
+from panelpilot.web.options import WebOptions
 
 SESSION_COOKIE = "pp_session"
 LOGIN_CSRF_COOKIE = "pp_login_csrf"
@@ -39,12 +43,53 @@ def service_of(request: Request) -> Service:
     return service
 
 
+def options_of(connection: HTTPConnection) -> WebOptions:
+    """The web options the app was created with."""
+    options: WebOptions = connection.app.state.options
+    return options
+
+
+def client_address(connection: HTTPConnection) -> str:
+    """The client's address: the peer, or behind the HTTPS proxy the address it appended."""
+    return client_of_scope(connection.scope, options_of(connection).behind_https_proxy)
+
+
+def is_loopback(address: str) -> bool:
+    """Whether an address is this machine's (127.0.0.0/8, ::1)."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def secure_cookies(connection: HTTPConnection) -> bool:
+    """Whether cookies get the `Secure` flag: served over HTTPS, or behind the HTTPS proxy."""
+    service = service_of_connection(connection)
+    return (
+        service.secure_cookies
+        or options_of(connection).behind_https_proxy
+        or connection.url.scheme in ("https", "wss")
+    )
+
+
+def service_of_connection(connection: HTTPConnection) -> Service:
+    """The service, from a request or a WebSocket."""
+    service: Service = connection.app.state.service
+    return service
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The API token of `Authorization: Bearer ...`, if sent."""
+    header = connection.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
 def principal_of(request: Request) -> Principal | None:
     """The signed-in user of this request, or None."""
     service = service_of(request)
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        user = service.accounts.token_user(header[7:].strip())
+    token = bearer_token(request)
+    if token is not None:
+        user = service.accounts.token_user(token, service.clock.wall_s())
         return None if user is None else Principal(user, None, None)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -80,26 +125,16 @@ def check_form_csrf(principal: Principal, sent: str) -> None:
         raise HTTPException(403, "the form has expired; reload the page and try again")
 
 
-class SignInThrottle:
-    """At most `attempts` failed sign-ins per name in `window_s`; then wait (slows guessing)."""
+class SignInRequired(Exception):
+    """A page was asked for without a session; the app redirects to the sign-in page."""
 
-    def __init__(self, attempts: int = 5, window_s: float = 300.0) -> None:
-        self.attempts = attempts
-        self.window_s = window_s
-        self.failures: dict[str, list[float]] = {}
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
 
-    def wait_s(self, name: str, now_s: float) -> float:
-        """How long this name must wait before trying again (0 = may try now)."""
-        recent = [t for t in self.failures.get(name, []) if now_s - t < self.window_s]
-        self.failures[name] = recent
-        if len(recent) < self.attempts:
-            return 0.0
-        return self.window_s - (now_s - recent[0])
 
-    def failed(self, name: str, now_s: float) -> None:
-        """Count one failed sign-in."""
-        self.failures.setdefault(name, []).append(now_s)
-
-    def succeeded(self, name: str) -> None:
-        """Forget the failures of a name that signed in."""
-        self.failures.pop(name, None)
+def page_user(request: Request) -> Principal:
+    """The signed-in browser user of a page, or a redirect to sign in."""
+    principal = principal_of(request)
+    if principal is None or principal.session is None:
+        raise SignInRequired(request.url.path)
+    return principal

@@ -44,7 +44,12 @@
     const ws = new WebSocket(scheme + "//" + location.host + "/api/stream");
     ws.onopen = () => { stateEl.textContent = "live"; };
     ws.onmessage = (event) => update(JSON.parse(event.data));
-    ws.onclose = () => { stateEl.textContent = "reconnecting…"; setTimeout(connect, 2000); };
+    ws.onclose = (event) => {
+      // 4401: this session signed out (or its password changed): nothing to reconnect to.
+      if (event.code === 4401) { stateEl.textContent = "signed out"; return; }
+      stateEl.textContent = "reconnecting…";
+      setTimeout(connect, 2000);
+    };
   }
   connect();
 })();

@@ -1,0 +1,58 @@
+"""Rendering a page: the signed-in user, the CSRF token, and a notice chosen by code.
+
+A page's notice comes from the fixed table `NOTICES`, picked by `?done=<code>`; no text from
+the query string reaches a page, so a link cannot make the service appear to say anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from panelpilot.web.auth import Principal, service_of
+
+NOTICES = {
+    "enabled": "Power sharing enabled.",
+    "disabled": "Power sharing disabled: every charger runs at its fallback limit.",
+    "limit": "Max network current saved.",
+    "added": "Charger added to the network.",
+    "removed": "Charger removed: it is held at 6 A until it is power-cycled.",
+    "pcs": "PCS limits saved.",
+    "license": "License number accepted until you sign out.",
+    "token_revoked": "API token revoked: it no longer works.",
+}
+
+Render = Callable[..., HTMLResponse]
+
+
+def renderer(templates: Jinja2Templates) -> Render:
+    """`render(request, template, principal, status=200, **context)` over `templates`."""
+
+    def render(
+        request: Request, name: str, principal: Principal | None, status: int = 200, **ctx: Any
+    ) -> HTMLResponse:
+        service = service_of(request)
+        session = principal.session if principal else None
+        context = {
+            "user": principal.user if principal else None,
+            "csrf": session.csrf if session else "",
+            "license_number": session.license_number if session else None,
+            "networks": [n.id for n in service.runtime.site.networks],
+            "chargers": [c.id for c in service.runtime.site.chargers],
+            "message": NOTICES.get(request.query_params.get("done", "")),
+            "version": service.version,
+            **ctx,
+        }
+        return templates.TemplateResponse(request, name, context, status_code=status)
+
+    return render
+
+
+def done(path: str, code: str) -> RedirectResponse:
+    """Back to `path` after a change, with the notice of `code` (a key of `NOTICES`)."""
+    assert code in NOTICES, code
+    return RedirectResponse(f"{path}?done={code}", status_code=303)
