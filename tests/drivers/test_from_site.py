@@ -68,14 +68,14 @@ chargers:
 drivers:
   - {kind: ocpp, device: wc1%s}
 """
-    # Defaults: 2 x 10 s heartbeats + 2 s = 22 s, within 30 s lease - 5 s - 2 x 1 s = 23 s.
+    # Defaults: 2 x 10 s heartbeats + 2 s = 22 s, within 60 s lease - 5 s - 2 x 1 s = 53 s.
     assert load_site_text(site % "").drivers[0].kind == "ocpp"
     with pytest.raises(SiteFileError) as info:
         load_site_text(site % ", heartbeat_interval_s: 60", "g.yaml")
     assert (
         "g.yaml:7: drivers[0].heartbeat_interval_s: a silent charger would be noticed after "
-        "122 s, but its lease lapses after 30 s: it must be noticed within lease_s - "
-        "response_s - 2 x period_s = 23 s"
+        "122 s, but its lease lapses after 60 s: it must be noticed within lease_s - "
+        "response_s - 2 x period_s = 53 s"
     ) in str(info.value)
     # A longer lease makes room for a slower heartbeat.
     longer = site.replace("drivers:", "control: {lease_s: 150}\ndrivers:")
