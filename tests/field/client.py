@@ -91,7 +91,7 @@ class FieldClient:
         self.car_max_a = car_max_a
         self.response_s = response_s
         self.response_timeout_s = response_timeout_s
-        self.errors: list[str] = []  # CallErrors sent or received, and invalid answers
+        self.errors: list[str] = []  # CallErrors sent or received (id "-1" too), invalid answers
         self.acks_pending = 0
         self._acks_open = asyncio.Event()
         self._acks_open.set()
@@ -248,6 +248,14 @@ class FieldClient:
                 await self._reader
             self._reader = None
 
+    def _received(self, message: str | bytes) -> None:
+        """Keep a CALLERROR for a frame the central system could not read (its id is "-1",
+        so the library matches it to no call and would only log it)."""
+        with contextlib.suppress(ValueError, TypeError, IndexError):
+            frame = json.loads(message)
+            if frame[0] == 4 and frame[1] == "-1":
+                self.errors.append(f"received CALLERROR -1 {frame[2]}: {frame[4]}")
+
     async def _send(self, connection: ClientConnection, message: str) -> None:
         if self._muted:
             return
@@ -279,6 +287,11 @@ class _V16Link(V16ChargePoint):  # type: ignore[misc]
 
     async def _send(self, message: str) -> None:
         await self.owner._send(self._connection, message)
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """The library's intake, after noting a CALLERROR for an unreadable frame."""
+        self.owner._received(raw_msg)
+        await super().route_message(raw_msg)
 
     async def boot_notification(self) -> tuple[bool, str | None]:
         """BootNotification: (accepted, the central system's currentTime)."""
@@ -361,6 +374,11 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
 
     async def _send(self, message: str) -> None:
         await self.owner._send(self._connection, message)
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """The library's intake, after noting a CALLERROR for an unreadable frame."""
+        self.owner._received(raw_msg)
+        await super().route_message(raw_msg)
 
     async def boot_notification(self) -> tuple[bool, str | None]:
         """BootNotification: (accepted, the central system's currentTime)."""

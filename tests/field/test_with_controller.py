@@ -88,7 +88,7 @@ def test_field_chargers_never_draw_more_than_the_network_even_when_killed(
         )
         for i in range(n)
     }
-    for i, link in enumerate(links.values()):
+    for link in links.values():
         # A car plugged in at boot; the driver holds its StartTransaction until our profile
         # is in force, so it does not draw meanwhile.
         link.charger.boot(0.0)
@@ -96,8 +96,8 @@ def test_field_chargers_never_draw_more_than_the_network_even_when_killed(
             48.0,
             send_t=0.0,
             clock_skew_s=skew,
-            version=versions[i],
-            stack_level=0,  # type: ignore[arg-type]
+            version=link.charger.version,
+            stack_level=0,
         )
         link.charger.set_charging_profile(0.0, request_json(cap))
     end = kill_at + 3 * site.control.lease_s
