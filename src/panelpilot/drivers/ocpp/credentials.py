@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,7 +68,12 @@ class CredentialStore:
     """Registered charge points and their hashed passwords in one SQLite file."""
 
     def __init__(self, db_path: Path | str, hasher: PasswordHasher | None = None) -> None:
-        """Open (creating if needed) the database; `hasher` sets the Argon2 cost of new hashes."""
+        """Open (creating if needed) the database; `hasher` sets the Argon2 cost of new hashes.
+        A new file is readable by its owner only: it holds password hashes."""
+        path = Path(db_path)
+        if str(db_path) != ":memory:" and not path.exists():
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         self._engine = create_engine(f"sqlite:///{db_path}")
         _Base.metadata.create_all(self._engine)
         self._hasher = hasher or default_hasher()
