@@ -924,11 +924,6 @@ class Controller:
         for cid, mem in st.chargers.items():
             mem.online = cid in online
 
-    def _charger_current_per_circuit(self, snap: Snapshot, online: set[str]) -> dict[str, float]:
-        return self._current_per_circuit(
-            {cid: r.current_a for cid, r in snap.chargers.items() if cid in online}
-        )
-
     def _current_per_circuit(self, current_a: Mapping[str, float]) -> dict[str, float]:
         own: dict[str, float] = {}
         # In the site's order, not the snapshot's: the same readings give the same sums.
