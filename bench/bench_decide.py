@@ -31,7 +31,7 @@ def garage(chargers: int, circuits: int) -> Site:
             devices.append({"id": f"ev{c}-{i}", "circuit": cid, "network": f"net{c}", "max_a": 32})
     service = {
         "id": "service",
-        "limit_a": max(10 * chargers, 16 * per),
+        "limit_a": max(14 * chargers, 16 * per),
         "meter": "site",
         "children": children,
     }

@@ -26,27 +26,31 @@ def timed_run(name: str, controller: str) -> dict[str, Any]:
     loaded = load_scenario(SCENARIOS / name)
     world = build_world(loaded)
     policy = POLICIES[controller](loaded.site, world.topo)
-    spent = {"decide": 0.0, "coast": 0.0}
+    spent = {"decide": 0.0}
+    calls = {"decide": 0, "steady": 0}
     if isinstance(policy, PanelpilotPolicy):
         ctl = policy.controller
-        for method in ("decide", "coast"):
-            inner: Callable[..., Any] = getattr(ctl, method)
+        inner: Callable[..., Any] = ctl.decide
 
-            def timed(*args: Any, _inner: Callable[..., Any] = inner, _name: str = method) -> Any:
-                start = time.process_time()
-                try:
-                    return _inner(*args)
-                finally:
-                    spent[_name] += time.process_time() - start
+        def timed(*args: Any, _inner: Callable[..., Any] = inner) -> Any:
+            start = time.process_time()
+            try:
+                decision = _inner(*args)
+            finally:
+                spent["decide"] += time.process_time() - start
+            calls["decide"] += 1
+            calls["steady"] += decision.steady_until_t > decision.t
+            return decision
 
-            setattr(ctl, method, timed)
+        ctl.decide = timed  # type: ignore[method-assign]
     start = time.process_time()
     result = run(world, policy)
     total = time.process_time() - start
     return {
         "total_s": total,
         "controller_s": spent["decide"],
-        "coast_s": spent["coast"],
+        "decide_calls": float(calls["decide"]),
+        "steady_calls": float(calls["steady"]),
         "steps": float(len(world.times)),
         "cars": len(world.cars),
         "metrics": result.metrics,
@@ -73,18 +77,20 @@ def main() -> None:
     """Print a table of CPU seconds per scenario and controller."""
     names = sys.argv[1:] or list(DAYS)
     print(
-        "| scenario | controller | steps | cars | CPU s total | in decide() | in coast() "
-        "| simulator | us/step | kWh delivered | trips | overload A·s | longest overload s |"
+        "| scenario | controller | steps | cars | CPU s total | in decide() | decide() calls "
+        "| steady | simulator | us/step | kWh delivered | trips | overload A·s "
+        "| longest overload s |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in names:
         for controller in ("none", "static", "panelpilot"):
             r = timed_run(name, controller)
-            sim_s = r["total_s"] - r["controller_s"] - r["coast_s"]
+            sim_s = r["total_s"] - r["controller_s"]
             m = r["metrics"]
             print(
                 f"| {name} | {controller} | {r['steps']:.0f} | {r['cars']} | {r['total_s']:.1f} | "
-                f"{r['controller_s']:.1f} | {r['coast_s']:.1f} | {sim_s:.1f} | "
+                f"{r['controller_s']:.1f} | {r['decide_calls']:.0f} | "
+                f"{r['steady_calls']:.0f} | {sim_s:.1f} | "
                 f"{1e6 * sim_s / r['steps']:.0f} | "
                 f"{m['energy_delivered_kwh']:.1f} | {m['breaker_trips']} | "
                 f"{m['overload_amp_s']:.1f} | {m['longest_overload_s']:.0f} |",

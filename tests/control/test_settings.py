@@ -33,6 +33,7 @@ def test_limit_and_members_change_only_while_disabled(commands: list[Command]) -
         net = controller.state.networks["net"]
         before = (net.enabled, net.limit_a, net.members)
         d = controller.decide(Snapshot(float(t), {"site": 0.0}, commands=(cmd,)))
+        net = controller.state.networks["net"]
         after = (net.enabled, net.limit_a, net.members)
         rejected = any(a.code == "setting_rejected" for a in d.alerts)
         changes_settings = cmd.enabled is None

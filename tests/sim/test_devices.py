@@ -50,8 +50,14 @@ def test_an_export_window_discharges_at_full_power() -> None:
 def test_a_charger_keeps_its_limit_for_the_lease_then_falls_back() -> None:
     bank = ChargerBank(np.array([6.0]), np.array([20.0]))
     assert bank.pilot_a(0.0)[0] == 20.0  # before any decision: the fallback
-    bank.receive(ON, np.array([40.0]), np.array([25.0]), np.array([30.0]), 10.0)
+    # Received at 10 s with a 30 s lease: it ends at 40 s.
+    assert bank.changes(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]))
+    bank.receive(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]))
+    assert not bank.changes(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]))
     assert bank.pilot_a(39.0)[0] == 40.0
     assert bank.pilot_a(40.0)[0] == 25.0
-    bank.receive(np.array([False]), np.array([6.0]), np.array([6.0]), np.array([30.0]), 41.0)
+    assert bank.next_lapse_s() == 40.0
+    off = np.array([False])
+    assert not bank.changes(off, np.array([6.0]), np.array([6.0]), np.array([71.0]))
+    bank.receive(off, np.array([6.0]), np.array([6.0]), np.array([71.0]))
     assert bank.pilot_a(41.0)[0] == 25.0  # a decision that did not reach it changes nothing

@@ -253,3 +253,17 @@ def _at(steps: Steps, t: float) -> float:
 def adds(delta: Steps) -> bool:
     """Whether a difference adds anywhere."""
     return any(v > EPS_A for _, v in delta)
+
+
+def next_change_t(held: Sequence[Commitment], t: float, bounds: Bounds) -> float:
+    """The first time after `t` at which the envelope of `held`, or what `settle` keeps, can
+    change: a lease end on either side of the clock error, a replaced commitment retired."""
+    out = math.inf
+    for c in held:
+        times = [switch_t(c, bounds)]
+        if c.acked_t is not None:
+            times += (c.acked_t, c.acked_t + bounds.response_s)
+        for x in times:
+            if t < x < out:
+                out = x
+    return out

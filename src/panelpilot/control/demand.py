@@ -10,66 +10,101 @@ seconds it lasts. A car seen using all it is offered starts again from `probe_s`
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from panelpilot.control.layout import Layout
 from panelpilot.control.sharing import Claim
 from panelpilot.control.state import ChargerMemory
-from panelpilot.control.types import ChargerReading
+from panelpilot.control.topology import Topology
+from panelpilot.control.types import ChargerReading, Snapshot
+from panelpilot.field import DRAWING_A
 from panelpilot.site.model import Charger, ControlSettings
-
-# Below this a car counts as not drawing (a full battery, a scheduled charge not started).
-DRAWING_A = 1.0
 
 
 def update(
     mem: ChargerMemory, charger: Charger, reading: ChargerReading, t: float, cfg: ControlSettings
-) -> None:
-    """Refresh `mem.demand_a` from what the car drew once its last change has settled."""
+) -> ChargerMemory:
+    """`mem` with its demand estimate refreshed from what the car drew once its last change
+    has settled (`mem` itself when nothing changes)."""
     if not reading.connected:
-        mem.connected = False
-        mem.demand_a = 0.0
-        mem.capped_since_t = None
-        mem.idle_car = False
-        mem.probes_unused = 0
-        mem.probing = False
-        return
+        if not mem.connected and mem.demand_a == 0.0 and _reset(mem):
+            return mem
+        return replace(
+            mem,
+            connected=False,
+            demand_a=0.0,
+            capped_since_t=None,
+            idle_car=False,
+            probes_unused=0,
+            probing=False,
+        )
     if not mem.connected:  # a car just plugged in: assume it wants everything
-        mem.connected = True
-        mem.demand_a = charger.max_a
-        mem.capped_since_t = None
-        mem.idle_car = False
-        mem.probes_unused = 0
-        mem.probing = False
-        return
+        return replace(
+            mem,
+            connected=True,
+            demand_a=charger.max_a,
+            capped_since_t=None,
+            idle_car=False,
+            probes_unused=0,
+            probing=False,
+        )
+    demand_a, capped, idle = mem.demand_a, mem.capped_since_t, mem.idle_car
+    unused, probing = mem.probes_unused, mem.probing
     settled = t - mem.changed_t >= cfg.response_s  # J1772: a car follows within 5 s
     if settled and mem.limit_a >= charger.min_a:
         drawn = reading.current_a
         if drawn >= mem.limit_a - cfg.resolution_a:
-            mem.demand_a = charger.max_a  # uses all it gets: it may want more
-            mem.capped_since_t = None
-            mem.idle_car = False
-            mem.probes_unused = 0
+            demand_a, capped, idle, unused = charger.max_a, None, False, 0  # it may want more
         else:
-            mem.demand_a = min(charger.max_a, max(charger.min_a, drawn + cfg.headroom_a))
-            if mem.capped_since_t is None:
-                mem.capped_since_t = t
-            mem.idle_car = drawn < DRAWING_A
-            if mem.probing:
-                mem.probes_unused += 1  # offered more, it still drew less than it had
-        mem.probing = False
-    if mem.capped_since_t is not None and t >= probe_due_t(mem, cfg):
-        mem.demand_a = charger.max_a  # re-probe: does it want more again?
-        mem.capped_since_t = None
-        mem.probing = True
-    if mem.idle_car and not mem.admitted and t - mem.turn_since_t >= cfg.rotation_s:
-        mem.idle_car = False  # a paused idle car gets a turn now and then to show it wants
+            demand_a = min(charger.max_a, max(charger.min_a, drawn + cfg.headroom_a))
+            if capped is None:
+                capped = t
+            idle = drawn < DRAWING_A
+            if probing:
+                unused += 1  # offered more, it still drew less than it had
+        probing = False
+    if capped is not None and t >= _probe_due(capped, unused, cfg):
+        demand_a, capped, probing = charger.max_a, None, True  # re-probe: does it want more?
+    if idle and not mem.admitted and t - mem.turn_since_t >= cfg.rotation_s:
+        idle = False  # a paused idle car gets a turn now and then to show it wants
+    if (
+        demand_a == mem.demand_a
+        and capped == mem.capped_since_t
+        and idle == mem.idle_car
+        and unused == mem.probes_unused
+        and probing == mem.probing
+    ):
+        return mem
+    return replace(
+        mem,
+        demand_a=demand_a,
+        capped_since_t=capped,
+        idle_car=idle,
+        probes_unused=unused,
+        probing=probing,
+    )
+
+
+def _reset(mem: ChargerMemory) -> bool:
+    return (
+        mem.capped_since_t is None
+        and not mem.idle_car
+        and mem.probes_unused == 0
+        and not mem.probing
+    )
+
+
+def _probe_due(capped_since_t: float, probes_unused: int, cfg: ControlSettings) -> float:
+    # (The exponent is bounded: a car parked for weeks must not overflow a float.)
+    wait = min(cfg.probe_s * 2.0 ** min(probes_unused, 40), max(cfg.probe_s, cfg.probe_max_s))
+    return capped_since_t + wait
 
 
 def probe_due_t(mem: ChargerMemory, cfg: ControlSettings) -> float:
     """When a capped car is next offered its max (inf when it is not capped)."""
     if mem.capped_since_t is None:
         return float("inf")
-    # (The exponent is bounded: a car parked for weeks must not overflow a float.)
-    wait = min(cfg.probe_s * 2.0 ** min(mem.probes_unused, 40), max(cfg.probe_s, cfg.probe_max_s))
-    return mem.capped_since_t + wait
+    return _probe_due(mem.capped_since_t, mem.probes_unused, cfg)
 
 
 def admission_key(
@@ -90,3 +125,37 @@ def admission_key(
     else:
         group, since = 2, -mem.turn_since_t
     return (-claim.priority, group, since, claim.key)
+
+
+# A fixed allocation (a disabled network's member, a removed unit) is served before any
+# priority a site file can give, but still within every circuit limit.
+FIXED_PRIORITY = 1 << 30
+
+
+def claims(
+    topology: Topology,
+    chargers: dict[str, ChargerMemory],
+    snap: Snapshot,
+    listening: frozenset[str],
+    layout: Layout,
+    cfg: ControlSettings,
+) -> list[Claim]:
+    """Each listening charger's claim, in admission order; `chargers` gets the refreshed
+    demand estimates."""
+    keyed: list[tuple[tuple[int, int, float, str], Claim]] = []
+    t, readings, fixed_limits, constraints = snap.t, snap.chargers, layout.fixed, layout.constraints
+    for cid, charger in topology.chargers.items():
+        if cid not in listening:
+            continue
+        mem = chargers[cid] = update(chargers[cid], charger, readings[cid], t, cfg)
+        fixed = fixed_limits.get(cid)
+        if fixed is not None:
+            claim = Claim(
+                cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, constraints[cid], True
+            )
+        else:
+            want = mem.demand_a if mem.connected else 0.0
+            claim = Claim(cid, want, charger.min_a, charger.priority, constraints[cid])
+        keyed.append((admission_key(claim, mem, t, cfg), claim))
+    keyed.sort(key=lambda pair: pair[0])
+    return [claim for _, claim in keyed]

@@ -10,8 +10,12 @@ stays within each capacity whenever anything is raised.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from panelpilot.control.sharing import Claim
+from panelpilot.control.state import ChargerMemory
+from panelpilot.control.types import ChargerReading
 
 EPS = 1e-9
 
@@ -26,6 +30,37 @@ class Step:
     target_a: float  # where the fair allocation wants it
     min_a: float
     constraints: tuple[int, ...]
+
+
+def steps_for(
+    claims: Sequence[Claim],
+    chargers: Mapping[str, ChargerMemory],
+    readings: Mapping[str, ChargerReading],
+    targets_a: Mapping[str, float],
+    t: float,
+    resolution_a: float,
+) -> list[Step]:
+    """Each claim's transition. A charger may still draw what it had while a decrease
+    settles (its car drawing above the new limit, within `hold_until_t`), and what it says
+    it runs at if that is more."""
+    steps = []
+    for claim in claims:
+        mem, reading = chargers[claim.key], readings[claim.key]
+        previous = mem.limit_a
+        hold = previous
+        if t < mem.hold_until_t and reading.current_a > previous + resolution_a:
+            hold = max(hold, mem.hold_a)  # a decrease still settling
+        if reading.limit_a is not None and reading.limit_a > hold:
+            hold = reading.limit_a
+        steps.append(
+            Step(claim.key, previous, hold, targets_a[claim.key], claim.min_a, claim.constraints)
+        )
+    return steps
+
+
+def pending_raises(steps: Sequence[Step], limits: Mapping[str, float]) -> bool:
+    """Whether a charger was left below its target (a raise waiting for room)."""
+    return any(limits[s.key] < s.target_a - EPS for s in steps)
 
 
 def sequence(

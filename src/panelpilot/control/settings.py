@@ -3,11 +3,13 @@ make any changes"): limit and members change only while a network is disabled.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from panelpilot.control.state import ControllerState, NetworkMemory
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import Command
+from panelpilot.field import J1772_MIN_A
 from panelpilot.site.rules import (
     fair_fallback_a,
     fallback_overloads,
@@ -35,7 +37,7 @@ def fallback_a(
     """
     charger = topology.chargers[charger_id]
     if charger_id in state.removed:
-        return min(charger.max_a, max(6.0, charger.min_a))
+        return min(charger.max_a, max(J1772_MIN_A, charger.min_a))
     if network_id is None:
         return charger.fallback_a if charger.fallback_a is not None else charger.min_a
     net = state.networks[network_id]
@@ -52,8 +54,24 @@ def network_of(state: ControllerState, charger_id: str) -> NetworkMemory | None:
     return None
 
 
-def apply_command(topology: Topology, state: ControllerState, cmd: Command) -> str:
-    """Apply one settings change or raise `SettingsError`; returns what was done."""
+def apply_commands(
+    topology: Topology, state: ControllerState, commands: tuple[Command, ...]
+) -> tuple[ControllerState, list[tuple[Command, str]]]:
+    """Apply each command the settings lock allows, in order: the new state, and the reason
+    for each refused one."""
+    refused: list[tuple[Command, str]] = []
+    for cmd in commands:
+        try:
+            state, _ = apply_command(topology, state, cmd)
+        except SettingsError as exc:
+            refused.append((cmd, str(exc)))
+    return state, refused
+
+
+def apply_command(
+    topology: Topology, state: ControllerState, cmd: Command
+) -> tuple[ControllerState, str]:
+    """The state with one settings change made, and what was done; or `SettingsError`."""
     net = state.networks.get(cmd.network)
     if net is None:
         known = ", ".join(sorted(state.networks)) or "none"
@@ -67,8 +85,8 @@ def apply_command(topology: Topology, state: ControllerState, cmd: Command) -> s
         if cmd.enabled:
             _check_limit(topology, net.limit_a, net.members, cmd.network)
             _check_wiring(topology, state, cmd.network, net)
-        net.enabled = cmd.enabled
-        return f"network {cmd.network} {'enabled' if cmd.enabled else 'disabled'}"
+        done = f"network {cmd.network} {'enabled' if cmd.enabled else 'disabled'}"
+        return _with(state, cmd.network, replace(net, enabled=cmd.enabled)), done
     if net.enabled:
         raise SettingsError(
             f"network {cmd.network} is enabled; disable it before changing its settings"
@@ -77,8 +95,8 @@ def apply_command(topology: Topology, state: ControllerState, cmd: Command) -> s
         _check_limit(topology, cmd.network_limit_a, net.members, cmd.network)
         _check_silent(topology, state, cmd.network_limit_a, net.members, cmd.network)
         _check_wiring(topology, state, cmd.network, replace(net, limit_a=cmd.network_limit_a))
-        net.limit_a = cmd.network_limit_a
-        return f"network {cmd.network} limit set to {cmd.network_limit_a:g} A"
+        done = f"network {cmd.network} limit set to {cmd.network_limit_a:g} A"
+        return _with(state, cmd.network, replace(net, limit_a=cmd.network_limit_a)), done
     if cmd.add is not None:
         charger = topology.chargers.get(cmd.add)
         if charger is None:
@@ -95,15 +113,28 @@ def apply_command(topology: Topology, state: ControllerState, cmd: Command) -> s
         if net.limit_a is not None:
             _check_limit(topology, net.limit_a, members, cmd.network)
         _check_wiring(topology, state, cmd.network, replace(net, members=members))
-        net.members = members
-        state.removed.pop(cmd.add, None)
-        return f"charger {cmd.add} added to network {cmd.network}"
+        removed = {k: v for k, v in state.removed.items() if k != cmd.add}
+        done = f"charger {cmd.add} added to network {cmd.network}"
+        return _with(state, cmd.network, replace(net, members=members), removed), done
     assert cmd.remove is not None
     if cmd.remove not in net.members:
         raise SettingsError(f"charger {cmd.remove!r} is not in network {cmd.network}")
-    net.members = tuple(m for m in net.members if m != cmd.remove)
-    state.removed[cmd.remove] = False
-    return f"charger {cmd.remove} removed from network {cmd.network}; held at 6 A"
+    members = tuple(m for m in net.members if m != cmd.remove)
+    removed = {**state.removed, cmd.remove: False}
+    done = f"charger {cmd.remove} removed from network {cmd.network}; held at 6 A"
+    return _with(state, cmd.network, replace(net, members=members), removed), done
+
+
+def _with(
+    state: ControllerState,
+    network_id: str,
+    net: NetworkMemory,
+    removed: Mapping[str, bool] | None = None,
+) -> ControllerState:
+    networks = {**state.networks, network_id: net}
+    if removed is None:
+        return replace(state, networks=networks)
+    return replace(state, networks=networks, removed=removed)
 
 
 def _check_limit(
@@ -155,7 +186,7 @@ def _check_silent(
     silent = {}
     for m in members:
         mem = state.chargers.get(m)
-        if mem is not None and not mem.online and mem.held:
+        if mem is not None and m not in state.online and mem.held:
             silent[m] = max(c.fallback_a for c in mem.held)
     if not silent:
         return

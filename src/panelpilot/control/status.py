@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
-from panelpilot.control.state import ChargerMemory, ControllerState
+from panelpilot.control.state import ChargerMemory, NetworkMemory
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import (
     ChargerDecision,
@@ -15,9 +15,8 @@ from panelpilot.control.types import (
     NetworkStatus,
     Snapshot,
 )
+from panelpilot.field import DRAWING_A
 from panelpilot.site.model import Site
-
-DRAWING_A = 1.0
 
 
 def charger_status(
@@ -43,14 +42,14 @@ def charger_status(
 
 
 def network_states(
-    state: ControllerState,
+    networks: Mapping[str, NetworkMemory],
     snap: Snapshot,
     decisions: Mapping[str, ChargerDecision],
     available_a: Mapping[str, float],
 ) -> dict[str, NetworkState]:
     """The Network Status card: current draw x A / limit A, connections n / size, status."""
     out: dict[str, NetworkState] = {}
-    for nid, net in state.networks.items():
+    for nid, net in networks.items():
         readings = [snap.chargers.get(m) for m in net.members]
         live = [r for r in readings if r is not None and r.online]
         statuses = {decisions[m].status for m in net.members}
@@ -80,7 +79,7 @@ def circuit_states(
     meters: Mapping[str, float | None],
     uncontrolled_a: Mapping[str, float],
     decisions: Mapping[str, ChargerDecision],
-    online: set[str],
+    online: Set[str],
     available_a: Mapping[str, float],
 ) -> dict[str, CircuitState]:
     """Every circuit's measured current against its limit, and what chargers were given."""

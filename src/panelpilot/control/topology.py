@@ -17,6 +17,7 @@ class Topology:
     paths: dict[str, tuple[str, ...]]  # charger id -> its circuit, then each ancestor
     chargers: dict[str, Charger]
     network_circuits: dict[str, str]  # network id -> the circuit it shares
+    metered: tuple[str, ...] = ()  # circuits with a meter, in `order`
 
     @classmethod
     def of(cls, site: Site) -> Topology:
@@ -46,6 +47,7 @@ class Topology:
             paths,
             {c.id: c for c in site.chargers},
             {n.id: n.circuit for n in site.networks},
+            tuple(cid for cid in order if circuits[cid].meter),
         )
 
     def roll_up(self, own_a: dict[str, float]) -> dict[str, float]:

@@ -168,3 +168,8 @@ class Decision:
     networks: Mapping[str, NetworkState]
     circuits: Mapping[str, CircuitState]
     alerts: tuple[Alert, ...]
+    # With the same charger readings and no settings change, what the chargers are told stays
+    # as it is until this time (`t`: the next cycle may change it), while each constraint's
+    # capacity stays where this cycle's allocation comes out the same (control.md, "Steady
+    # cycles"). For information: the service and simulator call `decide` every cycle anyway.
+    steady_until_t: float = float("inf")

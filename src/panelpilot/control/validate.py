@@ -63,11 +63,25 @@ def check_snapshot(known: KnownDevices, previous_t: float | None, snap: Snapshot
             "snapshots must come in time order"
         )
     _unknown("meters", snap.meters, known.meters)
-    _unknown("chargers", snap.chargers, known.chargers)
+    _check_chargers(known, snap)
     _unknown("batteries", snap.batteries, known.batteries)
     _unknown("solar", snap.solar, known.solar)
     for key, value in snap.meters.items():
         _finite(f"meters.{key}", value)
+    for key, b in snap.batteries.items():
+        _finite(f"batteries.{key}.current_a", b.current_a)
+        if b.soc is not None and not 0.0 <= b.soc <= 1.0:
+            raise SnapshotError(f"batteries.{key}.soc: {b.soc:g} must be within 0..1")
+    for key, s in snap.solar.items():
+        _finite(f"solar.{key}.current_a", s.current_a)
+        if s.current_a < -1.0:
+            raise SnapshotError(
+                f"solar.{key}.current_a: {s.current_a:g} is negative; solar output is 0 or more"
+            )
+
+
+def _check_chargers(known: KnownDevices, snap: Snapshot) -> None:
+    _unknown("chargers", snap.chargers, known.chargers)
     top = MAX_CURRENT_A
     for key, r in snap.chargers.items():
         limit = r.limit_a
@@ -83,14 +97,4 @@ def check_snapshot(known: KnownDevices, previous_t: float | None, snap: Snapshot
             raise SnapshotError(
                 f"chargers.{key}.limit_a: {r.limit_a:g} must be 0 or more "
                 f"(a finite number of amps within {top:g})"
-            )
-    for key, b in snap.batteries.items():
-        _finite(f"batteries.{key}.current_a", b.current_a)
-        if b.soc is not None and not 0.0 <= b.soc <= 1.0:
-            raise SnapshotError(f"batteries.{key}.soc: {b.soc:g} must be within 0..1")
-    for key, s in snap.solar.items():
-        _finite(f"solar.{key}.current_a", s.current_a)
-        if s.current_a < -1.0:
-            raise SnapshotError(
-                f"solar.{key}.current_a: {s.current_a:g} is negative; solar output is 0 or more"
             )

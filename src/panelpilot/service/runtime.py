@@ -19,7 +19,7 @@ import math
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar, runtime_checkable
 
 from panelpilot.control import Controller
@@ -89,11 +89,8 @@ class SettingsPublished:
     applied_seq: int
 
     def state(self) -> ControllerState:
-        """A fresh, mutable `ControllerState` holding these settings (for what-if checks)."""
-        return ControllerState(
-            networks={k: dataclasses.replace(v) for k, v in self.networks.items()},
-            removed=dict(self.removed),
-        )
+        """A `ControllerState` holding these settings (for what-if checks)."""
+        return ControllerState(networks=dict(self.networks), removed=dict(self.removed))
 
 
 CycleListener = Callable[[CycleResult], None]
@@ -188,6 +185,14 @@ class Runtime:
             return await job()
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(job(), loop))
 
+    def restore_networks(self, networks: Mapping[str, NetworkMemory]) -> None:
+        """Start from stored network settings instead of the site file's (before the loop
+        runs: the controller's memory is never written from outside a cycle)."""
+        with self._lock:
+            st = self.controller.state
+            kept = {nid: networks.get(nid, net) for nid, net in st.networks.items()}
+            self.controller = Controller(self.site, state=replace(st, networks=kept))
+
     def publish_settings(self) -> None:
         """Publish the controller's settings as they are now (after a restore, before the loop)."""
         with self._lock:
@@ -196,9 +201,8 @@ class Runtime:
     # -- the control thread's side ------------------------------------------------------------
 
     def _settings_now(self, applied_seq: int) -> SettingsPublished:
-        st = self.controller.state
-        networks = {k: dataclasses.replace(v) for k, v in st.networks.items()}
-        return SettingsPublished(networks, dict(st.removed), applied_seq)
+        st = self.controller.state  # frozen records: shared, never copied
+        return SettingsPublished(st.networks, st.removed, applied_seq)
 
     def _take_inbox(self) -> tuple[Command, ...]:
         with self._lock:

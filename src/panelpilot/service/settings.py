@@ -139,7 +139,7 @@ class SettingsManager:
         view = published.state()
         for cmd in pending:
             try:
-                apply_command(self.runtime.controller.topology, view, cmd)
+                view, _ = apply_command(self.runtime.controller.topology, view, cmd)
             except SettingsError:
                 continue
         return view
@@ -182,7 +182,7 @@ class SettingsManager:
         with self._lock:
             view = self.state_view()
             old = network_value(view, cmd.network) if cmd.network in view.networks else None
-            summary = apply_command(self.runtime.controller.topology, view, cmd)
+            view, summary = apply_command(self.runtime.controller.topology, view, cmd)
             new = network_value(view, cmd.network)
             self._record(f"network:{cmd.network}", old, new, actor, summary)
             self.runtime.submit(cmd)
@@ -314,15 +314,17 @@ class SettingsManager:
             # If the site file changed under the stored value, the file wins.
             with contextlib.suppress(SettingsError):
                 self.runtime.replace_site(self._site_with_pcs(stored["pcs"]))
-        state = self.runtime.controller.state
+        known = self.runtime.controller.state.networks
         chargers = set(self.runtime.controller.topology.chargers)
+        networks: dict[str, NetworkMemory] = {}
         for key, value in stored.items():
             if not key.startswith("network:") or not isinstance(value, dict):
                 continue
             nid = key.removeprefix("network:")
-            if nid in state.networks:
+            if nid in known:
                 members = tuple(m for m in value["members"] if m in chargers)
-                state.networks[nid] = NetworkMemory(
+                networks[nid] = NetworkMemory(
                     bool(value["enabled"]), value["network_limit_a"], members
                 )
+        self.runtime.restore_networks(networks)
         self.runtime.publish_settings()

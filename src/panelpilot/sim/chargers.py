@@ -1,8 +1,9 @@
 """The chargers' own side of power sharing: the last limit received, its lease, the fallback.
 
-A charger applies `limit_a` from the last decision that reached it. If none reaches it for
-`lease_s` (it lost the controller, or the controller is down) it runs at `fallback_a`, the
-fair limit (DESIGN.md section 3.4-3.5; seed: "Fallback (Fair) Limit").
+A charger applies `limit_a` from the last decision that reached it until that decision's lease
+ends (`until_s`, on the controller's clock: a simulated charger's clock is exact). After that
+(it lost the controller, or the controller is down) it runs at `fallback_a`, the fair limit
+(DESIGN.md section 3.4-3.5; seed: "Fallback (Fair) Limit").
 """
 
 from __future__ import annotations
@@ -21,27 +22,43 @@ class ChargerBank:
         n = len(boot_limit_a)
         self.limit_a = np.asarray(boot_limit_a, dtype=np.float64).copy()
         self.fallback_a = np.asarray(boot_fallback_a, dtype=np.float64).copy()
-        self.received_s = np.full(n, -np.inf)
-        self.lease_s = np.zeros(n)
+        self.until_s = np.full(n, -np.inf)  # no lease yet: the fallback applies
+
+    def after(
+        self, reached: BoolArray, limit_a: FloatArray, fallback_a: FloatArray, until_s: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """What the chargers would hold once those in `reached` take a decision."""
+        if reached.all():
+            return limit_a, fallback_a, until_s
+        return (
+            np.where(reached, limit_a, self.limit_a),
+            np.where(reached, fallback_a, self.fallback_a),
+            np.where(reached, until_s, self.until_s),
+        )
+
+    def changes(
+        self, reached: BoolArray, limit_a: FloatArray, fallback_a: FloatArray, until_s: FloatArray
+    ) -> bool:
+        """Whether taking a decision would change what any charger holds."""
+        limit, fallback, until = self.after(reached, limit_a, fallback_a, until_s)
+        return not (
+            np.array_equal(limit, self.limit_a)
+            and np.array_equal(fallback, self.fallback_a)
+            and np.array_equal(until, self.until_s)
+        )
 
     def receive(
-        self,
-        reached: BoolArray,
-        limit_a: FloatArray,
-        fallback_a: FloatArray,
-        lease_s: FloatArray,
-        t_s: float,
+        self, reached: BoolArray, limit_a: FloatArray, fallback_a: FloatArray, until_s: FloatArray
     ) -> None:
-        """Chargers in `reached` take a new decision at `t_s`; the others keep their last."""
-        if reached.all():
-            self.limit_a, self.fallback_a, self.lease_s = limit_a, fallback_a, lease_s
-            self.received_s = np.full(len(reached), t_s)
-            return
-        self.limit_a = np.where(reached, limit_a, self.limit_a)
-        self.fallback_a = np.where(reached, fallback_a, self.fallback_a)
-        self.lease_s = np.where(reached, lease_s, self.lease_s)
-        self.received_s = np.where(reached, t_s, self.received_s)
+        """Chargers in `reached` take a new decision; the others keep their last."""
+        self.limit_a, self.fallback_a, self.until_s = self.after(
+            reached, limit_a, fallback_a, until_s
+        )
 
     def pilot_a(self, t_s: float) -> FloatArray:
         """Each charger's pilot at `t_s`: its limit while the lease holds, else its fallback."""
-        return np.where(t_s - self.received_s < self.lease_s, self.limit_a, self.fallback_a)
+        return np.where(t_s < self.until_s, self.limit_a, self.fallback_a)
+
+    def next_lapse_s(self) -> float:
+        """The first lease end still ahead of some charger (a pilot changes there)."""
+        return float(self.until_s.min()) if len(self.until_s) else float("inf")

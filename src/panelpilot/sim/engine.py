@@ -169,6 +169,8 @@ class _Run:
         # How many steps the next block tries (the policy decides how far it really goes).
         self._guess = 64 if policy.remote else MAX_BLOCK_STEPS
         self.blocks = blocks and not self.has_batteries  # a battery answers every step
+        # A decision made inside a block that ended there: (step, readings, orders).
+        self._pending: tuple[int, Readings, Orders] | None = None
 
     def _energize(self) -> None:
         topo = self.topo
@@ -193,16 +195,21 @@ class _Run:
             ):
                 self.progress(k, self.n_steps)
 
-    def _readings(self, t: float) -> Readings:
+    def _readings(
+        self, t: float, current: FloatArray | None = None, draw: FloatArray | None = None
+    ) -> Readings:
+        """What is measured at `t`: meters read `current` (the step before's circuit currents)
+        and chargers report `draw` (their cars' draw in it); by default, as they are now."""
         world, policy = self.world, self.policy
         reach = world.faults.reachable(t) if policy.remote else None
         ch_reach = self.ev_on if reach is None else self.ev_on & reach.chargers
+        current = self.current if current is None else current
         return Readings(
             t_s=t,
-            meters=world.faults.meters(t, self.current) if policy.remote else {},
+            meters=world.faults.meters(t, current) if policy.remote else {},
             charger_online=ch_reach,
             charger_connected=self.fleet.connected,
-            charger_current_a=self.fleet.draw_a,
+            charger_current_a=self.fleet.draw_a if draw is None else draw,
             charger_pilot_a=self.chargers.pilot_a(t),
             battery_online=self.batt_on if reach is None else self.batt_on & reach.batteries,
             battery_current_a=self.batteries.current_a,
@@ -216,16 +223,13 @@ class _Run:
         world, policy, topo, dt = self.world, self.policy, self.topo, self.dt
         t = self.times[k]
         if k % self.decide_every == 0 and (not policy.remote or world.faults.controller_up(t)):
-            readings = self._readings(t)
-            # A coasted cycle decides what the last one did: nothing new to deliver (the
-            # controller renews leases itself, in a cycle it decides).
-            if not (
-                policy.remote
-                and self.blocks
-                and bool(readings.charger_online.all())
-                and self._coast_one(readings, t)
-            ):
-                self._apply(readings, policy.decide(readings), t)
+            pending, self._pending = self._pending, None
+            if pending is not None and pending[0] == k:
+                _, readings, orders = pending  # decided already, at the end of a block
+            else:
+                readings = self._readings(t)
+                orders = policy.decide(readings)
+            self._apply(readings, orders)
         pilot = self.chargers.pilot_a(t)
         accept = self.fleet.accept_a()
         draw = self.fleet.step(pilot, accept, self.ev_on, dt)
@@ -253,22 +257,27 @@ class _Run:
         trace.pilot_a[:, k] = pilot[: self.traced]
         trace.draw_a[:, k] = draw[: self.traced]
 
-    def _coast_one(self, readings: Readings, t: float) -> bool:
-        """Whether the policy would decide at `t` what it decided last (and has taken it)."""
-        meters = readings.meters
-        if any(v is None for v in meters.values()):
-            return False
-        series = {m: [float(v)] for m, v in meters.items() if v is not None}
-        return self.policy.coast(readings, [t], series) == 1
+    def _changes(self, readings: Readings, orders: Orders) -> bool:
+        """Whether delivering `orders` changes what any device holds."""
+        if self.chargers.changes(
+            orders.charger_reached & readings.charger_online,
+            orders.charger_limit_a,
+            orders.charger_fallback_a,
+            orders.charger_until_s,
+        ):
+            return True
+        if self.has_solar:
+            caps = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
+            return not np.array_equal(caps, self.caps_solar)
+        return False
 
-    def _apply(self, readings: Readings, orders: Orders, t: float) -> None:
+    def _apply(self, readings: Readings, orders: Orders) -> None:
         """Deliver a decision to the devices in contact."""
         self.chargers.receive(
             orders.charger_reached & readings.charger_online,
             orders.charger_limit_a,
             orders.charger_fallback_a,
-            orders.charger_lease_s,
-            t,
+            orders.charger_until_s,
         )
         if self.has_solar:
             self.caps_solar = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
@@ -307,14 +316,14 @@ class _Run:
             return 0  # a baseline's one decision (its settings) is made by _step
         if remote and not world.faults.controller_up(t):
             return 0
-        if remote and k % self.decide_every == 0 and not policy.may_coast():
-            return 0  # the controller decides this step: nothing to gain from a block
+        if self._pending is not None:
+            return 0  # a decision made at the end of the last block is delivered by _step
         end_t = min(fleet.next_event_t(), policy.next_change_t())
         if remote:
             end_t = min(end_t, world.faults.quiet_until(t))
         if remote:
             # A lease lapsing changes a pilot: a block ends before the first lease end.
-            end_t = min(end_t, float((self.chargers.received_s + self.chargers.lease_s).min()))
+            end_t = min(end_t, self.chargers.next_lapse_s())
         n = min(self._guess, self.n_steps - k)
         n = min(n, int(np.searchsorted(world.times[k : k + n], end_t, side="left")))
         if n < 2:
@@ -334,7 +343,7 @@ class _Run:
         n, heat = self.breakers.block(current[topo.breaker_circuits, :n], dt)
         if remote and n > 0:
             tried = n
-            n = self._coast(k, n, current, path)
+            n = self._decide_in_block(k, n, current, path)
             # Size the next block on how far the policy went this time.
             self._guess = min(MAX_BLOCK_STEPS, 2 * tried if n == tried else max(16, 2 * n))
         if n == 0:
@@ -356,27 +365,31 @@ class _Run:
         self.current = current[:, n - 1].copy()
         return n
 
-    def _coast(self, k: int, n: int, current: FloatArray, path: Trajectory) -> int:
-        """Let the policy take the decisions due in steps k..k+n-1 that change nothing;
-        return how many steps that leaves in the block (it ends at the first that would)."""
+    def _decide_in_block(self, k: int, n: int, current: FloatArray, path: Trajectory) -> int:
+        """Run the policy's decisions due in steps k..k+n-1, on what the meters and chargers
+        report there; return how many steps the block keeps: up to the first decision that
+        changes what a device holds (kept in `_pending`, delivered by `_step`)."""
         p = self.decide_every
-        due = list(range(k + (-k) % p, k + n, p))
+        due = range(k + (-k) % p, k + n, p)
         if not due:
             return n
         # A meter reads what flowed in the step before (the first: the last step's current),
         # and a charger reports what its car drew in it.
         before = np.concatenate((self.current[:, None], current[:, : n - 1]), axis=1)
-        columns = np.array(due) - k
-        meters = {
-            meter: before[c, columns].tolist()
-            for meter, c in self.world.faults.meter_circuit.items()
-        }
         moving = path.moving
         drew = np.concatenate((path.draw_a[moving, None], path.draws_a[:, : n - 1]), axis=1)
-        currents = {int(i): drew[row, columns] for row, i in enumerate(moving.tolist())}
-        times = [self.times[j] for j in due]
-        taken = self.policy.coast(self._readings(times[0]), times, meters, currents)
-        return n if taken == len(due) else due[taken] - k
+        for j in due:
+            column = j - k
+            draw = path.draw_a
+            if len(moving):
+                draw = draw.copy()
+                draw[moving] = drew[:, column]
+            readings = self._readings(self.times[j], before[:, column], draw)
+            orders = self.policy.decide(readings)
+            if self._changes(readings, orders):
+                self._pending = (j, readings, orders)
+                return column
+        return n
 
 
 def run(

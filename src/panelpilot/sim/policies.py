@@ -8,7 +8,7 @@ Baselines are settings stored in the devices: no communication, so no faults rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,7 +59,7 @@ class Orders:
     charger_reached: BoolArray
     charger_limit_a: FloatArray
     charger_fallback_a: FloatArray
-    charger_lease_s: FloatArray
+    charger_until_s: FloatArray  # each charger's lease end (inf: a setting, never lapses)
     battery_max_discharge_a: FloatArray
     battery_charge_request_a: FloatArray
     solar_max_a: FloatArray
@@ -75,24 +75,8 @@ class Policy(Protocol):
         """Orders for the devices, from what is measured now."""
         ...
 
-    def coast(
-        self,
-        readings: Readings,
-        times: list[float],
-        meters: dict[str, list[float]],
-        currents: Mapping[int, FloatArray] | None = None,
-    ) -> int:
-        """How many of the decisions due at `times` (chargers reporting as in `readings`,
-        except that charger `i` in `currents` draws `currents[i][j]` A at `times[j]`; meter
-        `m` reading `meters[m][j]`) would change nothing; they are taken as made."""
-        ...
-
     def next_change_t(self) -> float:
         """When the policy itself changes something next (a scheduled setting), or inf."""
-        ...
-
-    def may_coast(self) -> bool:
-        """False when `coast` certainly takes no step now (so a block is not worth trying)."""
         ...
 
 
@@ -102,7 +86,7 @@ def _fixed_orders(topo: Topology, limit_a: FloatArray) -> Orders:
         charger_reached=np.ones(n, dtype=bool),
         charger_limit_a=limit_a,
         charger_fallback_a=limit_a,
-        charger_lease_s=np.full(n, np.inf),
+        charger_until_s=np.full(n, np.inf),
         battery_max_discharge_a=np.full(len(topo.battery_ids), np.inf),
         battery_charge_request_a=np.zeros(len(topo.battery_ids)),
         solar_max_a=np.full(len(topo.solar_ids), np.inf),
@@ -122,23 +106,9 @@ class _FixedSettings:
         """The same fixed settings at every step."""
         return self._orders
 
-    def coast(
-        self,
-        readings: Readings,
-        times: list[float],
-        meters: dict[str, list[float]],
-        currents: Mapping[int, FloatArray] | None = None,
-    ) -> int:
-        """Fixed settings never change."""
-        return len(times)
-
     def next_change_t(self) -> float:
         """Never."""
         return float("inf")
-
-    def may_coast(self) -> bool:
-        """Always."""
-        return True
 
 
 class StaticPolicy(_FixedSettings):
@@ -167,20 +137,6 @@ class ControllerLike(Protocol):
         """Decide from a snapshot."""
         ...
 
-    def coast(
-        self,
-        times: Sequence[float],
-        meters: Mapping[str, Sequence[float]],
-        chargers: Mapping[str, ChargerReading],
-        currents: Mapping[str, Sequence[float]] | None = None,
-    ) -> int:
-        """Run the settled cycles at `times`; how many (see `Controller.coast`)."""
-        ...
-
-    def may_coast(self) -> bool:
-        """False when `coast` certainly runs nothing now."""
-        ...
-
 
 class PanelpilotPolicy:
     """panelpilot's controller in the loop, through the service's Snapshot and Decision."""
@@ -199,7 +155,7 @@ class PanelpilotPolicy:
             from panelpilot.control.controller import Controller
 
             def make_controller(site: Site) -> ControllerLike:
-                return Controller(site, coasting=True)
+                return Controller(site)
 
         self.controller = make_controller(site)
         self.topo = topo
@@ -212,7 +168,7 @@ class PanelpilotPolicy:
         # Plain lists: the per-charger loop is Python either way, and lists index faster.
         self._limit: list[float] = topo.fair_a.tolist()
         self._fallback: list[float] = topo.fair_a.tolist()
-        self._lease: list[float] = [0.0] * len(topo.charger_ids)
+        self._lease: list[float] = [-np.inf] * len(topo.charger_ids)  # lease ends
         self._discharge: list[float] = [float("inf")] * len(topo.battery_ids)
         self._charge: list[float] = [0.0] * len(topo.battery_ids)
         self._solar: list[float] = [float("inf")] * len(topo.solar_ids)
@@ -276,33 +232,9 @@ class PanelpilotPolicy:
             commands=tuple(due),
         )
 
-    def coast(
-        self,
-        readings: Readings,
-        times: list[float],
-        meters: dict[str, list[float]],
-        currents: Mapping[int, FloatArray] | None = None,
-    ) -> int:
-        """Decisions the controller would take unchanged: run as `Controller.coast` runs them."""
-        if self._settings and self._settings[0][0] <= times[-1]:
-            return 0  # a settings change is due: the block ends before it (next_change_t)
-        reported: dict[str, list[float]] = {}
-        if currents:
-            online = readings.charger_online
-            ids = self.topo.charger_ids
-            for i, drawn in currents.items():
-                values = np.round(drawn, REPORTED_DECIMALS)
-                if online[i] and (values != values[0]).any():
-                    reported[ids[i]] = values.tolist()
-        return self.controller.coast(times, meters, self._chargers(readings), reported or None)
-
     def next_change_t(self) -> float:
         """When the next scheduled settings change is made."""
         return self._settings[0][0] if self._settings else float("inf")
-
-    def may_coast(self) -> bool:
-        """Whether the controller's last cycle left it a plan to coast on."""
-        return self.controller.may_coast()
 
     def decide(self, readings: Readings) -> Orders:
         """Run the controller once and turn its decision into orders."""
@@ -316,7 +248,7 @@ class PanelpilotPolicy:
             ds = [got[cid] for cid in topo.charger_ids]
             self._limit = [d.limit_a for d in ds]
             self._fallback = [d.fallback_a for d in ds]
-            self._lease = [d.lease_s for d in ds]
+            self._lease = [d.lease_until_t for d in ds]
         else:
             for i, cid in enumerate(topo.charger_ids):
                 d = got.get(cid)
@@ -325,7 +257,7 @@ class PanelpilotPolicy:
                     continue
                 self._limit[i] = d.limit_a
                 self._fallback[i] = d.fallback_a
-                self._lease[i] = d.lease_s
+                self._lease[i] = d.lease_until_t
         limit, fallback, lease = self._limit, self._fallback, self._lease
         battery_online = readings.battery_online.tolist()
         for i, bid in enumerate(topo.battery_ids):
@@ -342,7 +274,7 @@ class PanelpilotPolicy:
             charger_reached=np.array(reached, dtype=bool),
             charger_limit_a=np.array(limit),
             charger_fallback_a=np.array(fallback),
-            charger_lease_s=np.array(lease),
+            charger_until_s=np.array(lease),
             battery_max_discharge_a=np.array(self._discharge),
             battery_charge_request_a=np.array(self._charge),
             solar_max_a=np.array(self._solar),

@@ -200,7 +200,12 @@ class Scenario(SiteModel):
     site: str | dict[str, Any]
     duration_s: Annotated[float, Field(gt=0, le=31 * DAY_S)] = DAY_S
     step_s: Annotated[float, Field(gt=0, le=60)] = 1.0
-    seed: int = Field(default=0, ge=0, description="Random draws start from this (0 or more).")
+    seed: int = Field(
+        default=0,
+        ge=0,
+        le=1_000_000_000,
+        description="Random draws start from this (0 to 1,000,000,000).",
+    )
     evs: tuple[Ev, ...] = ()
     ev_arrivals: EvArrivals | None = None
     loads: tuple[Load, ...] = ()

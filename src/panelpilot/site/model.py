@@ -76,7 +76,12 @@ class Charger(_Model):
         description="Installation max output current."
     )
     min_a: Annotated[float, Field(ge=J1772_MIN_A, le=80)] = J1772_MIN_A
-    priority: int = Field(default=0, description="Higher is served first when current is short.")
+    priority: int = Field(
+        default=0,
+        ge=-1_000_000,
+        le=1_000_000,
+        description="Higher is served first when current is short (-1,000,000..1,000,000).",
+    )
     fallback_a: Amps | None = Field(
         default=None,
         description="Fallback for a charger outside any network (default: min_a).",

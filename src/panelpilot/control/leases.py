@@ -1,0 +1,317 @@
+"""Step 8 of a cycle: the commitments to send, and when leases end and fall due.
+
+A commitment that adds to what a charger may draw at some future instant is sent only if every
+constraint above it keeps the sum of its chargers' envelopes within its capacity wherever it
+adds (on a metered circuit whose other loads leave less than the chargers' fallbacks, within
+those fallbacks: what the circuit carries anyway once leases lapse). Otherwise the charger gets
+the most of its change that adds nothing: the new limit on its old lease, or its old limit;
+and the chargers below their fallback on that constraint renew now, so that their rise moves
+out of the way of the next cycle's try ([control.md](../../../docs/control.md), section 4).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from panelpilot.control.commitments import (
+    Bounds,
+    Commitment,
+    Steps,
+    StepSum,
+    adds,
+    difference,
+    envelope,
+    final_a,
+    peak_a,
+)
+from panelpilot.control.layout import Layout
+from panelpilot.control.sharing import Claim
+from panelpilot.control.state import ChargerMemory
+from panelpilot.site.model import ControlSettings
+
+EPS = 1e-9
+# Lease ends of one charger's commitments differ by at least this (s), so each is named by it.
+DISTINCT_S = 0.001
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What `Leases.commit` decided: the commitments to send, each charger's limit as sent
+    (or kept), and whether a change was wanted but could not be sent yet (it is tried again
+    next cycle, so such a cycle is never steady)."""
+
+    commitments: dict[str, Commitment]
+    limits: dict[str, float]
+    pending: bool
+
+
+def same(a: Commitment, b: Commitment) -> bool:
+    """Whether two commitments tell a charger the same thing."""
+    return (
+        abs(a.limit_a - b.limit_a) <= EPS
+        and abs(a.fallback_a - b.fallback_a) <= EPS
+        and a.until_t == b.until_t
+    )
+
+
+def distinct(c: Commitment, held: tuple[Commitment, ...]) -> Commitment:
+    """`c` with a lease end no commitment in `held` has, moved by a millisecond at a time to
+    the safe side (earlier where the fallback is lower, later where it is higher): a
+    charger's acknowledgement names the commitment by its lease end."""
+    ends = {h.until_t for h in held}
+    until = c.until_t
+    step = -DISTINCT_S if c.limit_a > c.fallback_a else DISTINCT_S
+    while until in ends:
+        until = round(until + step, 6)
+    return c if until == c.until_t else replace(c, until_t=until)
+
+
+class Leases:
+    """Lease timing for one site's settings, and the commit step."""
+
+    def __init__(self, cfg: ControlSettings) -> None:
+        self.cfg = cfg
+        self.bounds = Bounds(cfg.clock_skew_s, cfg.response_s)
+        # A charger whose limit is below its fallback gets a longer lease, so that its rise to
+        # the fallback comes after every lower-at-lease-end charger renewed up to two cycles
+        # later has come down: both sides of the clock error and the car's response apart.
+        self.low_extra_s = 2 * cfg.clock_skew_s + cfg.response_s + 2 * cfg.period_s
+        # Lease ends fall on a grid, so chargers renew together and a settled site has long
+        # stretches with nothing to renew.
+        self.grid_s = cfg.lease_s / 4
+
+    def lease_end(self, t: float, limit_a: float, fallback_a: float) -> float:
+        """A fresh lease's end: on the grid, later for a charger below its fallback."""
+        grid = self.grid_s
+        until = math.ceil((t + self.cfg.lease_s) / grid - 1e-9) * grid
+        return until + self.low_extra_s if limit_a < fallback_a - EPS else until
+
+    def renewal_due_t(self, c: Commitment) -> float:
+        """When a lease falls due for renewal (never, where nothing changes at its end): with
+        the clock error on top of half a lease left, one that lapses even on a charger whose
+        clock runs fast is renewed in time."""
+        if abs(c.limit_a - c.fallback_a) <= EPS:
+            return math.inf
+        left = self.cfg.lease_s / 2 + self.cfg.clock_skew_s
+        if c.limit_a < c.fallback_a:
+            left += self.low_extra_s
+        return c.until_t - left
+
+    def lapsed_t(self, first_t: float) -> float:
+        """When every commitment an earlier controller process can have sent has lapsed."""
+        cfg = self.cfg
+        return (
+            first_t
+            + cfg.lease_s
+            + self.grid_s
+            + self.low_extra_s
+            + cfg.clock_skew_s
+            + cfg.response_s
+        )
+
+    def silent_envelope(
+        self, mem: ChargerMemory, max_a: float, fallback_a: float, t: float, first_t: float
+    ) -> Steps:
+        """What a silent charger may draw from `t` on: what its commitments allow. One not
+        heard from since this controller started may hold a commitment of an earlier one, up
+        to its max until that could have lapsed, then (at most) its fallback."""
+        if mem.held:
+            return envelope(mem.held, t, self.bounds)
+        lapsed = self.lapsed_t(first_t)
+        if t < lapsed:
+            return ((t, max_a), (lapsed, fallback_a))
+        return ((t, fallback_a),)
+
+    def _tries(
+        self, mem: ChargerMemory, new_l: float, new_f: float, t: float
+    ) -> list[Commitment] | None:
+        """The commitments to try for a charger, best first (None: nothing to send)."""
+        newest = mem.held[-1] if mem.held else None
+        due = newest is None or t >= self.renewal_due_t(newest)
+        if (
+            newest is not None
+            and not due
+            and abs(newest.limit_a - new_l) <= EPS
+            and abs(newest.fallback_a - new_f) <= EPS
+        ):
+            return None
+        fresh = Commitment(new_l, new_f, self.lease_end(t, new_l, new_f), t)
+        if newest is None:
+            return [fresh]
+        # What else to try: the change on its old lease, the new limit with the old fallback
+        # (a decrease always gets this far: it adds nothing), the old limit with the new
+        # fallback. Best first: a fresh lease when one is due or for a decrease below the
+        # fallback (safe either way), else the old lease's end.
+        kept = [
+            Commitment(new_l, new_f, newest.until_t, t),
+            Commitment(new_l, newest.fallback_a, newest.until_t, t),
+            Commitment(newest.limit_a, new_f, newest.until_t, t),
+        ]
+        if due or (new_l < newest.limit_a - EPS and new_l < new_f - EPS):
+            tries = [fresh, *kept]
+        else:
+            tries = [kept[0], fresh, *kept[1:]]
+        return [p if same(p, newest) else distinct(p, mem.held) for p in tries]
+
+    def commit(
+        self,
+        t: float,
+        chargers: Mapping[str, ChargerMemory],
+        claims: Sequence[Claim],
+        limits: dict[str, float],
+        fallbacks: Mapping[str, float],
+        envelopes: dict[str, Steps],
+        defiant: Mapping[str, float],
+        caps: Sequence[float],
+        layout: Layout,
+    ) -> Sent:
+        """The commitments to send this cycle (see the module's docstring)."""
+        bounds = self.bounds
+        out: dict[str, Commitment] = {}
+        adding: list[tuple[str, list[Commitment]]] = []
+        for claim in claims:
+            cid = claim.key
+            mem = chargers[cid]
+            tries = self._tries(mem, limits[cid], fallbacks[cid], t)
+            if tries is None:
+                continue
+            newest = mem.held[-1] if mem.held else None
+            old = envelope(mem.held, t, bounds)
+            for n, proposal in enumerate(tries):
+                if newest is not None and same(proposal, newest):
+                    limits[cid] = newest.limit_a  # nothing to send: keep what it has
+                    if n:
+                        adding.append((cid, tries[:n]))
+                    break
+                new = envelope((*mem.held, proposal), t, bounds)
+                if not adds(difference(new, old)):
+                    out[cid] = proposal
+                    envelopes[cid] = new
+                    limits[cid] = proposal.limit_a
+                    if n:  # the best try adds: it may still fit
+                        adding.append((cid, tries[:n]))
+                    break
+            else:
+                adding.append((cid, tries))
+                if newest is not None:
+                    limits[cid] = newest.limit_a
+        for cid in defiant:
+            if not chargers[cid].held:  # a first commitment, safe under what it is counted at
+                f = fallbacks[cid]
+                out[cid] = Commitment(0.0, f, self.lease_end(t, 0.0, f), t)
+        if not adding:
+            return Sent(out, limits, False)
+        self._fit(t, chargers, adding, out, limits, fallbacks, envelopes, defiant, caps, layout)
+        return Sent(out, limits, True)
+
+    def _fit(
+        self,
+        t: float,
+        chargers: Mapping[str, ChargerMemory],
+        adding: list[tuple[str, list[Commitment]]],
+        out: dict[str, Commitment],
+        limits: dict[str, float],
+        fallbacks: Mapping[str, float],
+        envelopes: dict[str, Steps],
+        defiant: Mapping[str, float],
+        caps: Sequence[float],
+        layout: Layout,
+    ) -> None:
+        """Send each change that adds where every constraint above it still has room."""
+        sums, bound = self._sums(t, chargers, adding, fallbacks, envelopes, defiant, caps, layout)
+        # Renewals of unchanged limits first (a lapse drops a car to its fallback), then raises.
+        adding.sort(key=lambda item: abs(item[1][0].limit_a - chargers[item[0]].limit_a) > EPS)
+        refused: set[int] = set()
+        for cid, tries in adding:
+            mem = chargers[cid]
+            ks = layout.constraints[cid]
+            base = envelopes[cid] if cid in out else envelope(mem.held, t, self.bounds)
+            for proposal in tries:
+                new = envelope((*mem.held, proposal), t, self.bounds)
+                delta = difference(new, base)
+                misfits = [k for k in ks if not sums[k].fits(delta, bound[k])]
+                if not misfits:
+                    for k in ks:
+                        sums[k].add(delta)
+                    out[cid] = proposal
+                    envelopes[cid] = new
+                    limits[cid] = proposal.limit_a
+                    break
+                refused.update(misfits)
+        self._renew_lows(t, chargers, refused, out, limits, layout)
+
+    def _sums(
+        self,
+        t: float,
+        chargers: Mapping[str, ChargerMemory],
+        adding: list[tuple[str, list[Commitment]]],
+        fallbacks: Mapping[str, float],
+        envelopes: dict[str, Steps],
+        defiant: Mapping[str, float],
+        caps: Sequence[float],
+        layout: Layout,
+    ) -> tuple[dict[int, StepSum], dict[int, float]]:
+        """The sums, over every constraint a change touches, of what every charger may draw
+        with this cycle's changes that add nothing; and the capacity each is held to."""
+        sums: dict[int, StepSum] = {}
+        bound: dict[int, float] = {}
+        for cid, _ in adding:
+            for k in layout.constraints[cid]:
+                if k in sums:
+                    continue
+                members = layout.members[k]
+                envs = [self._envelope_now(c, t, chargers, envelopes, defiant) for c in members]
+                sums[k] = StepSum(t, envs)
+                bound[k] = caps[k]
+                if k < layout.circuits:
+                    bound[k] = max(
+                        caps[k],
+                        sum(
+                            fallbacks.get(c, final_a(e)) for c, e in zip(members, envs, strict=True)
+                        ),
+                    )
+        return sums, bound
+
+    def _renew_lows(
+        self,
+        t: float,
+        chargers: Mapping[str, ChargerMemory],
+        refused: set[int],
+        out: dict[str, Commitment],
+        limits: Mapping[str, float],
+        layout: Layout,
+    ) -> None:
+        """Renew now the chargers below their fallback on each constraint that refused."""
+        fresh_low = self.lease_end(t, 0.0, 1.0)
+        for k in refused:
+            for cid in layout.members[k]:
+                mem = chargers[cid]
+                newest = mem.held[-1] if mem.held else None
+                if (
+                    cid in out
+                    or cid not in limits
+                    or newest is None
+                    or newest.limit_a >= newest.fallback_a - EPS
+                    or newest.until_t >= fresh_low - EPS
+                ):
+                    continue
+                out[cid] = distinct(
+                    Commitment(newest.limit_a, newest.fallback_a, fresh_low, t), mem.held
+                )
+
+    def _envelope_now(
+        self,
+        cid: str,
+        t: float,
+        chargers: Mapping[str, ChargerMemory],
+        envelopes: dict[str, Steps],
+        defiant: Mapping[str, float],
+    ) -> Steps:
+        env = envelopes.get(cid)
+        if env is None:
+            env = envelopes[cid] = envelope(chargers[cid].held, t, self.bounds)
+        if cid in defiant:
+            return ((t, max(defiant[cid], peak_a(env))),)
+        return env

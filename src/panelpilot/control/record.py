@@ -1,0 +1,54 @@
+"""Step 9 of a cycle: each charger's memory once its new limit and commitment are decided."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from panelpilot.control.commitments import Commitment
+from panelpilot.control.state import ChargerMemory
+
+
+def record(
+    mem: ChargerMemory,
+    new_a: float,
+    hold_a: float,
+    paused: bool,
+    t: float,
+    sent: Commitment | None,
+    response_s: float,
+) -> ChargerMemory:
+    """`mem` after a cycle that gave it `new_a` (sending `sent`, if any): a decrease starts
+    the hold on what the car may still draw for `response_s`; a change of turn (admitted or
+    paused) restarts its turn clock. `mem` itself when nothing changes."""
+    hold_until_t, changed_t = mem.hold_until_t, mem.changed_t
+    if new_a < mem.limit_a:
+        hold_a = max(hold_a, mem.limit_a)
+        hold_until_t = t + response_s
+    if new_a != mem.limit_a:
+        changed_t = t
+    held = mem.held if sent is None else (*mem.held, sent)
+    admitted = new_a > 0 or (not paused and mem.connected and mem.demand_a > 0)
+    turn_since_t = t if admitted != mem.admitted else mem.turn_since_t
+    if (
+        new_a == mem.limit_a
+        and hold_a == mem.hold_a
+        and hold_until_t == mem.hold_until_t
+        and sent is None
+        and admitted == mem.admitted
+    ):
+        return mem
+    return replace(
+        mem,
+        limit_a=new_a,
+        hold_a=hold_a,
+        hold_until_t=hold_until_t,
+        changed_t=changed_t,
+        held=held,
+        admitted=admitted,
+        turn_since_t=turn_since_t,
+    )
+
+
+def record_sent(mem: ChargerMemory, sent: Commitment | None) -> ChargerMemory:
+    """A charger that is silent or counted at more than its limit: only what was sent."""
+    return mem if sent is None else replace(mem, held=(*mem.held, sent))

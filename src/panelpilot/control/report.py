@@ -1,0 +1,169 @@
+"""Step 10 of a cycle: what every charger is told, and the alerts about chargers and circuits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from panelpilot.control.alerts import alert
+from panelpilot.control.layout import Index
+from panelpilot.control.state import ChargerMemory, NetworkMemory
+from panelpilot.control.status import charger_status
+from panelpilot.control.topology import Topology
+from panelpilot.control.types import Alert, ChargerDecision, Snapshot
+from panelpilot.site.model import ControlSettings
+
+
+def charger_decisions(
+    chargers: Mapping[str, ChargerMemory],
+    snap: Snapshot,
+    online: frozenset[str],
+    listening: frozenset[str],
+    targets_a: Mapping[str, float],
+    paused: frozenset[str],
+    reserves: Mapping[str, float],
+    fallbacks: Mapping[str, float],
+    cfg: ControlSettings,
+) -> dict[str, ChargerDecision]:
+    """Each charger's limit (a silent one: what is reserved for it), fallback and status."""
+    out: dict[str, ChargerDecision] = {}
+    t = snap.t
+    for cid, mem in chargers.items():
+        target = targets_a[cid] if cid in listening else mem.limit_a
+        status = charger_status(
+            mem, cid in online, cid in paused, target, snap.chargers.get(cid), cfg.resolution_a
+        )
+        newest = mem.held[-1] if mem.held else None
+        until = newest.until_t if newest is not None else t
+        out[cid] = ChargerDecision(
+            limit_a=reserves.get(cid, mem.limit_a),
+            fallback_a=newest.fallback_a if newest is not None else fallbacks[cid],
+            status=status,
+            target_a=target,
+            lease_s=max(0.0, until - t),
+            lease_until_t=until,
+            demand_a=mem.demand_a if mem.connected or cid not in online else 0.0,
+        )
+    return out
+
+
+def at(
+    decisions: Mapping[str, ChargerDecision], t: float, uncommitted: frozenset[str]
+) -> dict[str, ChargerDecision]:
+    """The same decisions made at `t`: only the lease left changes (for a charger that holds
+    no commitment yet, the lease ends now)."""
+    out = {
+        cid: ChargerDecision(d[0], d[1], d[2], d[3], max(0.0, d[6] - t), d[5], d[6])
+        for cid, d in decisions.items()
+    }
+    for cid in uncommitted:
+        d = out[cid]
+        out[cid] = ChargerDecision(d[0], d[1], d[2], d[3], 0.0, d[5], t)
+    return out
+
+
+def charger_alerts(
+    chargers: Mapping[str, ChargerMemory],
+    t: float,
+    online: frozenset[str],
+    defiant: Mapping[str, float],
+    reserves: Mapping[str, float],
+    removed: Iterable[str],
+    fallbacks: Mapping[str, float],
+    paused: frozenset[str],
+    cfg: ControlSettings,
+) -> list[Alert]:
+    """Chargers that do not follow, do not report, or wait for a power cycle; a shortage."""
+    out: list[Alert] = []
+    gone = set(removed)
+    for cid, mem in chargers.items():
+        since = mem.defiant_since_t
+        if cid in defiant and since is not None and t - since >= cfg.response_s:
+            out.append(
+                alert(
+                    "charger_not_following",
+                    f"charger {cid} runs at {defiant[cid]:g} A, above its limit "
+                    f"{mem.limit_a:g} A: counted at {defiant[cid]:g} A until it follows",
+                    cid,
+                )
+            )
+        if cid not in online:
+            out.append(
+                alert(
+                    "charger_unresponsive",
+                    f"charger {cid} is not reporting; {reserves[cid]:g} A reserved",
+                    cid,
+                )
+            )
+        if cid in gone:
+            out.append(
+                alert(
+                    "charger_removed",
+                    f"charger {cid} was removed from its network: held at "
+                    f"{fallbacks[cid]:g} A until power-cycled",
+                    cid,
+                )
+            )
+    if paused:
+        names = ", ".join(sorted(paused))
+        out.append(
+            alert(
+                "capacity_shortage",
+                f"{len(paused)} charger(s) paused for lack of capacity, taking turns: {names}",
+            )
+        )
+    return out
+
+
+def network_alerts(networks: Mapping[str, NetworkMemory]) -> list[Alert]:
+    """Each disabled network."""
+    return [
+        alert(
+            "network_disabled",
+            f"network {nid} is disabled: members run at their fallback limit",
+            nid,
+        )
+        for nid, net in networks.items()
+        if not net.enabled
+    ]
+
+
+def circuit_alerts(
+    topology: Topology,
+    index: Index,
+    meters: Mapping[str, float | None],
+    reserved: Sequence[float],
+    capacities: Sequence[float],
+) -> list[Alert]:
+    """Lost meters, circuits over their limit, circuits whose silent chargers fill them."""
+    out = []
+    for circuit_id in topology.metered:
+        circuit = topology.circuits[circuit_id]
+        reading = meters.get(circuit.meter or "")
+        if reading is None:
+            out.append(
+                alert(
+                    "meter_lost",
+                    f"meter {circuit.meter} of circuit {circuit_id} lost: "
+                    "chargers below it are not raised",
+                    circuit_id,
+                )
+            )
+        elif reading > circuit.limit_a:
+            out.append(
+                alert(
+                    "circuit_overload",
+                    f"circuit {circuit_id}: {reading:.1f} A > limit {circuit.limit_a:g} A",
+                    circuit_id,
+                )
+            )
+    for circuit_id, k in index.circuit_k.items():
+        if reserved[k] > 0 and capacities[k] < 0:
+            out.append(
+                alert(
+                    "circuit_fixed_load",
+                    f"circuit {circuit_id}: {reserved[k]:g} A reserved for silent "
+                    "chargers leaves no room for the others",
+                    circuit_id,
+                )
+            )
+    return out

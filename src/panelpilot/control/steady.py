@@ -1,0 +1,128 @@
+"""Step 12 of a cycle: the conditions under which the next cycles decide the same.
+
+A cycle that changed nothing in the chargers' memories, sent nothing and left no change
+waiting is a *fixed point*: a cycle with the same charger readings, no command, no timer
+fallen due and capacities for which the allocation comes out the same decides exactly what it
+decided, and changes nothing again. `Steady` states those conditions, computed from what the
+cycle itself found, so that `Controller.decide` can skip the chargers' steps while they hold
+(the service and the simulator alike); `until_t` is also what `Decision.steady_until_t` tells.
+
+The allocation comes out the same (`sharing.Allocation.active`) while each constraint that
+shaped it keeps its capacity exactly, and each other constraint keeps at least what its
+chargers were given: it turned nobody away and stopped no rounding step, so more changes
+nothing, and less changes nothing while it still fits them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from panelpilot.control.capacity import Reserved
+from panelpilot.control.commitments import next_change_t
+from panelpilot.control.demand import probe_due_t
+from panelpilot.control.layout import Layout
+from panelpilot.control.leases import Leases
+from panelpilot.control.sharing import Allocation
+from panelpilot.control.state import ChargerMemory
+from panelpilot.control.types import Alert, ChargerDecision, ChargerReading, NetworkState
+from panelpilot.site.model import ControlSettings
+
+# A timer is taken to fall due this much before it does, so that rounding in `t - since`
+# against `since + wait` can never let a cycle skip past one.
+EARLY_S = 1e-6
+# Room a constraint keeps above what its chargers were given before it counts as full.
+FIT_A = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Steady:
+    """A fixed point's conditions, and what it decided for the chargers."""
+
+    until_t: float
+    low_a: tuple[float, ...]  # per constraint: the allocation holds for capacities >= this
+    high_a: tuple[float, ...]  # ... and <= this
+    readings: Mapping[str, ChargerReading]
+    lost: frozenset[str]
+    reserved: Reserved
+    decisions: Mapping[str, ChargerDecision]
+    uncommitted: frozenset[str]  # chargers with no commitment yet (their lease ends at `t`)
+    charger_alerts: tuple[Alert, ...]
+    network_alerts: tuple[Alert, ...]
+    networks: Mapping[str, NetworkState]
+
+    def holds(
+        self,
+        t: float,
+        readings: Mapping[str, ChargerReading],
+        lost: frozenset[str],
+        capacities: Sequence[float],
+    ) -> bool:
+        """Whether a cycle at `t` with these inputs decides the same."""
+        if t >= self.until_t or lost != self.lost:
+            return False
+        if readings != self.readings:
+            return False
+        return all(
+            lo <= c <= hi for lo, c, hi in zip(self.low_a, capacities, self.high_a, strict=True)
+        )
+
+
+def region(
+    allocation: Allocation, capacities: Sequence[float], layout: Layout
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The capacities for which `allocation` comes out the same (see the module)."""
+    used = [0.0] * len(capacities)
+    constraints = layout.constraints
+    for cid, target in allocation.targets_a.items():
+        if target:
+            for k in constraints[cid]:
+                used[k] += target
+    low, high = [], []
+    for k, cap in enumerate(capacities):
+        if k in allocation.active:
+            low.append(cap)
+            high.append(cap)
+        else:
+            low.append(min(cap, used[k] + FIT_A))
+            high.append(math.inf)
+    return tuple(low), tuple(high)
+
+
+def quiet_until(
+    chargers: Mapping[str, ChargerMemory],
+    online: frozenset[str],
+    defiant: Mapping[str, float],
+    leases: Leases,
+    cfg: ControlSettings,
+    t: float,
+    first_t: float,
+) -> float:
+    """The first time after `t` at which a timer can change what a cycle decides with the
+    same readings: a hold or a response time running out, a probe or a turn falling due, a
+    lease to renew, a commitment's step (its lease end on either side of the clock error, a
+    replaced one retired), or the end of what an earlier process can have sent."""
+    until = math.inf
+    lapsed = leases.lapsed_t(first_t)
+    response, rotation = cfg.response_s, cfg.rotation_s
+    bounds = leases.bounds
+    for cid, mem in chargers.items():
+        times: list[float] = []
+        if cid not in online:
+            if not mem.held:
+                times.append(lapsed)
+        elif cid in defiant:
+            if mem.defiant_since_t is not None:
+                times.append(mem.defiant_since_t + response)
+        else:
+            times += (mem.hold_until_t, mem.changed_t + response, mem.turn_since_t + rotation)
+            if mem.capped_since_t is not None:
+                times.append(probe_due_t(mem, cfg))
+        if mem.held:
+            times.append(leases.renewal_due_t(mem.held[-1]))
+            times.append(next_change_t(mem.held, t, bounds))
+        for x in times:
+            if t < x < until:
+                until = x
+    return until - EARLY_S if until < math.inf else until

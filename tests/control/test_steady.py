@@ -1,0 +1,181 @@
+"""A steady cycle skips the chargers' steps: it must decide exactly what they would.
+
+Two controllers see the same closed loop: one incremental (the service's and simulator's), one
+made with `incremental=False`, which runs every step of every cycle. Their decisions and their
+memories must be equal after every cycle, whatever the loads, the cars, the links and the
+settings do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from panelpilot.control import ChargerReading, Controller, Decision, Snapshot
+from panelpilot.site import load_site_text
+from tests.control.strategies import World, _commands, sites, snapshot
+
+RUNS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@st.composite
+def segments(draw: st.DrawFn, world: World) -> list[dict[str, Any]]:
+    """Steps in stretches that keep who is online, plugged in and following; loads vary."""
+    site = world.site
+    meters = sorted(site.meter_ids())
+    out: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(1, 6))):
+        base = {m: draw(st.floats(0, 150)) for m in meters}
+        noise = draw(st.sampled_from([0.0, 0.5, 3.0, 20.0]))
+        # A load that switches on part-way: the room the chargers had is taken while their
+        # readings stay the same.
+        jump_at = draw(st.integers(0, 40))
+        jump = {m: draw(st.sampled_from([0.0, 10.0, 50.0, 120.0])) for m in meters}
+        shared = {
+            "lost": {m for m in meters if draw(st.integers(0, 9)) == 0},
+            "offline": {c.id for c in site.chargers if draw(st.integers(0, 9)) == 0},
+            "unplugged": {c.id for c in site.chargers if draw(st.integers(0, 3)) == 0},
+            "follow": draw(st.sampled_from([1.0, 1.0, 0.5, 0.0])),
+        }
+        command = draw(st.none() | _commands(site)) if draw(st.integers(0, 3)) == 0 else None
+        # Cars whose on-board charger accepts less (tapering as they fill) or more, reported
+        # to 0.1 A as real chargers do.
+        tapering = {
+            c.id: (
+                draw(st.sampled_from([4.0, 12.0, 30.0, 48.0])),
+                draw(st.sampled_from([0.05, 0.1, 0.3, 1.0, 3.0, -0.2])),
+            )
+            for c in site.chargers
+            if draw(st.integers(0, 2)) == 0
+        }
+        # Cars that stay above their limit for a few steps once the load jumps.
+        over = {
+            c.id: 0.1 * draw(st.integers(1, 40))
+            for c in site.chargers
+            if draw(st.integers(0, 3)) == 0
+        }
+        over_s = draw(st.integers(0, 8))
+        for i in range(draw(st.integers(1, 40))):
+            out.append(
+                {
+                    **shared,
+                    "over": over if jump_at <= i < jump_at + over_s else {},
+                    "accept": {
+                        cid: round(max(0.0, start - rate * i), 1)
+                        for cid, (start, rate) in tapering.items()
+                    },
+                    "dt": draw(st.sampled_from([1.0, 1.0, 1.0, 2.0, 5.0, 60.0])),
+                    "load": {
+                        m: base[m]
+                        + draw(st.floats(-noise, noise))
+                        + (jump[m] if i >= jump_at else 0.0)
+                        for m in meters
+                    },
+                    "command": command if i == 0 else None,
+                }
+            )
+    return out
+
+
+class Counting(Controller):
+    """An incremental controller that counts the cycles it took on a fixed point."""
+
+    steady_cycles = 0
+
+    def _steady_cycle(self, *args: Any) -> Decision | None:
+        decision = super()._steady_cycle(*args)
+        self.steady_cycles += decision is not None
+        return decision
+
+
+def run_both(world: World, plan: list[dict[str, Any]]) -> int:
+    """Step both controllers through `plan` in a closed loop; how many cycles were steady."""
+    fast, full = Counting(world.site), Controller(world.site, incremental=False)
+    limits: dict[str, float] = {}
+    t = 0.0
+    for step in plan:
+        t += step["dt"]
+        snap = snapshot(world, t, step, limits)
+        decided = fast.decide(snap)
+        assert decided == full.decide(snap), f"t={t}"
+        assert fast.state == full.state, f"t={t}"
+        limits = {k: v.limit_a for k, v in decided.chargers.items()}
+    return fast.steady_cycles
+
+
+@given(data=st.data())
+@RUNS
+def test_a_steady_cycle_decides_and_remembers_what_every_step_would(data: st.DataObject) -> None:
+    world = data.draw(sites(max_chargers=12))
+    run_both(world, data.draw(segments(world)))
+
+
+SITE = """
+circuits:
+  - id: service
+    limit_a: 200
+    meter: site
+    children:
+      - {id: garage, limit_a: 100, meter: garage}
+networks:
+  - {id: net, circuit: garage, network_limit_a: 48}
+chargers:
+  - {id: wc1, circuit: garage, network: net, max_a: 48}
+  - {id: wc2, circuit: garage, network: net, max_a: 48}
+  - {id: wc3, circuit: garage, network: net, max_a: 48}
+"""
+
+
+def _world() -> World:
+    site = load_site_text(SITE, "site.yaml")
+    return World(
+        site, {"wc1": 48.0, "wc2": 48.0, "wc3": 0.0}, {"service": None, "garage": "service"}
+    )
+
+
+def _step(garage_load_a: float) -> dict[str, Any]:
+    return {
+        "dt": 1.0,
+        "load": {"site": 20.0, "garage": garage_load_a},
+        "lost": set(),
+        "offline": set(),
+        "unplugged": {"wc3"},
+        "follow": 1.0,
+        "command": None,
+    }
+
+
+def test_a_settled_network_is_steady_while_other_loads_leave_it_room() -> None:
+    """Two cars share the network's 48 A under a 100 A garage: the network shapes the
+    allocation, the garage does not. Other loads on the garage moving between 10 and 47 A
+    leave it room for what the cars were given (100 - 1 margin - 48 = 51 A): those cycles are
+    steady. At 60 A the cars must come down: those are decided step by step, and agree."""
+    loads = [10.0] * 40 + [10.0 + (i * 7) % 38 for i in range(60)] + [60.0] * 20
+    steady = run_both(_world(), [_step(x) for x in loads])
+    # The first cycles settle (limits, then the demand estimates); a lease renewal now and
+    # then is a change, decided in full; everything else is steady.
+    assert steady >= 80
+
+
+def test_a_charger_reading_changed_in_place_is_seen() -> None:
+    """The caller reuses one mapping and changes a reading in it: not steady."""
+    world = _world()
+    controller = Controller(world.site)
+    limits: dict[str, float] = {}
+    for t in range(1, 40):
+        d = controller.decide(snapshot(world, float(t), _step(10.0), limits))
+        limits = {k: v.limit_a for k, v in d.chargers.items()}
+    snap = snapshot(world, 40.0, _step(10.0), limits)
+    chargers = dict(snap.chargers)
+    controller.decide(Snapshot(40.0, snap.meters, chargers))
+    assert limits["wc1"] == 24.0
+    chargers["wc3"] = ChargerReading(True, True, 0.0)  # a car plugged in at wc3
+    d = controller.decide(Snapshot(41.0, snap.meters, chargers))
+    assert d.chargers["wc3"].demand_a == 48.0  # seen: it wants its max
+    assert d.steady_until_t == 41.0  # and the cycle changed something
