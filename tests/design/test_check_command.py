@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from panelpilot.cli import app
-from panelpilot.design.docs import rules_markdown
+from panelpilot.cli.rules_doc import rules_markdown
 from tests.design.conftest import EXAMPLES
 
 DOCS = Path(__file__).parents[2] / "docs"
@@ -134,7 +134,7 @@ def test_other_refused_settings_come_back_as_site_file_findings(tmp_path: Path) 
 
 def test_docs_design_checks_md_is_generated_from_the_rules() -> None:
     assert (DOCS / "design-checks.md").read_text(encoding="utf-8") == rules_markdown(), (
-        "regenerate: python -m panelpilot.design.docs > docs/design-checks.md"
+        "regenerate: python -m panelpilot.cli.rules_doc > docs/design-checks.md"
     )
 
 

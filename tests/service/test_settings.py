@@ -150,18 +150,18 @@ def _fresh(db: Path) -> Service:
 def test_use_stored_keeps_them_and_reset_settings_records_the_site_file_as_the_cli(
     tmp_path: Path,
 ) -> None:
-    from panelpilot.cli import _choose_settings
+    from panelpilot.cli.run import choose_settings
 
     db = tmp_path / "pp.db"
     _stored_differently(db)
     kept = _fresh(db)
-    _choose_settings(kept, Path("site.yaml"), use_stored=True, reset=False)
+    choose_settings(kept, Path("site.yaml"), use_stored=True, reset=False)
     net = kept.settings.network("garage-net")
     assert (net.enabled, net.network_limit_a, net.members) == (False, 50.0, ("wc1", "wc2", "wc4"))
     assert kept.runtime.site.pcs.panel_limit_a == 90
 
     reset = _fresh(db)
-    _choose_settings(reset, Path("site.yaml"), use_stored=False, reset=True)
+    choose_settings(reset, Path("site.yaml"), use_stored=False, reset=True)
     net = reset.settings.network("garage-net")
     assert (net.enabled, net.network_limit_a, net.members) == (True, 72.0, ("wc1", "wc2", "wc3"))
     assert reset.runtime.site.pcs.panel_limit_a == 100

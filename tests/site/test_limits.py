@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from panelpilot.design.command import check_file
+from panelpilot.design import check_file
 from panelpilot.site import SiteFileError, load_site, load_site_text
 from panelpilot.site.loader import yaml_document
 from panelpilot.site.yaml_reader import DEFAULT_LIMITS, YamlLimits

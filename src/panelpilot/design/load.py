@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from panelpilot.design.checker import Report, check_design
 from panelpilot.design.findings import FieldPath
 from panelpilot.site.errors import Problem, SiteFileError
 from panelpilot.site.loader import (
@@ -45,6 +46,11 @@ class LoadedSite:
     def line(self, path: FieldPath) -> int | None:
         """1-based line of a field in the file, when it can be found."""
         return line_of(self.doc, path) if path else None
+
+    def check(self) -> Report:
+        """Every design rule over this site, findings located by line, the settings problems
+        that no rule explains as SITE-FILE findings."""
+        return check_design(self.site, locate=self.line, site_problems=self.problems)
 
 
 def _read(path: Path, typ: str) -> Any:
@@ -104,3 +110,8 @@ def load_for_check(path: Path) -> LoadedSite:
         )
         return LoadedSite(lenient, doc, problems)
     return LoadedSite(site, _read(path, "rt"))
+
+
+def check_file(path: Path) -> Report:
+    """Check one site file. Raises `SiteFileError` when the file is unusable."""
+    return load_for_check(path).check()

@@ -6,12 +6,18 @@ Each check yields `(path, message)` where path is the location in the YAML docum
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from panelpilot.site.drivers import OcppDriverConfig
 from panelpilot.site.model import PANEL_LIMIT_MAX_A, Circuit, Site
+
+# Re-exported (`x as x`): the settings lock, control/settings.py, imports these from here.
+from panelpilot.site.sharing_limits import fair_fallback_a as fair_fallback_a
+from panelpilot.site.sharing_limits import fallback_overloads as fallback_overloads
+from panelpilot.site.sharing_limits import minimum_message as minimum_message
+from panelpilot.site.sharing_limits import network_above_circuit as network_above_circuit
+from panelpilot.site.sharing_limits import site_fallbacks_a
 
 Path = tuple[str | int, ...]
 Finding = tuple[Path, str]
@@ -99,20 +105,24 @@ def check_tree(site: Site) -> Iterator[Finding]:
 
 def check_references(site: Site) -> Iterator[Finding]:
     """Every device names a circuit (and network) that exists."""
+    yield from _unknown_circuits(site)
+    yield from _network_memberships(site)
+
+
+def _unknown_circuits(site: Site) -> Iterator[Finding]:
+    circuits = site.circuit_ids()
+    allowed = ", ".join(sorted(circuits))
+    for section in ("networks", "chargers", "batteries", "solar"):
+        for i, item in enumerate(getattr(site, section)):
+            if item.circuit not in circuits:
+                yield (section, i, "circuit"), f"unknown circuit {item.circuit!r}; known: {allowed}"
+
+
+def _network_memberships(site: Site) -> Iterator[Finding]:
+    """A charger's network exists, and the charger is fed from the network's circuit."""
     circuits = site.circuit_ids()
     networks = {n.id: n for n in site.networks}
     parents = _parents(site)
-    allowed = ", ".join(sorted(circuits))
-    for i, net in enumerate(site.networks):
-        if net.circuit not in circuits:
-            yield ("networks", i, "circuit"), f"unknown circuit {net.circuit!r}; known: {allowed}"
-    for section in ("chargers", "batteries", "solar"):
-        for i, dev in enumerate(getattr(site, section)):
-            if dev.circuit not in circuits:
-                yield (
-                    (section, i, "circuit"),
-                    (f"unknown circuit {dev.circuit!r}; known: {allowed}"),
-                )
     for i, ch in enumerate(site.chargers):
         if ch.network is None:
             continue
@@ -173,94 +183,6 @@ def check_networks(site: Site) -> Iterator[Finding]:
                 )
 
 
-def fair_fallback_a(network_limit_a: float, size: int, min_a: float, max_a: float) -> float:
-    """Seed "Fallback (Fair) Limit": network limit / network size, bounded to the unit, rounded
-    down to 0.1 A (an OCPP limit's resolution) so the fallbacks never sum above the limit."""
-    fair = min(max_a, max(min_a, network_limit_a / size))
-    return max(min_a, math.floor(fair * 10 + 1e-9) / 10)
-
-
-def site_fallbacks_a(site: Site) -> dict[str, float]:
-    """Every charger's fallback limit as the site file sets it up."""
-    out: dict[str, float] = {}
-    for net in site.networks:
-        members = site.network_members(net.id)
-        for c in members:
-            limit = net.network_limit_a
-            out[c.id] = (
-                c.min_a if limit is None else fair_fallback_a(limit, len(members), c.min_a, c.max_a)
-            )
-    for c in site.chargers:
-        if c.network is None:
-            out[c.id] = c.fallback_a if c.fallback_a is not None else c.min_a
-    return out
-
-
-def path_up(parents: Mapping[str, str | None], circuit_id: str) -> list[str]:
-    """The circuit and every circuit above it, nearest first."""
-    path: list[str] = []
-    node: str | None = circuit_id
-    while node is not None:
-        path.append(node)
-        node = parents.get(node)
-    return path
-
-
-def network_above_circuit(
-    network_id: str,
-    limit_a: float,
-    circuit_id: str,
-    parents: Mapping[str, str | None],
-    circuit_limits_a: Mapping[str, float],
-) -> str | None:
-    """Why a network limit does not fit its circuit or a circuit above it (None: it fits)."""
-    for cid in path_up(parents, circuit_id):
-        if limit_a > circuit_limits_a[cid] + 1e-9:
-            allowed = _tightest(parents, circuit_id, circuit_limits_a)
-            return (
-                f"network {network_id}: {limit_a:g} A is above the {circuit_limits_a[cid]:g} A "
-                f"limit of circuit {cid}; a network limit must fit its circuit and every "
-                f"circuit above it (allowed: up to {allowed})"
-            )
-    return None
-
-
-def _tightest(
-    parents: Mapping[str, str | None], circuit_id: str, limits_a: Mapping[str, float]
-) -> str:
-    tight = min(path_up(parents, circuit_id), key=lambda c: limits_a[c])
-    return f"{limits_a[tight]:g} A, circuit {tight}"
-
-
-def fallback_overloads(
-    fallbacks_a: Mapping[str, float],
-    charger_circuits: Mapping[str, str],
-    parents: Mapping[str, str | None],
-    circuit_limits_a: Mapping[str, float],
-) -> list[tuple[str, str]]:
-    """Circuits whose chargers' fallbacks together exceed the circuit's limit, each with the
-    reason: with the controller gone every charger may run at its fallback at once."""
-    below: dict[str, list[str]] = {}
-    for charger_id in fallbacks_a:
-        for cid in path_up(parents, charger_circuits[charger_id]):
-            below.setdefault(cid, []).append(charger_id)
-    out = []
-    for cid, ids in below.items():
-        total = sum(fallbacks_a[i] for i in ids)
-        if total > circuit_limits_a[cid] + 1e-6:
-            parts = " + ".join(f"{i} {fallbacks_a[i]:g}" for i in sorted(ids)[:6])
-            more = f" + {len(ids) - 6} more" if len(ids) > 6 else ""
-            out.append(
-                (
-                    cid,
-                    f"the fallback limits of the chargers below circuit {cid} sum to "
-                    f"{total:g} A ({parts}{more} A), above its {circuit_limits_a[cid]:g} A "
-                    "limit: without the controller they could all run at their fallback at once",
-                )
-            )
-    return out
-
-
 def check_wiring(site: Site) -> Iterator[Finding]:
     """A network limit fits its circuit and every circuit above it, and the fallbacks of every
     network and of chargers outside networks fit every circuit on their path (DESIGN 3.4)."""
@@ -282,16 +204,6 @@ def check_wiring(site: Site) -> Iterator[Finding]:
     circuits = {c.id: c.circuit for c in site.chargers}
     for cid, why in fallback_overloads(site_fallbacks_a(site), circuits, parents, limits):
         yield (*paths[cid], "limit_a"), why
-
-
-def minimum_message(limit_a: float, mins_a: list[float]) -> str:
-    """The seed's rule in words: '30 A is below 6 A x 6 chargers = 36 A'."""
-    need = sum(mins_a)
-    if len(set(mins_a)) == 1:
-        per = f"{mins_a[0]:g} A x {len(mins_a)} chargers"
-    else:
-        per = "the chargers' min_a sum " + " + ".join(f"{m:g}" for m in mins_a)
-    return f"{limit_a:g} A is below {per} = {need:g} A"
 
 
 def check_pcs(site: Site) -> Iterator[Finding]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
+from panelpilot.cli.check_diagram import render_svg
+from panelpilot.cli.check_text import TITLES, computed_lines
 from panelpilot.design.checker import Report
-from panelpilot.design.diagram import render_svg
 from panelpilot.design.findings import SEVERITY_ORDER
-from panelpilot.design.report import TITLES, computed_lines
 from panelpilot.site.model import Site
 
 COLOURS = {"error": "#b00020", "warning": "#a66300", "info": "#00639b"}

@@ -1,7 +1,8 @@
-"""Generate docs/design-checks.md from the rule records, so the list of rules cannot drift.
+"""docs/design-checks.md, generated from the design rule records so the list cannot drift.
 
-Regenerate with `python -m panelpilot.design.docs > docs/design-checks.md`; a test fails when the
-file and the rules disagree.
+Regenerate with `python -m panelpilot.cli.rules_doc > docs/design-checks.md`; a test fails when
+the file and the rules disagree. It lives beside `panelpilot check`'s other renderings: the
+design layer declares the rules, the CLI side writes them out.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ Sources are the documents in `shared/seeds/`: `powerwall-3-design-considerations
 `panel-limit`, `conductor-limit`, `wall-connector-power-sharing`. Rule ids are stable: a rule
 never changes meaning; a new requirement gets a new id.
 
-This file is generated from the rule records (`python -m panelpilot.design.docs`); do not
+This file is generated from the rule records (`python -m panelpilot.cli.rules_doc`); do not
 edit it by hand.
 """
 

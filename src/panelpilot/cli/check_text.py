@@ -1,4 +1,5 @@
-"""Render a design report: a readable text report (rich) grouped by severity, or JSON."""
+"""`panelpilot check`'s report on the terminal: findings grouped by severity (rich), the
+computed numbers with their arithmetic, a verdict; or the `--json` object."""
 
 from __future__ import annotations
 

@@ -1,0 +1,34 @@
+"""The service's database as the account commands and `run` open it, and its times as text."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from panelpilot.service.storage import ServiceLock, Storage
+
+
+def open_storage(db: str, *, check: bool = False) -> Storage:
+    """The database at `db` (a `StorageError` when it cannot be used: one line, exit 2)."""
+    from panelpilot.service.storage import Storage
+
+    storage = Storage.open(db, check=check)
+    if check:
+        # A full disk or a read-only file is found now, not in the first cycle.
+        storage.check_writable(time.time())
+    return storage
+
+
+def lock_database(db: str) -> ServiceLock | None:
+    """One service per database: the lock, or a `StorageError` naming the other process."""
+    from panelpilot.service.storage import ServiceLock
+
+    return ServiceLock.acquire(db)
+
+
+def utc(at_s: float) -> str:
+    """A stored time as the account commands print it: `2026-01-31 17:05:00` (UTC)."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(at_s, UTC).strftime("%Y-%m-%d %H:%M:%S")
