@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from panelpilot.drivers.ocpp.credentials import CredentialStore
-    from panelpilot.drivers.sunspec.simulator import SunSpecServer
+    from panelpilot.service.clock import SystemClock
+    from panelpilot.service.devices import Devices
     from panelpilot.service.service import Service
     from panelpilot.service.storage import ServiceLock, Storage
     from panelpilot.web.options import WebOptions
@@ -561,13 +562,7 @@ def run(
     from panelpilot.drivers.ocpp.central import ListenError
     from panelpilot.service.accounts import AccountError, Accounts
     from panelpilot.service.clock import SystemClock
-    from panelpilot.service.devices import DeviceSetupError, OcppOptions, build_devices
-    from panelpilot.service.launch import (
-        listen_problem,
-        needs_owner,
-        serve_until_signalled,
-        twin_driver_set,
-    )
+    from panelpilot.service.launch import listen_problem, needs_owner, serve_until_signalled
     from panelpilot.service.service import build_service
     from panelpilot.web import create_app
 
@@ -595,27 +590,19 @@ def run(
         except AccountError as exc:
             raise fail(str(exc)) from None
     clock = SystemClock()
-    devices = None
-    if twins is not None:
-        drivers = twin_driver_set(loaded, twins)
-    else:
-        credentials = Path(db.removeprefix("sqlite:///")) if db.startswith("sqlite:///") else None
-        ocpp = OcppOptions(credentials, host, ocpp_port) if credentials is not None else None
-        try:
-            devices = build_devices(loaded, clock, simulate_rest=sim, ocpp=ocpp)
-        except DeviceSetupError as exc:
-            raise fail(str(exc)) from None
-        drivers = devices.drivers
-    service = build_service(loaded, drivers, storage, clock, restore=False)
+    devices = _devices(loaded, clock, db, (host, ocpp_port), sim=sim, twins=twins)
+    service = build_service(loaded, devices.drivers, storage, clock, restore=False)
     _choose_settings(service, site, use_stored, reset_settings)
     print(f"panelpilot: {loaded.name} on http://{host}:{port}/ (database {db})", flush=True)
 
     def web(service: Service) -> FastAPI:
         return create_app(service, options)
 
-    side = None if devices is None else (lambda _stop: devices.running())
     try:
-        asyncio.run(serve_until_signalled(service, web, host, port, side))
+        # The devices' companions (the OCPP central system) run on the control thread.
+        asyncio.run(
+            serve_until_signalled(service, web, host, port, lambda _stop: devices.running())
+        )
     except ListenError as exc:  # the OCPP port is taken, or the host is not an address here
         raise fail(f"{exc} (choose another with --ocpp-port)") from None
     except OSError as exc:  # a device's server could not start
@@ -624,6 +611,35 @@ def run(
         if lock is not None:
             lock.release()
     print("panelpilot: stopped; every charger left at its fallback limit", flush=True)
+
+
+def _devices(
+    loaded: Site,
+    clock: SystemClock,
+    db: str,
+    ocpp_address: tuple[str, int],
+    *,
+    sim: bool,
+    twins: str | None,
+) -> Devices:
+    """The devices `run` drives: from the site's `drivers:` section, or simulated twins (wired
+    by the demo's module, imported only when the site file or the options ask for them)."""
+    from panelpilot.service.devices import DeviceSetupError, OcppOptions, build_devices
+
+    credentials = Path(db.removeprefix("sqlite:///")) if db.startswith("sqlite:///") else None
+    ocpp = None if credentials is None else OcppOptions(credentials, *ocpp_address)
+    try:
+        if twins is not None:
+            from panelpilot.service.demo import twin_devices
+
+            return twin_devices(loaded, twins)
+        if sim or any(d.kind == "sim" for d in loaded.drivers):
+            from panelpilot.service.demo import simulated_devices
+
+            return simulated_devices(loaded, clock, ocpp=ocpp, simulate_rest=sim)[0]
+        return build_devices(loaded, clock, ocpp=ocpp)
+    except DeviceSetupError as exc:
+        raise fail(str(exc)) from None
 
 
 @app.command()
@@ -636,8 +652,14 @@ def demo(
 ) -> None:
     """Run the service on the built-in demo site: OCPP charge points and cars on loopback."""
     from panelpilot.service.clock import SystemClock
-    from panelpilot.service.demo import demo_site, prepare_demo, start_sunspec_twins
-    from panelpilot.service.launch import demo_side, listen_problem, serve_until_signalled
+    from panelpilot.service.demo import (
+        demo_side,
+        demo_site,
+        prepare_demo,
+        start_sunspec_twins,
+        stop_sunspec_twins,
+    )
+    from panelpilot.service.launch import listen_problem, serve_until_signalled
     from panelpilot.service.service import ControlThread
     from panelpilot.web import create_app
 
@@ -648,10 +670,6 @@ def demo(
     lock = _lock_database(f"sqlite:///{db_path}")
     clock = SystemClock()
 
-    async def stop_twins(servers: list[SunSpecServer]) -> None:
-        for server in servers:
-            await server.stop()
-
     # The devices (SunSpec twins, charge points) live on the control thread's loop.
     with ControlThread().running() as control:
         twins = control.call(start_sunspec_twins(demo_site()))
@@ -659,7 +677,7 @@ def demo(
             ports = {device: server.port for device, (_, server) in twins.items()}
             demo = prepare_demo(db_path, clock, host, ports)
             for twin, _ in twins.values():
-                twin.world = demo.devices.world
+                twin.world = demo.world
             sticker = demo.passwords["wc4"]
             print(f"panelpilot demo: {demo.service.runtime.site.name}")
             print(f"  open    http://{host}:{port}/")
@@ -670,7 +688,7 @@ def demo(
             side = demo_side(demo, clock)
             asyncio.run(serve_until_signalled(demo.service, create_app, host, port, side, control))
         finally:
-            control.call(stop_twins([server for _, server in twins.values()]))
+            control.call(stop_sunspec_twins(twins))
             if lock is not None:
                 lock.release()
 

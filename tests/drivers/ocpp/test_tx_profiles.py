@@ -12,13 +12,13 @@ import pytest
 from websockets.asyncio.client import connect
 
 from panelpilot.control.types import ChargerDecision, ChargerStatus
-from panelpilot.drivers.from_site import ocpp_driver
 from panelpilot.drivers.ocpp import (
     PROFILE_REJECTED,
     CentralSystem,
     CredentialStore,
     OcppChargerDriver,
 )
+from panelpilot.drivers.ocpp.factory import ocpp_driver
 from panelpilot.drivers.ocpp.profiles import Commitment, Version
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
 from panelpilot.drivers.ocpp.smart_charging import PROFILE_MISMATCH, RETRY_REFUSED_S
