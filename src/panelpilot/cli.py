@@ -560,9 +560,8 @@ def run(
 ) -> None:
     """Run the service: control loop, drivers, storage, web pages and API."""
     from panelpilot.drivers.ocpp.central import ListenError
-    from panelpilot.service.accounts import AccountError, Accounts
     from panelpilot.service.clock import SystemClock
-    from panelpilot.service.launch import listen_problem, needs_owner, serve_until_signalled
+    from panelpilot.service.launch import listen_problem, serve_until_signalled
     from panelpilot.service.service import build_service
     from panelpilot.web import create_app
 
@@ -576,19 +575,7 @@ def run(
         raise fail(problem)
     lock = _lock_database(db)
     storage = _open_storage(db, check=True)
-    accounts = Accounts(storage)
-    if needs_owner(accounts):
-        if not sys.stdin.isatty():
-            raise fail(
-                "no owner account yet: run `panelpilot users add NAME --role owner "
-                f"--password-stdin --db {db}` first, or start on a terminal"
-            )
-        print("First run: choose the owner's password (at least 8 characters).")
-        password = typer.prompt("Owner password", hide_input=True, confirmation_prompt=True)
-        try:
-            accounts.add_user("owner", "owner", password, time.time())
-        except AccountError as exc:
-            raise fail(str(exc)) from None
+    _first_owner(storage, db)
     clock = SystemClock()
     devices = _devices(loaded, clock, db, (host, ocpp_port), sim=sim, twins=twins)
     service = build_service(loaded, devices.drivers, storage, clock, restore=False)
@@ -611,6 +598,27 @@ def run(
         if lock is not None:
             lock.release()
     print("panelpilot: stopped; every charger left at its fallback limit", flush=True)
+
+
+def _first_owner(storage: Storage, db: str) -> None:
+    """On a first run (no owner yet), the owner's password from the terminal."""
+    from panelpilot.service.accounts import AccountError, Accounts
+    from panelpilot.service.launch import needs_owner
+
+    accounts = Accounts(storage)
+    if not needs_owner(accounts):
+        return
+    if not sys.stdin.isatty():
+        raise fail(
+            "no owner account yet: run `panelpilot users add NAME --role owner "
+            f"--password-stdin --db {db}` first, or start on a terminal"
+        )
+    print("First run: choose the owner's password (at least 8 characters).")
+    password = typer.prompt("Owner password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.add_user("owner", "owner", password, time.time())
+    except AccountError as exc:
+        raise fail(str(exc)) from None
 
 
 def _devices(
