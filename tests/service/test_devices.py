@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from panelpilot.drivers.base import DriverError, DriverSet
 from panelpilot.drivers.ocpp import CredentialStore
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
 from panelpilot.drivers.sunspec.simdevices import SimMeter as SunSpecSimMeter
 from panelpilot.drivers.sunspec.simulator import SunSpecServer
 from panelpilot.service.clock import SystemClock
 from panelpilot.service.demo import simulated_devices
-from panelpilot.service.devices import DeviceSetupError, OcppOptions, build_devices
+from panelpilot.service.devices import Devices, DeviceSetupError, OcppOptions, build_devices
 from panelpilot.service.runtime import Runtime
 from panelpilot.service.storage import Storage, sqlite_url
 from panelpilot.site import load_site_text
@@ -101,5 +102,35 @@ def test_a_sunspec_meter_on_loopback_limits_the_chargers_below_it() -> None:
             assert result.snapshot.meters["garage"] == pytest.approx(70.0)
             assert sum(c.limit_a for c in result.decision.chargers.values()) <= 80 - 70
             await runtime.shutdown()
+
+    asyncio.run(scenario())
+
+
+class _Companion:
+    def __init__(self, name: str, log: list[str], *, fails: bool = False) -> None:
+        self.name, self.log, self.fails = name, log, fails
+
+    async def start(self) -> None:
+        if self.fails:
+            raise DriverError(self.name, "cannot listen")
+        self.log.append(f"start {self.name}")
+
+    async def stop(self) -> None:
+        self.log.append(f"stop {self.name}")
+
+
+def test_companions_start_in_order_and_stop_in_reverse_even_when_one_cannot_start() -> None:
+    async def scenario() -> None:
+        log: list[str] = []
+        devices = Devices(DriverSet(), (_Companion("a", log), _Companion("b", log)))
+        async with devices.running():
+            log.append("loop")
+        assert log == ["start a", "start b", "loop", "stop b", "stop a"]
+        log.clear()
+        broken = Devices(DriverSet(), (_Companion("a", log), _Companion("b", log, fails=True)))
+        with pytest.raises(DriverError, match="b: cannot listen"):
+            async with broken.running():
+                log.append("loop")
+        assert log == ["start a", "stop a"]
 
     asyncio.run(scenario())
