@@ -26,11 +26,6 @@ MAX_LINES = 400
 OVER_400_LINES_BEING_SPLIT = frozenset(
     {
         "sim/engine.py",
-        "drivers/ocpp/central.py",
-        "drivers/ocpp/profiles.py",
-        "drivers/ocpp/session.py",
-        "drivers/ocpp/simulator.py",
-        "drivers/ocpp/smart_charging.py",
         "service/recorder.py",
         "service/runtime.py",
         "service/storage.py",

@@ -54,7 +54,7 @@ EXAMPLES: list[tuple[Exception, list[str]]] = [
     (DriverError("wc1", "no answer within 5 s"), ["wc1: no answer within 5 s"]),
     (DeviceUnreachableError("pw1", "connection refused"), ["pw1: connection refused"]),
     (ListenError("127.0.0.1", 9000, "in use"), ["OCPP central system: cannot listen on"]),
-    (CredentialError("password: 1 characters; use 8..64"), ["password: 1 characters"]),
+    (CredentialError("cp1", "password: 1 characters; use 8..64"), ["cp1: password: 1 characters"]),
     (StorageError("cannot open database x.db: read-only"), ["cannot open database x.db"]),
     (AccountError("ann is the only owner"), ["ann is the only owner"]),
     (DeviceSetupError("wc1: an ocpp driver drives a charger"), ["wc1: an ocpp driver"]),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from panelpilot.drivers.sim import World, sim_drivers
+from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock
-from panelpilot.service.runtime import DriverSet, Runtime
+from panelpilot.service.runtime import Runtime
 from panelpilot.site import Site, load_site_text
 
 SITE_YAML = """
@@ -45,6 +45,5 @@ def sim_runtime(site: Site | None = None) -> tuple[Runtime, World, ManualClock]:
     site = site or garage_site()
     clock = ManualClock()
     world = World.of(site, clock.monotonic_s)
-    chargers, meters, batteries, solar = sim_drivers(world)
-    runtime = Runtime(site, DriverSet(chargers, meters, batteries, solar), clock)
+    runtime = Runtime(site, sim_driver_set(world), clock)
     return runtime, world, clock

@@ -11,9 +11,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from panelpilot.control.types import ChargerDecision, ChargerReading, Command, Decision, Snapshot
-from panelpilot.drivers.sim import World
+from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock, SystemClock
-from panelpilot.service.launch import sim_driver_set
 from panelpilot.service.recorder import StorageWriter
 from panelpilot.service.runtime import CycleResult
 from panelpilot.service.service import Service, StallWatchdog, build_service, serve

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from panelpilot.control.types import ChargerDecision, ChargerReading, Command
+from panelpilot.control.types import Alert, ChargerDecision, ChargerReading, Command
 from panelpilot.drivers.base import DriverError
 from panelpilot.drivers.sim import World
 from panelpilot.service.clock import ManualClock
@@ -90,6 +90,30 @@ def test_a_failing_driver_never_stops_the_loop_and_is_retried_with_backoff() -> 
         result = await _cycles(runtime, clock, 70)
         assert result.snapshot.chargers["wc2"].online is True
         assert not any(a.code == "driver_down" for a in result.decision.alerts)
+
+    asyncio.run(main())
+
+
+class _BadAlerts(_Broken):
+    """A charger driver that works, and whose alerts (`Alerting`) have a bug."""
+
+    def alerts(self) -> tuple[Alert, ...]:
+        raise KeyError("wc2")
+
+
+def test_a_driver_whose_alerts_fail_is_reported_down_and_the_cycle_goes_on() -> None:
+    async def main() -> None:
+        runtime, _world, clock = sim_runtime()
+        bad = _BadAlerts("wc2")
+        bad.failing = False
+        runtime.drivers.chargers["wc2"] = bad  # type: ignore[index]
+        runtime.supervisors["wc2"].driver = bad
+        result = await _cycles(runtime, clock, 3)
+        assert runtime.cycles == 3 and runtime.failed_cycles == 0
+        assert result.snapshot.chargers["wc2"].online is True
+        down = [a for a in result.decision.alerts if a.code == "driver_down"]
+        assert [a.device for a in down] == ["wc2"]
+        assert "its alerts failed: KeyError" in down[0].message
 
     asyncio.run(main())
 

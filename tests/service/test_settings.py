@@ -9,9 +9,8 @@ import pytest
 
 from panelpilot.control.settings import SettingsError
 from panelpilot.control.types import Command
-from panelpilot.drivers.sim import World
+from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock
-from panelpilot.service.launch import sim_driver_set
 from panelpilot.service.service import Service, build_service
 from panelpilot.service.settings import Actor, Forbidden
 from panelpilot.service.storage import Storage, sqlite_url

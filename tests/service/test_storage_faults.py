@@ -22,9 +22,8 @@ from typer.testing import CliRunner
 
 from panelpilot.cli import app
 from panelpilot.control.types import Command
-from panelpilot.drivers.sim import World
+from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock
-from panelpilot.service.launch import sim_driver_set
 from panelpilot.service.service import Service, build_service
 from panelpilot.service.settings import Actor, NotStored
 from panelpilot.service.storage import Storage, sqlite_url

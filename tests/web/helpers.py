@@ -9,9 +9,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from panelpilot.drivers.sim import World
+from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock
-from panelpilot.service.launch import sim_driver_set
 from panelpilot.service.service import Service, build_service
 from panelpilot.service.storage import Storage, sqlite_url
 from panelpilot.web import create_app

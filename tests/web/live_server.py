@@ -8,9 +8,8 @@ import threading
 import time
 from pathlib import Path
 
-from panelpilot.drivers.sim import World
+from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import SystemClock
-from panelpilot.service.launch import sim_driver_set
 from panelpilot.service.service import Service, build_service, serve
 from panelpilot.service.storage import Storage, sqlite_url
 from panelpilot.site import load_site_text

@@ -6,16 +6,13 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from panelpilot.cli.database import lock_database
 from panelpilot.cli.exits import fail
 from panelpilot.cli.inputs import Host, Port
-
-if TYPE_CHECKING:
-    from panelpilot.drivers.sunspec.simulator import SunSpecServer
 
 
 def demo(
@@ -27,8 +24,14 @@ def demo(
 ) -> None:
     """Run the service on the built-in demo site: OCPP charge points and cars on loopback."""
     from panelpilot.service.clock import SystemClock
-    from panelpilot.service.demo import demo_site, prepare_demo, start_sunspec_twins
-    from panelpilot.service.launch import demo_side, listen_problem, serve_until_signalled
+    from panelpilot.service.demo import (
+        demo_side,
+        demo_site,
+        prepare_demo,
+        start_sunspec_twins,
+        stop_sunspec_twins,
+    )
+    from panelpilot.service.launch import listen_problem, serve_until_signalled
     from panelpilot.service.service import ControlThread
     from panelpilot.web import create_app
 
@@ -39,10 +42,6 @@ def demo(
     lock = lock_database(f"sqlite:///{db_path}")
     clock = SystemClock()
 
-    async def stop_twins(servers: list[SunSpecServer]) -> None:
-        for server in servers:
-            await server.stop()
-
     # The devices (SunSpec twins, charge points) live on the control thread's loop.
     with ControlThread().running() as control:
         twins = control.call(start_sunspec_twins(demo_site()))
@@ -50,7 +49,7 @@ def demo(
             ports = {device: server.port for device, (_, server) in twins.items()}
             demo = prepare_demo(db_path, clock, host, ports)
             for twin, _ in twins.values():
-                twin.world = demo.devices.world
+                twin.world = demo.world
             sticker = demo.passwords["wc4"]
             print(f"panelpilot demo: {demo.service.runtime.site.name}")
             print(f"  open    http://{host}:{port}/")
@@ -61,6 +60,6 @@ def demo(
             side = demo_side(demo, clock)
             asyncio.run(serve_until_signalled(demo.service, create_app, host, port, side, control))
         finally:
-            control.call(stop_twins([server for _, server in twins.values()]))
+            control.call(stop_sunspec_twins(twins))
             if lock is not None:
                 lock.release()

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from panelpilot.service.accounts import Accounts
     from panelpilot.service.clock import Clock
     from panelpilot.service.devices import Devices
-    from panelpilot.service.runtime import DriverSet
     from panelpilot.service.service import Service
     from panelpilot.web.options import WebOptions
 
@@ -96,24 +95,27 @@ def _first_owner(accounts: Accounts, db: str) -> None:
     accounts.add_user("owner", "owner", password, time.time())  # AccountError: the boundary
 
 
-def _drivers(
+def _devices(
     site: Site, clock: Clock, twins: str | None, sim: bool, db: str, host: str, ocpp_port: int
-) -> tuple[DriverSet, Devices | None]:
-    """Twins served over HTTP, or the site file's devices (the rest simulated with --sim)."""
+) -> Devices:
+    """The devices `run` drives: from the site's `drivers:` section, or simulated twins (wired
+    by the demo's module, imported only when the site file or the options ask for them)."""
     from panelpilot.service.devices import OcppOptions, build_devices
-    from panelpilot.service.launch import twin_driver_set
 
-    if twins is not None:
-        return twin_driver_set(site, twins), None
     credentials = Path(db.removeprefix("sqlite:///")) if db.startswith("sqlite:///") else None
     ocpp = OcppOptions(credentials, host, ocpp_port) if credentials is not None else None
-    devices = build_devices(site, clock, simulate_rest=sim, ocpp=ocpp)  # DeviceSetupError
-    return devices.drivers, devices
+    if twins is not None:
+        from panelpilot.service.demo import twin_devices
+
+        return twin_devices(site, twins)
+    if sim or any(d.kind == "sim" for d in site.drivers):
+        from panelpilot.service.demo import simulated_devices
+
+        return simulated_devices(site, clock, ocpp=ocpp, simulate_rest=sim)[0]
+    return build_devices(site, clock, ocpp=ocpp)  # DeviceSetupError: the boundary
 
 
-def _serve(
-    service: Service, options: WebOptions, host: str, port: int, devices: Devices | None
-) -> None:
+def _serve(service: Service, options: WebOptions, host: str, port: int, devices: Devices) -> None:
     """Serve until signalled; a port taken or a server that cannot start is one line."""
     from panelpilot.drivers.ocpp.central import ListenError
     from panelpilot.service.launch import serve_until_signalled
@@ -122,9 +124,11 @@ def _serve(
     def web(service: Service) -> FastAPI:
         return create_app(service, options)
 
-    side = None if devices is None else (lambda _stop: devices.running())
     try:
-        asyncio.run(serve_until_signalled(service, web, host, port, side))
+        # The devices' companions (the OCPP central system) run on the control thread.
+        asyncio.run(
+            serve_until_signalled(service, web, host, port, lambda _stop: devices.running())
+        )
     except ListenError as exc:  # the OCPP port is taken, or the host is not an address here
         raise fail(f"{exc} (choose another with --ocpp-port)") from None
     except OSError as exc:  # a device's server could not start
@@ -182,8 +186,8 @@ def run(
     storage = open_storage(db, check=True)
     _first_owner(Accounts(storage), db)
     clock = SystemClock()
-    drivers, devices = _drivers(loaded, clock, twins, sim, db, host, ocpp_port)
-    service = build_service(loaded, drivers, storage, clock, restore=False)
+    devices = _devices(loaded, clock, twins, sim, db, host, ocpp_port)
+    service = build_service(loaded, devices.drivers, storage, clock, restore=False)
     choose_settings(service, site, use_stored, reset_settings)
     print(f"panelpilot: {loaded.name} on http://{host}:{port}/ (database {db})", flush=True)
     try:

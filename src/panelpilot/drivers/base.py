@@ -1,10 +1,20 @@
-"""The small interfaces every device driver implements, and the layer's one error type."""
+"""The small interfaces device drivers implement, their optional abilities, and the layer's
+one error type.
+
+One protocol per device role (`ChargerDriver`, `MeterDriver`, `BatteryDriver`, `SolarDriver`),
+and one per optional ability (`Connectable`, `Closable`, `Alerting`, `Pairable`): a driver
+offers an ability by having its method, and the service asks with `isinstance`. Everything
+above the drivers (the runtime, its supervisors, the settings) sees only these.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from panelpilot.control.types import (
+    Alert,
     BatteryDecision,
     BatteryReading,
     ChargerDecision,
@@ -76,4 +86,67 @@ class SolarDriver(Protocol):
 
     async def apply(self, decision: SolarDecision) -> None:
         """Cap the output current."""
+        ...
+
+
+Driver = ChargerDriver | MeterDriver | BatteryDriver | SolarDriver
+"""Any device driver, whatever its role."""
+
+
+@dataclass(frozen=True)
+class DriverSet:
+    """The drivers of one site by role, each by device id (what the runtime drives)."""
+
+    chargers: Mapping[str, ChargerDriver] = field(default_factory=dict)
+    meters: Mapping[str, MeterDriver] = field(default_factory=dict)
+    batteries: Mapping[str, BatteryDriver] = field(default_factory=dict)
+    solar: Mapping[str, SolarDriver] = field(default_factory=dict)
+
+    def merged(self, other: DriverSet) -> DriverSet:
+        """Both sets' drivers (`other` wins for a device in both)."""
+        return DriverSet(
+            {**self.chargers, **other.chargers},
+            {**self.meters, **other.meters},
+            {**self.batteries, **other.batteries},
+            {**self.solar, **other.solar},
+        )
+
+
+# -- optional abilities ---------------------------------------------------------------------
+
+
+@runtime_checkable
+class Connectable(Protocol):
+    """A driver that holds a connection: (re)opened before its first use and after a failure."""
+
+    async def connect(self) -> None:
+        """Open (or reopen) the connection to the device."""
+        ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """A driver that holds a connection to release when the service stops."""
+
+    async def close(self) -> None:
+        """Close the connection."""
+        ...
+
+
+@runtime_checkable
+class Alerting(Protocol):
+    """A driver that knows more about its device than up or down (a charger refusing smart
+    charging): its alerts join the cycle's."""
+
+    def alerts(self) -> tuple[Alert, ...]:
+        """The device's alerts now."""
+        ...
+
+
+@runtime_checkable
+class Pairable(Protocol):
+    """A charger driver that can check the password on the unit's sticker (pairing)."""
+
+    async def verify_password(self, password: str) -> bool:
+        """Whether the password is this charger's."""
         ...

@@ -4,6 +4,10 @@ Cars arrive one by one, the garage panel's other loads wander, the sun rises and
 physics lives in one simulated world (`drivers/sim`): each OCPP charge point's car is mirrored
 into it, and the SunSpec meters, battery and solar inverter on loopback (Modbus TCP) take their
 measurements from it, and put the caps panelpilot writes to them into it, before every read.
+
+This module is where simulated twins are wired into the service, for the demo and for
+`panelpilot run --sim` / `--twins URL`: the `sim` driver kind over one world, the HTTP twins,
+the demo's fleet. No other module of the service imports a twin (tests/drivers/test_twins.py).
 """
 
 from __future__ import annotations
@@ -14,21 +18,26 @@ import math
 import random
 import secrets
 import time
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from panelpilot.drivers.factory import DriverKind, OcppOptions
 from panelpilot.drivers.ocpp import CredentialStore
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
+from panelpilot.drivers.registry import DRIVER_KINDS
 from panelpilot.drivers.sim import World
+from panelpilot.drivers.sim.factory import sim_kind
+from panelpilot.drivers.sim.twin_client import twin_driver_set
 from panelpilot.drivers.sunspec.simdevices import SimBattery as SunSpecSimBattery
 from panelpilot.drivers.sunspec.simdevices import SimMeter as SunSpecSimMeter
 from panelpilot.drivers.sunspec.simdevices import SimSolar as SunSpecSimSolar
 from panelpilot.drivers.sunspec.simulator import SunSpecServer
 from panelpilot.service.accounts import Accounts
 from panelpilot.service.clock import Clock
-from panelpilot.service.devices import Devices, OcppOptions, build_devices
-from panelpilot.service.service import Service, build_service
+from panelpilot.service.devices import Devices, build_devices
+from panelpilot.service.service import ControlSide, Service, build_service
 from panelpilot.service.storage import Storage, sqlite_url
 from panelpilot.site import Site, load_site_text, parse_site
 
@@ -40,6 +49,27 @@ ARRIVALS: dict[str, tuple[float, float]] = {
     "wc4": (30.0, 24.0),
 }
 WC4_STICKER = "wc4-sticker-pw"  # the password printed on wc4's Quickstart guide
+
+
+def simulated_kinds(world: World) -> Mapping[str, DriverKind]:
+    """The production driver kinds, and `kind: sim` devices played by `world`."""
+    return {**DRIVER_KINDS, "sim": sim_kind(world)}
+
+
+def simulated_devices(
+    site: Site, clock: Clock, *, ocpp: OcppOptions | None, simulate_rest: bool
+) -> tuple[Devices, World]:
+    """Drivers from the site's `drivers:` section, its `kind: sim` devices (and with
+    `simulate_rest` every device the section leaves out) played by one simulated world."""
+    world = World.of(site, clock.monotonic_s)
+    rest = "sim" if simulate_rest else None
+    devices = build_devices(site, clock, ocpp=ocpp, kinds=simulated_kinds(world), rest=rest)
+    return devices, world
+
+
+def twin_devices(site: Site, base_url: str) -> Devices:
+    """Every device of the site reached as a simulated twin over HTTP (`run --twins URL`)."""
+    return Devices(twin_driver_set(site, base_url))
 
 
 def demo_site() -> Site:
@@ -120,6 +150,12 @@ async def start_sunspec_twins(site: Site) -> dict[str, tuple[Mirrored, SunSpecSe
     return twins
 
 
+async def stop_sunspec_twins(twins: Mapping[str, tuple[Mirrored, SunSpecServer]]) -> None:
+    """Stop every SunSpec twin's server."""
+    for _, server in twins.values():
+        await server.stop()
+
+
 def with_sunspec(site: Site, ports: dict[str, int]) -> Site:
     """The site with these devices reached over SunSpec on loopback at these ports."""
     data = site.model_dump(mode="json", exclude_none=True)
@@ -136,6 +172,7 @@ class Demo:
 
     service: Service
     devices: Devices
+    world: World
     passwords: dict[str, str]
     installer_password: str
 
@@ -156,15 +193,16 @@ def prepare_demo(
     for cid, password in passwords.items():
         store.add(cid, password, replace=True)
     store.close()
-    devices = build_devices(site, clock, simulate_rest=True, ocpp=OcppOptions(db_path, host, 0))
+    ocpp = OcppOptions(db_path, host, 0)
+    devices, world = simulated_devices(site, clock, ocpp=ocpp, simulate_rest=True)
     service = build_service(site, devices.drivers, storage, clock)
-    return Demo(service, devices, passwords, installer_password)
+    return Demo(service, devices, world, passwords, installer_password)
 
 
 async def run_fleet(demo: Demo, clock: Clock, stop: asyncio.Event, seed: int = 1) -> None:
     """Connect the charge points, bring the cars, move the loads; until `stop`."""
-    central, world = demo.devices.central, demo.devices.world
-    assert central is not None and world is not None
+    central, world = demo.devices.central, demo.world
+    assert central is not None
     site = demo.service.runtime.site
     fleet = {
         c.id: SimulatedChargePoint(
@@ -187,6 +225,28 @@ async def run_fleet(demo: Demo, clock: Clock, stop: asyncio.Event, seed: int = 1
         for cp in fleet.values():
             with contextlib.suppress(Exception):
                 await cp.close()
+
+
+def demo_side(demo: Demo, clock: Clock) -> ControlSide:
+    """The demo's control-thread side: the central system, and the fleet until the loop stops.
+
+    The simulated charge points live on the control thread's loop too, so at shutdown they
+    are still there to acknowledge their fallbacks.
+    """
+
+    @contextlib.asynccontextmanager
+    async def side(_loop_stop: asyncio.Event) -> AsyncIterator[None]:
+        # The fleet stops after the loop (and its fallbacks), not with it.
+        fleet_stop = asyncio.Event()
+        async with demo.devices.running():
+            fleet = asyncio.create_task(run_fleet(demo, clock, fleet_stop))
+            try:
+                yield
+            finally:
+                fleet_stop.set()
+                await asyncio.gather(fleet, return_exceptions=True)
+
+    return side
 
 
 async def _scenario(

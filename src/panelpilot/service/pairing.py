@@ -2,25 +2,18 @@
 
 The QR payload is the common Wi-Fi QR format (`WIFI:T:WPA;S:<ssid>;P:<password>;;`), as on
 the seed's Quickstart guide; the SSID names the charger (its id, optionally after a
-`TeslaWallConnector_` or `PanelPilot_` prefix).
+`TeslaWallConnector_` or `PanelPilot_` prefix). The driver checks the password: the
+`Pairable` ability of `drivers/base.py`, re-exported here for the settings.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
-
 from panelpilot.control.settings import SettingsError
+from panelpilot.drivers.base import Pairable
+
+__all__ = ["SSID_PREFIXES", "Pairable", "parse_qr_payload"]
 
 SSID_PREFIXES = ("TeslaWallConnector_", "PanelPilot_")
-
-
-@runtime_checkable
-class Pairable(Protocol):
-    """An optional charger driver ability: check the password on the unit's sticker."""
-
-    async def verify_password(self, password: str) -> bool:
-        """Whether the password is this charger's."""
-        ...
 
 
 def _fields(body: str) -> dict[str, str]:

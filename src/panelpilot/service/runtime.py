@@ -19,8 +19,8 @@ import math
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Protocol, TypeVar, runtime_checkable
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from panelpilot.control import Controller
 from panelpilot.control.alerts import alert
@@ -35,31 +35,18 @@ from panelpilot.control.types import (
     Snapshot,
     SolarReading,
 )
-from panelpilot.drivers.base import BatteryDriver, ChargerDriver, MeterDriver, SolarDriver
+from panelpilot.drivers.base import (
+    BatteryDriver,
+    ChargerDriver,
+    DriverSet,
+    MeterDriver,
+    SolarDriver,
+)
 from panelpilot.service.clock import Clock
 from panelpilot.service.supervisor import Supervisor
 from panelpilot.site.model import Site
 
 T = TypeVar("T")
-
-
-@runtime_checkable
-class Alerting(Protocol):
-    """An optional driver ability: alerts about its device (e.g. refusing smart charging)."""
-
-    def alerts(self) -> tuple[Alert, ...]:
-        """The device's alerts now."""
-        ...
-
-
-@dataclass(frozen=True)
-class DriverSet:
-    """The drivers of one site, by device id."""
-
-    chargers: Mapping[str, ChargerDriver] = field(default_factory=dict)
-    meters: Mapping[str, MeterDriver] = field(default_factory=dict)
-    batteries: Mapping[str, BatteryDriver] = field(default_factory=dict)
-    solar: Mapping[str, SolarDriver] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,8 +305,7 @@ class Runtime:
         alerts = [a for s in self.supervisors.values() if (a := s.alert()) is not None]
         alerts += self._refused
         for sup in self.supervisors.values():
-            if isinstance(sup.driver, Alerting):
-                alerts.extend(sup.driver.alerts())
+            alerts.extend(sup.device_alerts())
         for source in self.alert_sources:
             try:
                 alerts.extend(source())

@@ -28,10 +28,11 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.types import ASGIApp
 
+from panelpilot.drivers.base import DriverSet
 from panelpilot.service.accounts import Accounts
 from panelpilot.service.clock import Clock
 from panelpilot.service.recorder import Hub, Metrics, Recorder, StorageWriter
-from panelpilot.service.runtime import DriverSet, Runtime
+from panelpilot.service.runtime import Runtime
 from panelpilot.service.settings import SettingsManager
 from panelpilot.service.storage import Storage
 from panelpilot.site.model import Site

@@ -2,8 +2,9 @@
 
 A driver's failure never reaches the control loop: a charger that cannot be read is reported
 offline (the controller then reserves its fallback), a meter that cannot be read is lost (the
-controller fails safe). Drivers may offer `connect()` and `close()`; `connect()` is called
-before the first use and again on every retry after a failure.
+controller fails safe). Drivers may offer the abilities of `drivers/base.py`: `Connectable`
+(called before the first use and again on every retry after a failure), `Closable` (at
+shutdown) and `Alerting` (its alerts join the cycle's; alerts that fail are a `driver_down`).
 
 Every call is bounded by the timeout whatever the driver does: a call that outlives it is
 cancelled and left behind, not awaited (a driver that swallows the cancellation cannot hold
@@ -15,34 +16,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
 from panelpilot.control.alerts import alert
 from panelpilot.control.types import Alert
-from panelpilot.drivers.base import DriverError
+from panelpilot.drivers.base import Alerting, Closable, Connectable, Driver, DriverError
 
 T = TypeVar("T")
 
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 60.0
-
-
-@runtime_checkable
-class Connectable(Protocol):
-    """An optional driver ability: (re)open its connection."""
-
-    async def connect(self) -> None:
-        """Open (or reopen) the connection to the device."""
-        ...
-
-
-@runtime_checkable
-class Closable(Protocol):
-    """An optional driver ability: release its connection."""
-
-    async def close(self) -> None:
-        """Close the connection."""
-        ...
 
 
 @dataclass(slots=True)
@@ -62,7 +45,7 @@ class Supervisor:
     """Calls one driver with a timeout; after a failure waits `backoff` before trying again."""
 
     def __init__(
-        self, device_id: str, driver: object, timeout_s: float, now_s: Callable[[], float]
+        self, device_id: str, driver: Driver, timeout_s: float, now_s: Callable[[], float]
     ) -> None:
         self.driver = driver
         self.timeout_s = timeout_s
@@ -139,6 +122,18 @@ class Supervisor:
             f"{h.device_id}: {h.last_error} ({h.failures} failures in a row; retrying)",
             h.device_id,
         )
+
+    def device_alerts(self) -> tuple[Alert, ...]:
+        """The driver's own alerts, if it is `Alerting`; a driver whose alerts fail is reported
+        down for it, so its bug cannot fail the cycle."""
+        if not isinstance(self.driver, Alerting):
+            return ()
+        try:
+            return tuple(self.driver.alerts())
+        except Exception as exc:  # a driver's bug must not stop the loop
+            h = self.health
+            why = f"{h.device_id}: its alerts failed: {type(exc).__name__}: {exc}"
+            return (alert("driver_down", why, h.device_id),)
 
     async def close(self) -> None:
         """Close the driver's connection if it has one; errors are ignored on the way out."""

@@ -14,18 +14,15 @@ from ocpp.charge_point import camel_to_snake_case
 from ocpp.messages import Call, validate_payload
 
 from panelpilot.control.types import ChargerDecision, ChargerStatus
+from panelpilot.drivers.ocpp.exchanges import composite_excess, parse_profile_settings
 from panelpilot.drivers.ocpp.profiles import (
-    Commitment,
-    Profile,
-    Schedule,
     Version,
     commitment_requests,
-    composite_limit_a,
     decode_profile,
     request_json,
     station_cap_request,
 )
-from panelpilot.drivers.ocpp.smart_charging import composite_excess, parse_profile_settings
+from panelpilot.drivers.ocpp.schedules import Commitment, Profile, Schedule, composite_limit_a
 from panelpilot.drivers.ocpp.state import ProfileSettings
 
 T0 = 1_798_761_600.0

@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from panelpilot.control.types import ChargerDecision, ChargerStatus
 from panelpilot.drivers.ocpp import CentralSystem, CredentialStore
-from panelpilot.drivers.ocpp.session import MAX_PROTOCOL_ERRORS, STRIKE_WINDOW_S
+from panelpilot.drivers.ocpp.intake import MAX_PROTOCOL_ERRORS, STRIKE_WINDOW_S
 from panelpilot.drivers.ocpp.simulator import SimulatedChargePoint
 from tests.drivers.ocpp.addresses import loopback_addresses
 from tests.drivers.ocpp.conftest import PASSWORD, ManualClock
@@ -321,7 +321,7 @@ def test_unknown_actions_are_counted_and_logged_in_one_line(
         codes, close_code = asyncio.run(scenario())
     assert len(codes) == MAX_PROTOCOL_ERRORS
     assert close_code == 1008  # they count toward the malformed-message limit
-    lines = [r for r in caplog.records if r.name == "panelpilot.drivers.ocpp.session"]
+    lines = [r for r in caplog.records if r.name == "panelpilot.drivers.ocpp.intake"]
     assert len(lines) == MAX_PROTOCOL_ERRORS  # one line each
     assert all("malformed message" in r.getMessage() for r in lines)
     assert all(r.exc_info is None for r in caplog.records)  # and no traceback anywhere

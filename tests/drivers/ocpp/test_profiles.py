@@ -6,16 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from panelpilot.drivers.ocpp.profiles import (
+from panelpilot.drivers.ocpp.profiles import Version, decode_profile, encode_profile
+from panelpilot.drivers.ocpp.schedules import (
     Commitment,
     Profile,
     Schedule,
-    Version,
     cap_schedule,
     commitment_schedule,
     composite_limit_a,
-    decode_profile,
-    encode_profile,
     floor_tenth_a,
 )
 from panelpilot.drivers.ocpp.state import import_current_a

@@ -12,7 +12,8 @@ from panelpilot.control.controller import Controller
 from panelpilot.control.types import Snapshot
 from panelpilot.drivers.base import ChargerDriver
 from panelpilot.drivers.ocpp import CentralSystem, CredentialStore, OcppChargerDriver
-from panelpilot.drivers.ocpp.profiles import Commitment, Version
+from panelpilot.drivers.ocpp.profiles import Version
+from panelpilot.drivers.ocpp.schedules import Commitment
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint, start_fleet, stop_fleet
 from panelpilot.site import Site, load_site_text
 from panelpilot.site.drivers import OcppDriverConfig

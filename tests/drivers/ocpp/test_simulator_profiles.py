@@ -10,14 +10,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from panelpilot.drivers.ocpp import CentralSystem, CredentialStore
-from panelpilot.drivers.ocpp.profiles import (
-    Profile,
-    Purpose,
-    RateUnits,
-    Schedule,
-    Version,
-    set_profile_request,
-)
+from panelpilot.drivers.ocpp.profiles import RateUnits, Version, set_profile_request
+from panelpilot.drivers.ocpp.schedules import Profile, Purpose, Schedule
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
 from tests.drivers.ocpp.conftest import PASSWORD, T0, ManualClock
 

@@ -12,16 +12,18 @@ import pytest
 from websockets.asyncio.client import connect
 
 from panelpilot.control.types import ChargerDecision, ChargerStatus
-from panelpilot.drivers.from_site import ocpp_driver
 from panelpilot.drivers.ocpp import (
     PROFILE_REJECTED,
     CentralSystem,
     CredentialStore,
     OcppChargerDriver,
 )
-from panelpilot.drivers.ocpp.profiles import Commitment, Version
+from panelpilot.drivers.ocpp.alerts import PROFILE_MISMATCH
+from panelpilot.drivers.ocpp.factory import ocpp_driver
+from panelpilot.drivers.ocpp.profiles import Version
+from panelpilot.drivers.ocpp.schedules import Commitment
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
-from panelpilot.drivers.ocpp.smart_charging import PROFILE_MISMATCH, RETRY_REFUSED_S
+from panelpilot.drivers.ocpp.smart_charging import RETRY_REFUSED_S
 from panelpilot.site import load_site_text
 from panelpilot.site.drivers import OcppDriverConfig
 from tests.drivers.ocpp.conftest import PASSWORD, T0, ManualClock

@@ -2,10 +2,10 @@
 simulated charge point that speaks the same protocol over a real socket.
 """
 
+from panelpilot.drivers.ocpp.alerts import PROFILE_REJECTED
 from panelpilot.drivers.ocpp.central import CentralSystem
 from panelpilot.drivers.ocpp.credentials import CredentialError, CredentialStore
 from panelpilot.drivers.ocpp.driver import OcppChargerDriver
-from panelpilot.drivers.ocpp.smart_charging import PROFILE_REJECTED
 
 __all__ = [
     "PROFILE_REJECTED",

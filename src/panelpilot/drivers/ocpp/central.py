@@ -1,44 +1,31 @@
 """The OCPP central system: a websocket server chargers dial in to, with security profile 1.
 
 Chargers connect to `ws://HOST:PORT/ocpp/<charge-point-id>` offering subprotocol `ocpp1.6`
-or `ocpp2.0.1`, with HTTP Basic Auth (user = charge point id). Unknown ids and wrong
-passwords get HTTP 401 at the handshake; an address that keeps failing, or has too many
-checks in flight, gets 429; a full server gets 503; a charger that verified recently is let in
-without an Argon2 check (`handshake.py`). Frames over `max_frame_bytes` close the socket
-(1009). Nothing a peer sends stops the server.
+or `ocpp2.0.1`, with HTTP Basic Auth (user = charge point id), let in or refused at the
+handshake by `gate.py`. Frames over `max_frame_bytes` close the socket (1009). Each connection
+is a session (`session.py`); what the drivers ask goes to the charge point's state
+(`state.py`) or to smart charging (`smart_charging.py`). Nothing a peer sends stops the server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
-import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from http import HTTPStatus
 from types import TracebackType
-from urllib.parse import unquote
 
 from ocpp.v16 import call as v16_call
 from ocpp.v201 import call as v201_call
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading
 from panelpilot.drivers.base import DriverError
-from panelpilot.drivers.ocpp.checks import CheckDropped, FairChecks
-from panelpilot.drivers.ocpp.credentials import CHARGE_POINT_ID, CredentialStore
-from panelpilot.drivers.ocpp.handshake import (
-    HandshakePolicy,
-    HandshakeThrottle,
-    VerifiedCredentials,
-    client_key,
-)
+from panelpilot.drivers.ocpp.credentials import CredentialStore
+from panelpilot.drivers.ocpp.gate import PATH_PREFIX, Gate, charge_point_id_of
+from panelpilot.drivers.ocpp.handshake import HandshakePolicy
 from panelpilot.drivers.ocpp.profiles import Version
 from panelpilot.drivers.ocpp.session import V16Session, V201Session
 from panelpilot.drivers.ocpp.smart_charging import SmartCharging
@@ -46,7 +33,6 @@ from panelpilot.drivers.ocpp.state import ChargePointState
 
 LOG = logging.getLogger(__name__)
 Clock = Callable[[], float]
-PATH_PREFIX = "/ocpp/"
 SUBPROTOCOLS: dict[str, Version] = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1"}
 
 
@@ -82,25 +68,18 @@ class CentralSystem:
         cache of verified credentials. `max_concurrent_handshakes` bounds the Argon2 checks
         waiting for a thread, over all addresses.
         """
-        self._credentials = credentials
         self._host, self._port = host, port
         self.clock = clock
         self.heartbeat_interval_s = heartbeat_interval_s
         self.response_timeout_s = response_timeout_s
-        self._max_connections = max_connections
         self._max_frame_bytes = max_frame_bytes
-        self._max_checks = max_concurrent_handshakes
-        policy = handshake_policy or HandshakePolicy()
-        self._throttle = HandshakeThrottle(policy, monotonic)
-        self._verified = VerifiedCredentials(policy.cache_ttl_s, monotonic)
-        self._checks: set[asyncio.Task[bool | None]] = set()
-        # Password checks get their own small pool, its turns shared round-robin by address:
-        # a flood of handshakes then costs at most two Argon2 computations at a time, never
-        # delays message validation (the loop's default executor), and never makes a charger
-        # elsewhere wait behind it. A recently verified charger's stored hash is read in
-        # another pool, so it never queues behind Argon2 (nor blocks the loop on SQLite).
-        self._auth_pool: FairChecks | None = None
-        self._lookup_pool: ThreadPoolExecutor | None = None
+        self._gate = Gate(
+            credentials,
+            handshake_policy or HandshakePolicy(),
+            monotonic,
+            max_connections=max_connections,
+            max_concurrent_handshakes=max_concurrent_handshakes,
+        )
         self._server: Server | None = None
         self._states: dict[str, ChargePointState] = {}
         self._sessions: dict[str, V16Session | V201Session] = {}
@@ -114,8 +93,7 @@ class CentralSystem:
 
         Raises ListenError (one line naming the address and port) when it cannot.
         """
-        self._auth_pool = FairChecks(2, self._max_checks, thread_name_prefix="ocpp-auth")
-        self._lookup_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ocpp-lookup")
+        self._gate.open()
         try:
             self._server = await serve(
                 self._serve,
@@ -132,7 +110,7 @@ class CentralSystem:
                 ping_timeout=20,
             )
         except OSError as exc:  # in use, not an address of this machine, not allowed
-            self._shutdown_pools()
+            self._gate.close()
             raise ListenError(self._host, self._port, exc.strerror or str(exc)) from None
         self._port = (
             self._server.sockets[0].getsockname()[1] if self._server.sockets else self._port
@@ -144,14 +122,7 @@ class CentralSystem:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
-        self._shutdown_pools()
-
-    def _shutdown_pools(self) -> None:
-        if self._auth_pool is not None:
-            self._auth_pool.shutdown()
-        if self._lookup_pool is not None:
-            self._lookup_pool.shutdown(wait=False, cancel_futures=True)
-        self._auth_pool = self._lookup_pool = None
+        self._gate.close()
 
     async def __aenter__(self) -> CentralSystem:
         await self.start()
@@ -255,109 +226,11 @@ class CentralSystem:
     # -- the socket edge ------------------------------------------------------------------
 
     async def _handshake(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Security profile 1 at the HTTP upgrade: path, Basic Auth, per-address limits."""
-        charge_point_id = _charge_point_id(request.path)
-        if charge_point_id is None:
-            return connection.respond(HTTPStatus.NOT_FOUND, "use /ocpp/<charge-point-id>\n")
-        auth_pool, lookup_pool = self._auth_pool, self._lookup_pool
-        full = len(self._sessions) >= self._max_connections
-        if (
-            auth_pool is None
-            or lookup_pool is None
-            or (full and charge_point_id not in self._sessions)
-        ):
-            LOG.warning(
-                "%s: refused, server busy (%d chargers)", charge_point_id, len(self._sessions)
-            )
-            return _busy(connection, HTTPStatus.SERVICE_UNAVAILABLE, 1.0)
-        user, password = _basic_auth(request.headers)
-        if user is None or password is None:  # the challenge a client answers with credentials
-            return _unauthorized(connection)
-        address = client_key(connection.remote_address)
-        loop = asyncio.get_running_loop()
-        if user == charge_point_id and (
-            verified_hash := self._verified.candidate(charge_point_id, password)
-        ):
-            try:
-                stored = await loop.run_in_executor(
-                    lookup_pool, self._credentials.password_hash, charge_point_id
-                )
-            except Exception as exc:  # the database cannot be read: nobody can be checked
-                LOG.error("%s: cannot read the stored password: %s", charge_point_id, exc)
-                return _busy(connection, HTTPStatus.SERVICE_UNAVAILABLE, 5.0)
-            if stored == verified_hash:
-                self._throttle.success(address)
-                LOG.info("%s: verified recently, let in from %s", charge_point_id, address)
-                return None
-            self._verified.forget(charge_point_id)  # its password was replaced or removed
-        wait_s = self._throttle.wait_s(address)
-        if wait_s is not None:
-            LOG.debug("%s: refused, %s backs off %.1f s", charge_point_id, address, wait_s)
-            return _busy(connection, HTTPStatus.TOO_MANY_REQUESTS, wait_s)
-        if user != charge_point_id:
-            backoff_s = self._throttle.failure(address)
-            _log_failure(charge_point_id, address, backoff_s, "user name is not the id")
-            return _unauthorized(connection)
-        # Booked before the check is scheduled, so the next handshake from the address sees it.
-        # The check runs to its end even if the client hangs up, so hanging up early neither
-        # dodges the backoff nor leaks a slot.
-        self._throttle.begin(address)
-        check = asyncio.create_task(self._check(auth_pool, address, charge_point_id, password))
-        self._checks.add(check)
-        check.add_done_callback(self._check_done)
-        try:
-            ok = await asyncio.shield(check)
-        except DriverError as exc:
-            LOG.error("%s: %s", charge_point_id, exc.message)
-            return _busy(connection, HTTPStatus.SERVICE_UNAVAILABLE, 5.0)
-        except CheckDropped:
-            LOG.warning(
-                "%s: refused from %s, %d password checks already waiting",
-                charge_point_id,
-                address,
-                self._max_checks,
-            )
-            return _busy(connection, HTTPStatus.SERVICE_UNAVAILABLE, 1.0)
-        if ok is None:  # the address started backing off while this check waited its turn
-            backoff_s = self._throttle.backoff_s(address) or 1.0
-            return _busy(connection, HTTPStatus.TOO_MANY_REQUESTS, backoff_s)
-        return None if ok else _unauthorized(connection)
-
-    def _check_done(self, check: asyncio.Task[bool | None]) -> None:
-        self._checks.discard(check)
-        if not check.cancelled():
-            check.exception()  # seen here when the client hung up before its answer
-
-    async def _check(
-        self, pool: FairChecks, address: str, charge_point_id: str, password: str
-    ) -> bool | None:
-        """One Argon2 check in the bounded pool once the address's turn comes, its outcome
-        booked for the address (which `begin` was called for). None: not checked, because
-        the address is backing off by then. Raises CheckDropped when there is no room."""
-        verdict: bool | None = None
-        stored: str | None = None
-        try:
-            async with pool.turn(address):
-                if self._throttle.backoff_s(address) is not None:
-                    return None
-                stored, verdict = await pool.execute(
-                    self._credentials.check, charge_point_id, password
-                )
-        except (asyncio.CancelledError, CheckDropped):  # stopping, or no room to wait
-            raise
-        except Exception as exc:  # the database cannot be read: no verdict, nobody blamed
-            raise DriverError(charge_point_id, f"cannot check the password: {exc}") from None
-        finally:
-            backoff_s = self._throttle.end(address, ok=verdict)
-        if verdict and stored is not None:
-            self._verified.remember(charge_point_id, password, stored)
-            LOG.info("%s: password verified, from %s", charge_point_id, address)
-        else:
-            _log_failure(charge_point_id, address, backoff_s, "unknown id or wrong password")
-        return verdict
+        """Let the charge point in (None) or refuse it: the gate decides."""
+        return await self._gate.admit(connection, request, self._sessions)
 
     async def _serve(self, connection: ServerConnection) -> None:
-        charge_point_id = _charge_point_id(connection.request.path if connection.request else "")
+        charge_point_id = charge_point_id_of(connection.request.path if connection.request else "")
         version = SUBPROTOCOLS.get(connection.subprotocol or "")
         if charge_point_id is None or version is None:
             await connection.close(1002, "no OCPP subprotocol")
@@ -387,50 +260,3 @@ class CentralSystem:
                 state.on_disconnect()
             LOG.info("%s: disconnected", charge_point_id)
             await self._notify()
-
-
-def _unauthorized(connection: ServerConnection) -> Response:
-    response = connection.respond(
-        HTTPStatus.UNAUTHORIZED, "unknown charge point or wrong password\n"
-    )
-    response.headers["WWW-Authenticate"] = 'Basic realm="panelpilot OCPP"'
-    return response
-
-
-def _busy(connection: ServerConnection, status: HTTPStatus, retry_after_s: float) -> Response:
-    response = connection.respond(status, "busy, retry later\n")
-    response.headers["Retry-After"] = str(max(1, math.ceil(retry_after_s)))
-    return response
-
-
-def _log_failure(charge_point_id: str, address: str, backoff_s: float, why: str) -> None:
-    if backoff_s > 0:
-        LOG.warning(
-            "%s: refused from %s, %s; that address backs off %g s",
-            charge_point_id,
-            address,
-            why,
-            backoff_s,
-        )
-    else:
-        LOG.warning("%s: refused from %s, %s", charge_point_id, address, why)
-
-
-def _charge_point_id(path: str) -> str | None:
-    if not path.startswith(PATH_PREFIX):
-        return None
-    candidate = unquote(path[len(PATH_PREFIX) :].split("?", 1)[0])
-    return candidate if CHARGE_POINT_ID.fullmatch(candidate) else None
-
-
-def _basic_auth(headers: Headers) -> tuple[str | None, str | None]:
-    value = headers.get("Authorization", "")
-    scheme, _, encoded = value.partition(" ")
-    if scheme.lower() != "basic":
-        return None, None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None, None
-    user, sep, password = decoded.partition(":")
-    return (user, password) if sep else (None, None)

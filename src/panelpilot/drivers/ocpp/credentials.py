@@ -14,6 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import String, create_engine, delete, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from panelpilot.drivers.base import DriverError
+
 # OCPP 1.6 security whitepaper / 2.0.1 A00.FR.302: an identity is at most 48 characters and
 # travels in a URL path; the password is 16..40 characters (we allow 8..64 to be lenient).
 CHARGE_POINT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,48}$")
@@ -31,8 +33,8 @@ def default_hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
-class CredentialError(ValueError):
-    """A charge point id or password that cannot be stored; the message says why."""
+class CredentialError(DriverError, ValueError):
+    """A charge point id or password that cannot be stored: names the charge point and why."""
 
 
 class _Base(DeclarativeBase):
@@ -59,7 +61,7 @@ def check_charge_point_id(charge_point_id: str) -> str:
     """Return the id if it is a valid identity, else raise CredentialError."""
     if not CHARGE_POINT_ID.fullmatch(charge_point_id):
         raise CredentialError(
-            f"charge point id {charge_point_id!r}: use 1..48 of A-Z a-z 0-9 _ . : -"
+            f"charge point id {charge_point_id!r}", "use 1..48 of A-Z a-z 0-9 _ . : -"
         )
     return charge_point_id
 
@@ -89,16 +91,16 @@ class CredentialStore:
         check_charge_point_id(charge_point_id)
         if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
             raise CredentialError(
+                charge_point_id,
                 f"password: {len(password)} characters; use "
-                f"{PASSWORD_MIN_CHARS}..{PASSWORD_MAX_CHARS}"
+                f"{PASSWORD_MIN_CHARS}..{PASSWORD_MAX_CHARS}",
             )
         password_hash = self._hasher.hash(password)
         with Session(self._engine) as session, session.begin():
             row = session.get(_ChargePointRow, charge_point_id)
             if row is not None and not replace:
                 raise CredentialError(
-                    f"charge point {charge_point_id!r} is already registered "
-                    "(use --replace to set a new password)"
+                    charge_point_id, "already registered (use --replace to set a new password)"
                 )
             if row is None:
                 created = datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,12 +1,15 @@
-"""`ChargerDriver` for one connector of an OCPP charge point, over the central system."""
+"""`ChargerDriver` for one connector of an OCPP charge point, over the central system; with
+the charge points' credentials, a `Pairable` one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading
 from panelpilot.drivers.ocpp.central import CentralSystem
+from panelpilot.drivers.ocpp.credentials import CredentialStore
 from panelpilot.drivers.ocpp.smart_charging import CommitmentOptions
 from panelpilot.site.drivers import OcppDriverConfig
 
@@ -77,3 +80,29 @@ class OcppChargerDriver:
                 self.charge_point_id, self.connector_id
             )
         )
+
+
+class PairableOcppCharger:
+    """An OCPP charger whose pairing password is the one it authenticates with."""
+
+    def __init__(self, driver: OcppChargerDriver, store: CredentialStore) -> None:
+        self.driver = driver
+        self.store = store
+        self.device_id = driver.device_id
+
+    async def read(self) -> ChargerReading:
+        """As the OCPP driver reads it."""
+        return await self.driver.read()
+
+    async def apply(self, decision: ChargerDecision) -> None:
+        """As the OCPP driver applies it."""
+        await self.driver.apply(decision)
+
+    def alerts(self) -> tuple[Alert, ...]:
+        """The OCPP driver's alerts (a charger refusing smart charging)."""
+        return self.driver.alerts()
+
+    async def verify_password(self, password: str) -> bool:
+        """Whether the password is the charge point's registered one (Argon2, off the loop)."""
+        cp_id = self.driver.charge_point_id
+        return await asyncio.to_thread(self.store.verify, cp_id, password)

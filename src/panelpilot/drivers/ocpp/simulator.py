@@ -6,37 +6,27 @@ injected clock plus its own offset, so a test can stop the central system, advan
 past the lease and see the charger fall back, without sleeping. Optional field habits: a clock
 that is off, a strict reading of TxDefaultProfile (fixed when a transaction starts), slow
 acknowledgements, watts only, a stack-level limit. Run many in one process with `start_fleet`.
+What it answers the central system's calls with is `simulator_handlers.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
-from ocpp.v16 import ChargePoint as _V16ChargePoint
 from ocpp.v16 import call as v16_call
-from ocpp.v16 import call_result as v16_result
-from ocpp.v201 import ChargePoint as _V201ChargePoint
 from ocpp.v201 import call as v201_call
-from ocpp.v201 import call_result as v201_result
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from panelpilot.drivers.ocpp.profiles import (
-    Profile,
-    RateUnit,
-    Version,
-    composite_limit_a,
-    decode_profile,
-    iso_utc,
-)
-from panelpilot.drivers.ocpp.session import handles
+from panelpilot.drivers.ocpp.profiles import RateUnit, Version, decode_profile, iso_utc
+from panelpilot.drivers.ocpp.schedules import Profile, composite_limit_a
+from panelpilot.drivers.ocpp.simulator_handlers import V16Client, V201Client
 
 LOG = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -117,7 +107,7 @@ class SimulatedChargePoint:
         self.ready = asyncio.Event()  # keep_alive: connected and its car re-announced
         self._url, self._password = url, password
         self._connection: ClientConnection | None = None
-        self._protocol: _V16Client | _V201Client | None = None
+        self._protocol: V16Client | V201Client | None = None
         self._reader: asyncio.Task[None] | None = None
         self._transaction_id: int | str | None = None
         self._seq_no = 0
@@ -175,9 +165,9 @@ class SimulatedChargePoint:
         self.disconnected.clear()
         owner = self
         if self.version == "1.6":
-            self._protocol = _V16Client(owner, self._connection)
+            self._protocol = V16Client(owner, self._connection)
         else:
-            self._protocol = _V201Client(owner, self._connection)
+            self._protocol = V201Client(owner, self._connection)
         self._reader = asyncio.create_task(self._read_loop(self._protocol))
         await self._boot()
         await self._status("Available")
@@ -361,158 +351,11 @@ class SimulatedChargePoint:
         del self.profiles[profile_id]
         return "Accepted"
 
-    def configuration(self) -> dict[str, str]:
-        """What it reports of its smart-charging limits (1.6 keys and 2.0.1 variables)."""
-        names = {"A": "Current", "W": "Power"}
-        return {
-            "ChargeProfileMaxStackLevel": str(self.max_stack_level),
-            "ChargingScheduleAllowedChargingRateUnit": ",".join(names[u] for u in self.rate_units),
-            "ProfileStackLevel": str(self.max_stack_level),
-            "RateUnit": ",".join(self.rate_units),
-        }
-
-    def composite_periods(self, connector_id: int, duration_s: int) -> list[dict[str, Any]]:
-        """The composite schedule from now (its own clock) for `duration_s`, as OCPP periods."""
-        now = self.now()
-        edges = {now}
-        for profile in self.profiles.values():
-            for start_s, _ in profile.schedule.periods:
-                edge = profile.schedule.start_t + start_s
-                if now < edge < now + duration_s:
-                    edges.add(edge)
-        periods: list[dict[str, Any]] = []
-        for edge in sorted(edges):
-            limit = self.limit_a(connector_id, edge - self.clock_offset_s)
-            if not periods or periods[-1]["limit"] != limit:
-                periods.append({"start_period": int(edge - now), "limit": limit})
-        return periods
-
     async def answer_profile(self, connector_id: int, data: dict[str, Any]) -> str:
         """A SetChargingProfile answer, once the gate (if any) is open."""
         if self.profile_gate is not None:
             await self.profile_gate.wait()
         return self.set_profile(connector_id, data)
-
-
-def _set_validation(route_map: dict[str, dict[str, Any]], validate: bool) -> None:
-    for routes in route_map.values():
-        routes["_skip_schema_validation"] = not validate
-
-
-def _is_gated_set_profile(cp: SimulatedChargePoint, raw: str | bytes) -> bool:
-    # A slow charger answers SetChargingProfile later but keeps reading its socket.
-    if cp.profile_gate is None or not isinstance(raw, str) or "SetChargingProfile" not in raw:
-        return False
-    message = json.loads(raw)
-    return isinstance(message, list) and message[:1] == [2] and message[2] == "SetChargingProfile"
-
-
-class _Gated:
-    owner: SimulatedChargePoint
-    _answers: set[asyncio.Task[None]]
-
-    async def route_message(self, raw_msg: str | bytes) -> None:
-        if _is_gated_set_profile(self.owner, raw_msg):
-            task = asyncio.create_task(super().route_message(raw_msg))  # type: ignore[misc]
-            self._answers.add(task)
-            task.add_done_callback(self._answers.discard)
-            return
-        await super().route_message(raw_msg)  # type: ignore[misc]
-
-
-class _V16Client(_Gated, _V16ChargePoint):  # type: ignore[misc]
-    def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
-        super().__init__(owner.charge_point_id, connection, response_timeout=60)
-        self.owner = owner
-        self._answers = set()
-        _set_validation(self.route_map, owner.validate_schemas)
-
-    @handles("SetChargingProfile")
-    async def on_set_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
-        status = await self.owner.answer_profile(connector_id, cs_charging_profiles)
-        return v16_result.SetChargingProfile(status=status)
-
-    @handles("ClearChargingProfile")
-    def on_clear_profile(self, id: int | None = None, **_: Any) -> Any:
-        return v16_result.ClearChargingProfile(status=self.owner.clear_profile(id))
-
-    @handles("GetConfiguration")
-    def on_get_configuration(self, key: list[str] | None = None) -> Any:
-        known = self.owner.configuration()
-        wanted = key if key is not None else list(known)
-        return v16_result.GetConfiguration(
-            configuration_key=[
-                {"key": k, "readonly": True, "value": known[k]} for k in wanted if k in known
-            ],
-            unknown_key=[k for k in wanted if k not in known] or None,
-        )
-
-    @handles("GetCompositeSchedule")
-    def on_composite(self, connector_id: int, duration: int, **_: Any) -> Any:
-        periods = self.owner.composite_periods(connector_id, duration)
-        now = iso_utc(self.owner.now())
-        schedule = {
-            "duration": duration,
-            "start_schedule": now,
-            "charging_rate_unit": "A",
-            "charging_schedule_period": periods,
-        }
-        return v16_result.GetCompositeSchedule(
-            status="Accepted",
-            connector_id=connector_id,
-            schedule_start=now,
-            charging_schedule=schedule,
-        )
-
-
-class _V201Client(_Gated, _V201ChargePoint):  # type: ignore[misc]
-    def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
-        super().__init__(owner.charge_point_id, connection, response_timeout=60)
-        self.owner = owner
-        self._answers = set()
-        _set_validation(self.route_map, owner.validate_schemas)
-
-    @handles("SetChargingProfile")
-    async def on_set_profile(self, evse_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
-        status = await self.owner.answer_profile(evse_id, charging_profile)
-        return v201_result.SetChargingProfile(status=status)
-
-    @handles("ClearChargingProfile")
-    def on_clear_profile(self, charging_profile_id: int | None = None, **_: Any) -> Any:
-        return v201_result.ClearChargingProfile(
-            status=self.owner.clear_profile(charging_profile_id)
-        )
-
-    @handles("GetVariables")
-    def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
-        known = self.owner.configuration()
-        results = []
-        for item in get_variable_data:
-            component, variable = item["component"], item["variable"]
-            value = (
-                known.get(variable["name"]) if component["name"] == "SmartChargingCtrlr" else None
-            )
-            result: dict[str, Any] = {
-                "attribute_status": "Accepted" if value is not None else "UnknownVariable",
-                "component": component,
-                "variable": variable,
-            }
-            if value is not None:
-                result["attribute_value"] = value
-            results.append(result)
-        return v201_result.GetVariables(get_variable_result=results)
-
-    @handles("GetCompositeSchedule")
-    def on_composite(self, duration: int, evse_id: int, **_: Any) -> Any:
-        periods = self.owner.composite_periods(evse_id, duration)
-        schedule = {
-            "evse_id": evse_id,
-            "duration": duration,
-            "schedule_start": iso_utc(self.owner.now()),
-            "charging_rate_unit": "A",
-            "charging_schedule_period": periods,
-        }
-        return v201_result.GetCompositeSchedule(status="Accepted", schedule=schedule)
 
 
 async def start_fleet(

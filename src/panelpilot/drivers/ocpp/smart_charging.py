@@ -16,33 +16,32 @@ import asyncio
 import dataclasses
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ocpp.exceptions import OCPPError
-from ocpp.v16 import call as v16_call
-from ocpp.v201 import call as v201_call
-from websockets.exceptions import ConnectionClosed
 
-from panelpilot.control.alerts import alert
 from panelpilot.control.types import Alert, ChargerDecision
 from panelpilot.drivers.base import DriverError
+from panelpilot.drivers.ocpp import exchanges
+from panelpilot.drivers.ocpp.alerts import compliance_alerts
 from panelpilot.drivers.ocpp.profiles import (
-    DEFAULT_NUMBER_PHASES,
+    RateUnits,
+    Version,
+    set_profile_request,
+)
+from panelpilot.drivers.ocpp.schedules import (
     HOLD,
     STATION_CAP_PROFILE_ID,
     TX_PROFILE_ID_BASE,
     Commitment,
     Profile,
-    RateUnit,
-    RateUnits,
-    Version,
     cap_schedule,
     commitment_profiles,
+    decision_commitment,
     floor_tenth_a,
     schedule_start_t,
-    set_profile_request,
 )
 from panelpilot.drivers.ocpp.state import AckedCommitment, ChargePointState, ProfileSettings
 
@@ -55,22 +54,8 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 Clock = Callable[[], float]
 
-# Alert code raised for a charger that rejects profiles or lacks smart charging; the
-# controller sees its limit in effect as its max until it complies (fail safe).
-PROFILE_REJECTED = "charger_profile_rejected"
-# Alert code raised when the composite schedule a charger reports is above its commitment.
-PROFILE_MISMATCH = "charger_profile_mismatch"
 # A charger that refused is asked again at most this often.
 RETRY_REFUSED_S = 60.0
-# A charger turning watts back into amps rounds; this much above the commitment is not a lie.
-COMPOSITE_TOLERANCE_A = 0.1
-# How far ahead GetCompositeSchedule is asked about a commitment whose lease never ends.
-COMPOSITE_OPEN_S = 60
-# 1.6 configuration keys and 2.0.1 SmartChargingCtrlr variables read at every connection.
-V16_KEYS = ("ChargeProfileMaxStackLevel", "ChargingScheduleAllowedChargingRateUnit")
-V201_COMPONENT = "SmartChargingCtrlr"
-V201_VARIABLES = ("ProfileStackLevel", "RateUnit")
-_UNIT_NAMES: dict[str, RateUnit] = {"Current": "A", "Power": "W", "A": "A", "W": "W"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,57 +89,16 @@ class _Charger:
     late: set[asyncio.Task[None]] = field(default_factory=set)  # registered while connected
 
 
-def parse_profile_settings(version: str, result: Any) -> ProfileSettings:
-    """The stack level and rate unit a GetConfiguration (1.6) / GetVariables (2.0.1) answer
-    allows; what it does not say takes the spec's safe default (level 0, amps)."""
-    values: dict[str, str] = {}
-    if version == "1.6":
-        for item in getattr(result, "configuration_key", None) or ():
-            if isinstance(item, Mapping) and isinstance(item.get("value"), str):
-                values[str(item.get("key"))] = item["value"]
-        level_text, units_text = (values.get(k) for k in V16_KEYS)
-    else:
-        for item in getattr(result, "get_variable_result", None) or ():
-            variable = item.get("variable") if isinstance(item, Mapping) else None
-            if (
-                isinstance(variable, Mapping)
-                and item.get("attribute_status") == "Accepted"
-                and isinstance(item.get("attribute_value"), str)
-            ):
-                values[str(variable.get("name"))] = item["attribute_value"]
-        level_text, units_text = (values.get(k) for k in V201_VARIABLES)
-    try:
-        level = max(0, int(level_text or "0"))
-    except ValueError:
-        level = 0
-    units = {_UNIT_NAMES.get(u.strip()) for u in (units_text or "").split(",")} - {None}
-    # Amps when allowed (or when it does not say); watts only for a charger that allows nothing
-    # else.
-    return ProfileSettings(level, "W" if units == {"W"} else "A")
+@dataclass(frozen=True, slots=True)
+class _Round:
+    """One connector's sync: what it works with, read once at its start."""
 
-
-def composite_excess(
-    periods: list[tuple[float, float]],
-    duration_s: float,
-    commitment: Commitment,
-    t: float,
-    clock_skew_s: float,
-) -> str | None:
-    """Where a composite schedule (offsets from `t`, amps) goes above a commitment, or None."""
-    ordered = sorted(periods)
-    edges_t = (
-        commitment.lease_until_t - clock_skew_s,
-        commitment.lease_until_t + clock_skew_s,
-    )
-    for i, (start_s, limit_a) in enumerate(ordered):
-        end_s = ordered[i + 1][0] if i + 1 < len(ordered) else max(duration_s, start_s)
-        # A period must fit the envelope at every instant it covers; the envelope changes
-        # only at the edges of the skew window.
-        instants = [t + start_s, *(e for e in edges_t if t + start_s < e < t + end_s)]
-        allowed_a = min(commitment.envelope_a(x, x, clock_skew_s) for x in instants)
-        if limit_a > allowed_a + COMPOSITE_TOLERANCE_A:
-            return f"{limit_a:g} A from {start_s:g} s where it was told {allowed_a:g} A"
-    return None
+    session: Session
+    connector_id: int
+    entry: _Connector
+    settings: ProfileSettings
+    units: RateUnits
+    t: float
 
 
 class SmartCharging:
@@ -263,169 +207,122 @@ class SmartCharging:
             await self._notify()
 
     async def _sync(self, session: Session, charger: _Charger, connector_id: int) -> None:
+        """One connector brought in line: the station cap, a stale TxProfile cleared, the
+        commitment's profiles, their check against the composite schedule; each step only
+        when what it carries changed, and none while the charger is refusing."""
         state = session.state
         entry = charger.connectors[connector_id]
-        options = entry.options
         t = self._central.clock()
         if state.refusal is not None and t - state.refused_t < RETRY_REFUSED_S:
             return
         if state.profile_settings is None:
-            state.profile_settings = await self._read_settings(session)
+            timeout_s = self._central.response_timeout_s
+            state.profile_settings = await exchanges.read_settings(session, timeout_s)
         settings = state.profile_settings
-        units = RateUnits(settings.rate_unit, options.voltage_v, options.phases)
-        level = settings.max_stack_level  # ours win over anything lower within a purpose
-        cap_a = floor_tenth_a(sum(c.options.max_a for c in charger.connectors.values()))
-        if state.cap_acked_a != cap_a:
-            start_t = schedule_start_t(t, options.clock_skew_s)
-            cap = Profile(STATION_CAP_PROFILE_ID, "max", level, cap_schedule(cap_a, start_t))
-            if not await self._send(session, 0, cap, units, t):
-                return
-            state.cap_acked_a = cap_a
+        units = RateUnits(settings.rate_unit, entry.options.voltage_v, entry.options.phases)
+        r = _Round(session, connector_id, entry, settings, units, t)
+        if not await self._install_cap(r, charger):
+            return
         transaction_id = state.connector(connector_id).transaction_id
-        if transaction_id is None and connector_id not in state.stale_tx_cleared:
-            # A transaction this connection knows nothing of may still hold our TxProfile of
-            # an older commitment; it would override the TxDefault. Only our id is cleared.
-            await self._clear(session, TX_PROFILE_ID_BASE + connector_id)
-            state.stale_tx_cleared.add(connector_id)
-        commitment, decision_end_t = self._commitment(entry, t)
+        await self._clear_stale_tx(r, transaction_id)
+        clock = entry.options.decision_clock
+        commitment, decision_end_t = decision_commitment(entry.decision, t, clock)
+        acked = await self._commit(r, commitment, decision_end_t, transaction_id)
+        if acked is not None:
+            await self._verify(r, commitment, acked)
+
+    async def _install_cap(self, r: _Round, charger: _Charger) -> bool:
+        """The station cap at the sum of the connectors' max; False when it is refused."""
+        state = r.session.state
+        cap_a = floor_tenth_a(sum(c.options.max_a for c in charger.connectors.values()))
+        if state.cap_acked_a == cap_a:
+            return True
+        start_t = schedule_start_t(r.t, r.entry.options.clock_skew_s)
+        level = r.settings.max_stack_level  # ours win over anything lower within a purpose
+        cap = Profile(STATION_CAP_PROFILE_ID, "max", level, cap_schedule(cap_a, start_t))
+        if not await self._send(r.session, 0, cap, r.units, r.t):
+            return False
+        state.cap_acked_a = cap_a
+        return True
+
+    async def _clear_stale_tx(self, r: _Round, transaction_id: str | None) -> None:
+        """A transaction this connection knows nothing of may still hold our TxProfile of an
+        older commitment; it would override the TxDefault. Only our id is cleared, once."""
+        state = r.session.state
+        if transaction_id is not None or r.connector_id in state.stale_tx_cleared:
+            return
+        profile_id = TX_PROFILE_ID_BASE + r.connector_id
+        await exchanges.clear_profile(r.session, profile_id, self._central.response_timeout_s)
+        state.stale_tx_cleared.add(r.connector_id)
+
+    async def _commit(
+        self,
+        r: _Round,
+        commitment: Commitment,
+        decision_end_t: float,
+        transaction_id: str | None,
+    ) -> AckedCommitment | None:
+        """The commitment's profiles, sent when it (as sent) or its transaction changed; the
+        acknowledged commitment, or None when the charger refused a profile."""
+        state = r.session.state
+        level = r.settings.max_stack_level
         key = (
             commitment.limit_a,
             commitment.fallback_a,
             decision_end_t,
             transaction_id,
             level,
-            settings.rate_unit,
+            r.settings.rate_unit,
         )
-        acked = state.commitments.get(connector_id)
-        if acked is None or acked.key != key:
-            profiles = commitment_profiles(
-                commitment,
-                send_t=t,
-                clock_skew_s=options.clock_skew_s,
-                connector_id=connector_id,
-                transaction_id=transaction_id,
-                stack_level=level,
-            )
-            for profile in profiles:
-                if not await self._send(session, connector_id, profile, units, t):
-                    return
-            acked = AckedCommitment(commitment, decision_end_t, key)
-            state.commitments[connector_id] = acked
-            if state.refusal is not None:
-                LOG.info("%s: accepts charging profiles again", state.charge_point_id)
-            state.refusal = None
-            await self._notify()
-        if state.verified.get(connector_id) is acked or entry.failed_check is acked:
-            return  # checked already; a mismatch is checked again with the next commitment
+        acked = state.commitments.get(r.connector_id)
+        if acked is not None and acked.key == key:
+            return acked
+        profiles = commitment_profiles(
+            commitment,
+            send_t=r.t,
+            clock_skew_s=r.entry.options.clock_skew_s,
+            connector_id=r.connector_id,
+            transaction_id=transaction_id,
+            stack_level=level,
+        )
+        for profile in profiles:
+            if not await self._send(r.session, r.connector_id, profile, r.units, r.t):
+                return None
+        acked = AckedCommitment(commitment, decision_end_t, key)
+        state.commitments[r.connector_id] = acked
+        if state.refusal is not None:
+            LOG.info("%s: accepts charging profiles again", state.charge_point_id)
+        state.refusal = None
+        await self._notify()
+        return acked
+
+    async def _verify(self, r: _Round, commitment: Commitment, acked: AckedCommitment) -> None:
+        """With `verify_composite`, the charger's composite schedule checked against the
+        acknowledged commitment, once per commitment; a mismatch is checked again with the
+        next one."""
+        state, options = r.session.state, r.entry.options
+        if state.verified.get(r.connector_id) is acked or r.entry.failed_check is acked:
+            return
         if options.verify_composite and not state.composite_unsupported and commitment != HOLD:
-            excess = await self._composite_excess(session, connector_id, commitment, units, t)
+            # The connector's options now (it may have been registered again meanwhile).
+            now = self._chargers[state.charge_point_id].connectors[r.connector_id].options
+            excess = await exchanges.composite_excess_of(
+                r.session,
+                r.connector_id,
+                commitment,
+                r.units,
+                r.t,
+                clock_skew_s=now.clock_skew_s,
+                timeout_s=self._central.response_timeout_s,
+            )
             if excess is not None:
-                if connector_id not in state.mismatch:
+                if r.connector_id not in state.mismatch:
                     LOG.warning("%s: composite schedule %s", state.charge_point_id, excess)
-                state.mismatch[connector_id] = excess
-                entry.failed_check = acked
+                state.mismatch[r.connector_id] = excess
+                r.entry.failed_check = acked
                 return
-        state.mismatch.pop(connector_id, None)
-        state.verified[connector_id] = acked
-
-    def _commitment(self, entry: _Connector, t: float) -> tuple[Commitment, float]:
-        decision = entry.decision
-        if decision is None:
-            return HOLD, math.inf
-        end_t = decision.lease_until_t
-        if end_t == -math.inf:
-            # A controller's "never leased" (its memory's initial value): the decision gives
-            # no lease end, so the limit holds until the next one, like an endless lease.
-            end_t = math.inf
-        clock = entry.options.decision_clock
-        if clock is not None and math.isfinite(end_t):
-            end_t = end_t - clock() + t  # the same instant on the central system's clock
-        return Commitment.of(decision, end_t), decision.lease_until_t
-
-    async def _read_settings(self, session: Session) -> ProfileSettings:
-        state = session.state
-        request: Any
-        if state.version == "1.6":
-            request = v16_call.GetConfiguration(key=list(V16_KEYS))
-        else:
-            request = v201_call.GetVariables(
-                get_variable_data=[
-                    {"component": {"name": V201_COMPONENT}, "variable": {"name": name}}
-                    for name in V201_VARIABLES
-                ]
-            )
-        try:
-            result = await self._request(session, request, "the profile settings")
-        except (OCPPError, ValueError) as error:
-            LOG.info(
-                "%s: profile settings not readable (%s): spec defaults",
-                state.charge_point_id,
-                error,
-            )
-            return ProfileSettings()
-        return parse_profile_settings(state.version, result)
-
-    async def _clear(self, session: Session, profile_id: int) -> None:
-        request: Any
-        if session.state.version == "1.6":
-            request = v16_call.ClearChargingProfile(id=profile_id)
-        else:
-            request = v201_call.ClearChargingProfile(charging_profile_id=profile_id)
-        try:
-            await self._request(session, request, "ClearChargingProfile")
-        except (OCPPError, ValueError) as error:  # nothing to clear, or it cannot: not fatal
-            LOG.info(
-                "%s: ClearChargingProfile %d: %s", session.state.charge_point_id, profile_id, error
-            )
-
-    async def _composite_excess(
-        self,
-        session: Session,
-        connector_id: int,
-        commitment: Commitment,
-        units: RateUnits,
-        t: float,
-    ) -> str | None:
-        state = session.state
-        skew_s = self._chargers[state.charge_point_id].connectors[connector_id].options.clock_skew_s
-        ahead_s = commitment.lease_until_t - t
-        duration_s = math.ceil(ahead_s + skew_s) + 1 if math.isfinite(ahead_s) else COMPOSITE_OPEN_S
-        duration_s = max(1, min(duration_s, 86_400))
-        request: Any
-        if state.version == "1.6":
-            request = v16_call.GetCompositeSchedule(connector_id, duration_s, "A")
-        else:
-            request = v201_call.GetCompositeSchedule(duration_s, connector_id, "A")
-        try:
-            result = await self._request(session, request, "GetCompositeSchedule")
-            raw = result.charging_schedule if state.version == "1.6" else result.schedule
-            if str(result.status) != "Accepted" or not isinstance(raw, Mapping):
-                raise ValueError(f"status {result.status}")
-            periods = _composite_periods_a(raw, units)
-        except (OCPPError, ValueError, KeyError, TypeError, AttributeError) as error:
-            LOG.info(
-                "%s: no composite schedule (%s): its acknowledgements are trusted",
-                state.charge_point_id,
-                error,
-            )
-            state.composite_unsupported = True
-            return None
-        return composite_excess(periods, duration_s, commitment, t, skew_s)
-
-    async def _request(self, session: Session, request: Any, what: str) -> Any:
-        """A CALL; OCPPError for a CALLERROR, ValueError for a malformed reply, DriverError
-        when the charger does not answer in time or goes away."""
-        cp_id = session.state.charge_point_id
-        try:
-            return await session.request(request, self._central.response_timeout_s)
-        except OCPPError:
-            raise
-        except TimeoutError:
-            raise DriverError(cp_id, f"no answer to {what}") from None
-        except ConnectionClosed:
-            raise DriverError(cp_id, f"disconnected during {what}") from None
-        except Exception as error:  # a reply that is not this action's answer, whatever it is
-            raise ValueError(f"malformed reply to {what}: {error!r}") from None
+        state.mismatch.pop(r.connector_id, None)
+        state.verified[r.connector_id] = acked
 
     async def _send(
         self, session: Session, connector_id: int, profile: Profile, units: RateUnits, t: float
@@ -434,7 +331,8 @@ class SmartCharging:
         version: Version = "1.6" if state.version == "1.6" else "2.0.1"
         request = set_profile_request(version, connector_id, profile, units)
         try:
-            result = await self._request(session, request, "SetChargingProfile")
+            timeout_s = self._central.response_timeout_s
+            result = await exchanges.request(session, request, "SetChargingProfile", timeout_s)
         except OCPPError as error:  # NotImplemented / NotSupported: no smart charging
             await self._refused(state, t, f"answers SetChargingProfile with {error.code}")
             return False
@@ -472,40 +370,4 @@ class SmartCharging:
         session = self._central.session(charge_point_id)
         if session is None:
             return ()
-        state = session.state
-        out: list[Alert] = []
-        if state.refusal is not None:
-            out.append(
-                alert(
-                    PROFILE_REJECTED,
-                    f"{charge_point_id} {state.refusal}: counted at its max until it complies",
-                    charge_point_id,
-                )
-            )
-        for connector, excess in sorted(state.mismatch.items()):
-            if connector_id is None or connector == connector_id:
-                out.append(
-                    alert(
-                        PROFILE_MISMATCH,
-                        f"{charge_point_id} connector {connector} reports a composite schedule "
-                        f"above its commitment ({excess}): counted at its max",
-                        charge_point_id,
-                    )
-                )
-        return tuple(out)
-
-
-def _composite_periods_a(raw: Mapping[str, Any], units: RateUnits) -> list[tuple[float, float]]:
-    """A composite schedule's periods as (start_s, amps); watts back to amps."""
-    unit = raw.get("charging_rate_unit", "A")
-    periods: list[tuple[float, float]] = []
-    for period in raw["charging_schedule_period"]:
-        limit = float(period["limit"])
-        if unit == "W":
-            limit /= units.voltage_v * int(period.get("number_phases", DEFAULT_NUMBER_PHASES))
-        elif unit != "A":
-            raise ValueError(f"rate unit {unit}")
-        periods.append((float(period["start_period"]), limit))
-    if not periods:
-        raise ValueError("no periods")
-    return periods
+        return compliance_alerts(session.state, connector_id)

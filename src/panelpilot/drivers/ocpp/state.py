@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from panelpilot.control.types import ChargerReading
-from panelpilot.drivers.ocpp.profiles import HOLD, Commitment, RateUnit
+from panelpilot.drivers.ocpp.profiles import RateUnit
+from panelpilot.drivers.ocpp.schedules import HOLD, Commitment
 
 # Connector states in which a car is plugged in (1.6 ChargePointStatus; 2.0.1 "Occupied").
 CONNECTED_STATUSES = frozenset(

@@ -1,6 +1,8 @@
 """Simulated devices in process: chargers with EVs that follow their limit, meters that sum
-the loads below them, a battery and solar. The runtime, the web pages and the tests run on
-them without a network; `twin` serves the same world over loopback HTTP for end-to-end tests.
+the loads below them, a battery and solar. The demo, the web pages' tests and the service's
+tests run on them without a network; `twin` serves the same world over loopback HTTP for
+end-to-end tests, `twin_client` drives it from another process, and `factory` is the `kind:
+sim` registry entry. Only the demo (`service/demo.py`) and the tests import this package.
 """
 
 from panelpilot.drivers.sim.devices import (
@@ -8,7 +10,7 @@ from panelpilot.drivers.sim.devices import (
     SimCharger,
     SimMeter,
     SimSolar,
-    sim_drivers,
+    sim_driver_set,
 )
 from panelpilot.drivers.sim.world import ChargerTwin, World
 
@@ -19,5 +21,5 @@ __all__ = [
     "SimMeter",
     "SimSolar",
     "World",
-    "sim_drivers",
+    "sim_driver_set",
 ]

@@ -10,7 +10,7 @@ from panelpilot.control.types import (
     SolarDecision,
     SolarReading,
 )
-from panelpilot.drivers.base import DriverError
+from panelpilot.drivers.base import DriverError, DriverSet
 from panelpilot.drivers.sim.world import World
 
 
@@ -97,13 +97,11 @@ class SimSolar:
         self.world.solar[self.device_id].max_a = decision.max_a
 
 
-def sim_drivers(
-    world: World,
-) -> tuple[dict[str, SimCharger], dict[str, SimMeter], dict[str, SimBattery], dict[str, SimSolar]]:
+def sim_driver_set(world: World) -> DriverSet:
     """One simulated driver per device of the world's site."""
-    return (
-        {cid: SimCharger(world, cid) for cid in world.chargers},
-        {mid: SimMeter(world, mid) for mid in world.meters_online},
-        {bid: SimBattery(world, bid) for bid in world.batteries},
-        {sid: SimSolar(world, sid) for sid in world.solar},
+    return DriverSet(
+        chargers={cid: SimCharger(world, cid) for cid in world.chargers},
+        meters={mid: SimMeter(world, mid) for mid in world.meters_online},
+        batteries={bid: SimBattery(world, bid) for bid in world.batteries},
+        solar={sid: SimSolar(world, sid) for sid in world.solar},
     )

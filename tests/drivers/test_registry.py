@@ -1,17 +1,25 @@
-"""The site file's `drivers:` section builds working drivers (real sockets on loopback)."""
+"""The site file's `drivers:` section builds working drivers through the registry (real sockets
+on loopback); every kind of the site file has its factory."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+import typing
 
 import pytest
 
 from panelpilot.control.types import BatteryDecision
-from panelpilot.drivers.from_site import sunspec_drivers, tesla_wc_monitors
+from panelpilot.drivers.base import DriverError
+from panelpilot.drivers.factory import BuildContext
+from panelpilot.drivers.registry import DRIVER_KINDS, build_drivers, device_entries
 from panelpilot.drivers.sunspec import SunSpecBattery, SunSpecMeter
+from panelpilot.drivers.sunspec.factory import build_sunspec
 from panelpilot.drivers.sunspec.simdevices import SimBattery, SimMeter
 from panelpilot.drivers.sunspec.simulator import SunSpecServer
-from panelpilot.site import SiteFileError, load_site_text
+from panelpilot.drivers.tesla_wc.factory import tesla_wc_monitors
+from panelpilot.site import Site, SiteFileError, load_site_text
+from panelpilot.site.drivers import DriverConfig
 
 SITE = """
 circuits:
@@ -33,8 +41,9 @@ def test_drivers_section_builds_a_meter_and_a_battery_that_talk_sunspec() -> Non
         meter_sim.current_a = 42.0
         async with SunSpecServer(meter_sim) as m, SunSpecServer(battery_sim) as b:
             site = load_site_text(SITE.format(meter=m.port, battery=b.port))
-            drivers = sunspec_drivers(site)
-            meter, battery = drivers["site"], drivers["pw1"]
+            entries = device_entries(site, rest=None)["sunspec"]
+            drivers = build_sunspec(entries, _context(site)).drivers
+            meter, battery = drivers.meters["site"], drivers.batteries["pw1"]
             assert isinstance(meter, SunSpecMeter) and isinstance(battery, SunSpecBattery)
             current = await meter.read_current_a()
             await battery.apply(BatteryDecision(10.0, 0.0, 48.0))
@@ -47,9 +56,42 @@ def test_drivers_section_builds_a_meter_and_a_battery_that_talk_sunspec() -> Non
     assert cap == pytest.approx(10.0, abs=0.5)
 
 
+def _context(site: Site) -> BuildContext:
+    return BuildContext(site, time.monotonic, time.time)
+
+
 def test_tesla_wc_entry_builds_a_monitor() -> None:
     site = load_site_text(SITE.format(meter=502, battery=502))
     assert set(tesla_wc_monitors(site)) == {"wc1"}
+
+
+def test_a_wall_connector_drives_nothing_and_says_why() -> None:
+    site = load_site_text(SITE.format(meter=502, battery=502))
+    with pytest.raises(DriverError, match=r"^wc1: the Tesla Wall Connector's local API reports"):
+        build_drivers(_context(site))
+
+
+def test_every_kind_of_the_site_file_has_a_factory_or_is_the_simulators() -> None:
+    union = typing.get_args(DriverConfig)[0]  # Annotated[A | B | ..., Field(discriminator)]
+    models = typing.get_args(union)
+    kinds = {typing.get_args(m.model_fields["kind"].annotation)[0] for m in models}
+    assert kinds == {*DRIVER_KINDS, "sim"}
+
+
+def test_a_sim_entry_has_no_factory_in_production() -> None:
+    site = load_site_text(
+        SITE.format(meter=502, battery=502).replace(
+            "{kind: tesla_wc, device: wc1, host: 127.0.0.1, port: 8080}", "{kind: sim, device: wc1}"
+        )
+    )
+    with pytest.raises(DriverError, match=r"^wc1: kind: sim devices are simulated: run with --sim"):
+        build_drivers(_context(site))
+
+
+def test_a_device_without_an_entry_is_named() -> None:
+    site = load_site_text(SITE.format(meter=502, battery=502).rsplit("  - {kind: tesla", 1)[0])
+    with pytest.raises(DriverError, match=r"^wc1: no driver"):
+        build_drivers(_context(site))
 
 
 def test_a_driver_must_name_a_device_it_can_drive() -> None:
