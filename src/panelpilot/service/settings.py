@@ -71,7 +71,7 @@ def site_network_value(site: Site, network_id: str) -> dict[str, Any]:
     return {"enabled": net.enabled, "network_limit_a": net.network_limit_a, "members": members}
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -131,7 +131,7 @@ class SettingsManager:
                 continue
         return view
 
-    def _record(self, key: str, old: Any, new: Any, actor: Actor, summary: str) -> None:
+    def _record(self, key: str, old: object, new: object, actor: Actor, summary: str) -> None:
         """Commit one version (the audit's), or refuse the change (`NotStored`)."""
         self.audit.setting(key, old, new, actor, summary)
 
