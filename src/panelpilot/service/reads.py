@@ -164,6 +164,7 @@ class _Version:
         state = inputs.last.decision.networks.get(network_id) if inputs.last else None
         topo = inputs.topology
         in_network = set(net.members)
+        devices = {network_id, *in_network}  # whose alerts count on the network's card
         candidates = _candidates(topo, network_id)
         return NetworkView(
             id=network_id,
@@ -179,7 +180,7 @@ class _Version:
             current_a=state.current_a if state else 0.0,
             connections=state.connections if state else 0,
             status="disabled" if not net.enabled else (state.status.value if state else "idle"),
-            active_alerts=sum(1 for a in self.alerts if a.device in (network_id, *in_network)),
+            active_alerts=sum(1 for a in self.alerts if a.device in devices),
             fallbacks_a={
                 cid: fallback_a(topo, inputs.settings, cid, network_id) for cid in net.members
             },
@@ -245,12 +246,6 @@ class _Version:
             health=self.inputs.health,
         )
 
-    @cached_property
-    def nav(self) -> Nav:
-        """Every page's header links."""
-        site = self.inputs.site
-        return Nav(tuple(n.id for n in site.networks), tuple(c.id for c in site.chargers))
-
 
 class Reads:
     """What the web reads, and only that: read models, the event log, settings history.
@@ -300,8 +295,9 @@ class Reads:
         return self._runtime.site
 
     def nav(self) -> Nav:
-        """Every page's header links."""
-        return self._now().nav
+        """Every page's header links (from the site alone: the sign-in page builds nothing)."""
+        site = self._runtime.site
+        return Nav(tuple(n.id for n in site.networks), tuple(c.id for c in site.chargers))
 
     def overview(self) -> Overview:
         """The Home page."""

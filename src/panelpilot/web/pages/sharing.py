@@ -33,7 +33,11 @@ def _sharing(page: Page, network_id: str, error: str | None = None) -> HTMLRespo
 
 
 def _change(page: Page, network_id: str, command: Callable[[], Command], code: str) -> Response:
-    """Make one network change; back to the page with its notice, or with the refusal."""
+    """Make one network change; back to the page with its notice, or with the refusal.
+
+    A `Forbidden` (an owner) is shown in place like any refused change (422), as the page
+    has always done; only the PCS page, which an owner may not open at all, is a 403.
+    """
     try:
         page.service.settings.change_network(page.user.actor(), command())
     except (SettingsError, Forbidden) as exc:
