@@ -13,6 +13,7 @@ from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock
 from panelpilot.service.service import Service, build_service
 from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.site import Site
 from panelpilot.web import create_app
 from panelpilot.web.options import WebOptions
 from tests.service.helpers import garage_site
@@ -44,9 +45,9 @@ class Harness:
         asyncio.run(run())
 
 
-def harness(tmp_path: Path) -> Harness:
-    """A fresh service with two users and one cycle run."""
-    site = garage_site()
+def harness(tmp_path: Path, site: Site | None = None) -> Harness:
+    """A fresh service (on the test garage unless told) with two users and one cycle run."""
+    site = site or garage_site()
     clock = ManualClock()
     world = World.of(site, clock.monotonic_s, {"wc4": WC4_PASSWORD})
     storage = Storage.open(sqlite_url(str(tmp_path / "web.db")))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from panelpilot.web import create_app
 from panelpilot.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from panelpilot.web.options import WebOptions
-from panelpilot.web.signin import safe_next
+from panelpilot.web.pages.signin import safe_next
 from tests.web.helpers import (
     INSTALLER_PASSWORD,
     OWNER_PASSWORD,

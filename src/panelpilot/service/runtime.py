@@ -7,7 +7,8 @@ fallback limit, decreases first.
 
 The loop runs on its own thread and event loop (`service.ControlThread`); other threads talk to
 it through three thread-safe doors only: `submit` and `replace_site` hand settings over,
-`last` and `settings_view` read what the last cycle published (immutable values).
+`last` and `settings_view` read what the last cycle published (immutable values), and
+`version` counts every change to any of them, so readers rebuild their views only then.
 """
 
 from __future__ import annotations
@@ -131,9 +132,17 @@ class Runtime:
         self._submitted: list[tuple[int, Command]] = []
         self._next_site: Site | None = None
         self._settings = self._settings_now(0)
+        self._version = 0  # bumped by every change a reader can see (`version`)
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop `run` runs on
 
     # -- the doors other threads use ----------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """A number that changes whenever what readers see changes (a cycle published, a
+        command submitted, the site replaced, settings restored): views are rebuilt then."""
+        with self._lock:
+            return self._version
 
     @property
     def pending(self) -> tuple[Command, ...]:
@@ -150,6 +159,7 @@ class Runtime:
         """Queue a settings command for the next cycle's snapshot; returns its sequence number."""
         with self._lock:
             self._seq += 1
+            self._version += 1
             self._submitted.append((self._seq, command))
             return self._seq
 
@@ -159,6 +169,7 @@ class Runtime:
         with self._lock:
             self.site = site
             self._next_site = site
+            self._version += 1
 
     async def on_loop(self, make: Callable[[], Awaitable[T]], timeout_s: float) -> T:
         """Await a driver's coroutine on the control loop, where the driver lives, from any
@@ -184,6 +195,7 @@ class Runtime:
         """Publish the controller's settings as they are now (after a restore, before the loop)."""
         with self._lock:
             self._settings = self._settings_now(self._taken_seq)
+            self._version += 1
 
     # -- the control thread's side ------------------------------------------------------------
 
@@ -206,6 +218,7 @@ class Runtime:
             self._settings = settings
             self._submitted = [(s, c) for s, c in self._submitted if s > settings.applied_seq]
             self.last = result
+            self._version += 1
 
     async def _read(self) -> Snapshot:
         d = self.drivers

@@ -30,8 +30,11 @@ from starlette.types import ASGIApp
 
 from panelpilot.drivers.base import DriverSet
 from panelpilot.service.accounts import Accounts
+from panelpilot.service.audit import Audit
 from panelpilot.service.clock import Clock
-from panelpilot.service.recorder import Hub, Metrics, Recorder, StorageWriter
+from panelpilot.service.metrics import Metrics
+from panelpilot.service.reads import Reads
+from panelpilot.service.recorder import Hub, Recorder, StorageWriter
 from panelpilot.service.runtime import Runtime
 from panelpilot.service.settings import SettingsManager
 from panelpilot.service.storage import Storage
@@ -57,12 +60,19 @@ def software_version() -> str:
 
 @dataclass
 class Service:
-    """Everything a running panelpilot holds; the web app is created from it."""
+    """Everything a running panelpilot holds; the web app is created from it.
+
+    The web reads through `reads` (read models), changes settings through `settings`, signs
+    people in through `accounts` and records what they did through `audit`; it never touches
+    `runtime` or `storage` itself.
+    """
 
     runtime: Runtime
     storage: Storage
     accounts: Accounts
     settings: SettingsManager
+    reads: Reads
+    audit: Audit
     hub: Hub
     metrics: Metrics
     clock: Clock
@@ -77,11 +87,13 @@ def build_service(
     """Assemble a service and (unless told not to) put the stored settings back."""
     runtime = Runtime(site, drivers, clock)
     writer = StorageWriter(storage, now_s=clock.monotonic_s, wall_s=clock.wall_s)
-    settings = SettingsManager(runtime, storage, clock)
-    settings.on_storage_failure.append(writer.note_failure)
+    audit = Audit(storage, clock)
+    audit.on_storage_failure.append(writer.note_failure)
+    settings = SettingsManager(runtime, storage, clock, audit)
     if restore:
         settings.restore()
     hub, metrics = Hub(), Metrics()
+    software = software_version()
     runtime.listeners.append(Recorder(runtime, writer, hub, metrics))
     runtime.alert_sources.append(writer.alerts)
     return Service(
@@ -89,10 +101,12 @@ def build_service(
         storage=storage,
         accounts=Accounts(storage),
         settings=settings,
+        reads=Reads(runtime, settings, storage, software),
+        audit=audit,
         hub=hub,
         metrics=metrics,
         clock=clock,
-        version=software_version(),
+        version=software,
         writer=writer,
     )
 

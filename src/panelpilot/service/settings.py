@@ -20,17 +20,19 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from panelpilot.control.settings import SettingsError, apply_command, fallback_a, membership
 from panelpilot.control.state import ControllerState, NetworkMemory
 from panelpilot.control.types import Command
-from panelpilot.service.accounts import Role
+from panelpilot.service.access import CHANGE_NETWORK, CHANGE_PCS, Actor, Forbidden, check
+from panelpilot.service.audit import Audit, NotStored
 from panelpilot.service.clock import Clock
 from panelpilot.service.pairing import Pairable
 from panelpilot.service.runtime import Runtime
 from panelpilot.service.storage import Storage, reason
 from panelpilot.site import Site, SiteFileError, parse_site
+
+# Actor, Forbidden and NotStored are named here too: the settings are where callers meet them.
+__all__ = ["Actor", "Forbidden", "NetworkSettings", "NotStored", "SettingsManager"]
 
 PAIRING_TIMEOUT_S = 10.0
 
@@ -45,25 +47,8 @@ def _amps(value: float | None) -> str:
     return "disabled" if value is None else f"{value:g} A"
 
 
-class Forbidden(Exception):
-    """The signed-in person may not make this change; says what is needed."""
-
-
-class NotStored(SettingsError):
-    """A change that could not be committed to the database, so it was not applied either."""
-
-
 @dataclass(frozen=True, slots=True)
-class Actor:
-    """Who makes a change, and the license number they entered (qualified personnel)."""
-
-    name: str
-    role: Role
-    license_number: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class NetworkView:
+class NetworkSettings:
     """A network's settings as they stand once queued changes are applied."""
 
     id: str
@@ -86,7 +71,7 @@ def site_network_value(site: Site, network_id: str) -> dict[str, Any]:
     return {"enabled": net.enabled, "network_limit_a": net.network_limit_a, "members": members}
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -122,12 +107,14 @@ def _network_lines(nid: str, stored: dict[str, Any], site: dict[str, Any]) -> li
 class SettingsManager:
     """The only way settings change while the service runs."""
 
-    def __init__(self, runtime: Runtime, storage: Storage, clock: Clock) -> None:
+    def __init__(
+        self, runtime: Runtime, storage: Storage, clock: Clock, audit: Audit | None = None
+    ) -> None:
         self.runtime = runtime
         self.storage = storage
         self.clock = clock
+        self.audit = audit if audit is not None else Audit(storage, clock)
         self._lock = threading.RLock()  # check, commit, queue: one step at a time
-        self.on_storage_failure: list[Any] = []  # callables taking the reason (the writer's)
 
     def state_view(self) -> ControllerState:
         """The settings as they will be once the queued commands have run (a fresh copy).
@@ -144,27 +131,11 @@ class SettingsManager:
                 continue
         return view
 
-    def _record(self, key: str, old: Any, new: Any, actor: Actor, summary: str) -> None:
-        """Commit one version, or refuse the change in words the user can act on."""
-        try:
-            self.storage.record_setting(
-                key,
-                old,
-                new,
-                who=actor.name,
-                license_number=actor.license_number,
-                at_s=self.clock.wall_s(),
-                summary=summary,
-            )
-        except (SQLAlchemyError, OSError) as exc:
-            why = reason(exc)
-            for notify in self.on_storage_failure:
-                notify(why)
-            raise NotStored(
-                f"the change could not be saved ({why}), so it was not applied; nothing changed"
-            ) from None
+    def _record(self, key: str, old: object, new: object, actor: Actor, summary: str) -> None:
+        """Commit one version (the audit's), or refuse the change (`NotStored`)."""
+        self.audit.setting(key, old, new, actor, summary)
 
-    def network(self, network_id: str) -> NetworkView:
+    def network(self, network_id: str) -> NetworkSettings:
         """One network's settings now."""
         view = self.state_view()
         net = view.networks.get(network_id)
@@ -173,12 +144,11 @@ class SettingsManager:
         topo = self.runtime.controller.topology
         member_of = membership(view)
         fallbacks = {cid: fallback_a(topo, view, cid, member_of.get(cid)) for cid in net.members}
-        return NetworkView(network_id, net.enabled, net.limit_a, net.members, fallbacks)
+        return NetworkSettings(network_id, net.enabled, net.limit_a, net.members, fallbacks)
 
     def change_network(self, actor: Actor, cmd: Command) -> str:
         """Check, commit and queue one network change; returns what was done."""
-        if actor.role != "installer":
-            raise Forbidden("only an installer may change power sharing settings")
+        check(actor, CHANGE_NETWORK)
         with self._lock:
             view = self.state_view()
             old = network_value(view, cmd.network) if cmd.network in view.networks else None
@@ -192,8 +162,7 @@ class SettingsManager:
         self, actor: Actor, network_id: str, charger_id: str, password: str
     ) -> str:
         """Add a charger to a network once the password on its sticker checks out."""
-        if actor.role != "installer":
-            raise Forbidden("only an installer may change power sharing settings")
+        check(actor, CHANGE_NETWORK)
         driver = self.runtime.drivers.chargers.get(charger_id)
         if driver is None:
             raise SettingsError(f"unknown charger {charger_id!r}")
@@ -219,10 +188,7 @@ class SettingsManager:
 
     def change_pcs(self, actor: Actor, values: dict[str, float | None]) -> str:
         """Set Panel, Conductor and Site Export Limits (None clears = disables one)."""
-        if actor.role != "installer":
-            raise Forbidden("only qualified personnel (an installer) may change PCS settings")
-        if not actor.license_number:
-            raise Forbidden("enter your license number before changing PCS settings")
+        check(actor, CHANGE_PCS)
         unknown = set(values) - set(PCS_FIELDS)
         if unknown:
             raise SettingsError(f"unknown PCS settings: {', '.join(sorted(unknown))}")

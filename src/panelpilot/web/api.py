@@ -1,37 +1,38 @@
 """The REST API under /api: site, devices, networks, settings, events (OpenAPI at /openapi.json).
 
 Reads need a signed-in user or an API token (`Authorization: Bearer ...`); writes also need
-the installer role, and, with a session cookie, the `X-CSRF-Token` header. Amps and booleans
-are strict: `"10"`, `true` for a number, NaN and the infinities are refused (422, naming the
-field).
+the `X-CSRF-Token` header with a session cookie (`deps.Writer`). Who may change what is the
+service's rule: its `Forbidden` becomes 403 (the app's handler), a refused change 422. Amps
+and booleans are strict: `"10"`, `true` for a number, NaN and the infinities are refused (422,
+naming the field). Responses are the service's read models (`service.views`) as they are.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool
 
-from panelpilot.control.codec import decision_to_json
 from panelpilot.control.settings import SettingsError
 from panelpilot.control.types import Command
 from panelpilot.service.accounts import AccountError, check_license_number
 from panelpilot.service.pairing import parse_qr_payload
-from panelpilot.service.settings import Forbidden
-from panelpilot.web import views
-from panelpilot.web.auth import Principal, options_of, require_user, require_writer, service_of
+from panelpilot.service.service import Service
+from panelpilot.service.views import DevicesView, EventRecord, NetworkView, SettingsView
+from panelpilot.web.deps import OptionsDep, Reader, ServiceDep, Writer
 from panelpilot.web.numbers import Amps, PositiveAmps
 
-Reader = Annotated[Principal, Depends(require_user)]
-Writer = Annotated[Principal, Depends(require_writer)]
-
-ERRORS: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "Not signed in"},
     403: {"description": "Not allowed"},
     404: {"description": "No such thing"},
     422: {"description": "Refused, with the reason"},
 }
+Limit = Annotated[int, Query(ge=1, le=1000)]
+BeforeId = Annotated[int | None, Query(ge=1, le=2**62)]
+
+router = APIRouter(prefix="/api", responses=ERRORS)
 
 
 class _Strict(BaseModel):
@@ -52,6 +53,14 @@ class AddCharger(_Strict):
     password: Annotated[str, Field(max_length=128)] | None = None
     qr: Annotated[str, Field(max_length=512)] | None = None
 
+    def credentials(self) -> tuple[str, str]:
+        """The charger's id and password, however they were sent."""
+        if self.qr:
+            return parse_qr_payload(self.qr)
+        if self.charger_id and self.password is not None:
+            return self.charger_id, self.password
+        raise SettingsError("send charger_id and password, or qr")
+
 
 class PcsChange(_Strict):
     """New PCS limits (null clears = disables one); `license_number` of the qualified person."""
@@ -68,178 +77,122 @@ class Done(BaseModel):
     summary: str
 
 
-def _refused(exc: Exception) -> HTTPException:
-    if isinstance(exc, Forbidden):
-        return HTTPException(403, str(exc))
+def _network(service: Service, network_id: str) -> NetworkView:
+    net = service.reads.network(network_id)
+    if net is None:
+        raise HTTPException(404, f"unknown network {network_id!r}")
+    return net
+
+
+def _refused(exc: SettingsError) -> HTTPException:
     return HTTPException(422, str(exc))
 
 
-def api_router() -> APIRouter:
-    """The /api routes."""
-    router = APIRouter(prefix="/api", responses=ERRORS)
+@router.get("/site", summary="The site as loaded (electrical tree, devices, limits)")
+async def site(service: ServiceDep, _: Reader) -> dict[str, JsonValue]:
+    """The site file as the service runs it, with the PCS settings in effect."""
+    data: dict[str, JsonValue] = service.reads.site().model_dump(mode="json")
+    return data
 
-    @router.get("/site", summary="The site as loaded (electrical tree, devices, limits)")
-    async def site(request: Request, _: Reader) -> dict[str, Any]:
-        data: dict[str, Any] = service_of(request).runtime.site.model_dump(mode="json")
-        return data
 
-    @router.get("/devices", summary="Every device with its last reading, decision and health")
-    async def devices(request: Request, _: Reader) -> dict[str, Any]:
-        service = service_of(request)
-        last = service.runtime.last
-        site = service.runtime.site
-        view = service.settings.state_view()
-        health = {
-            k: {"up": s.health.up, "failures": s.health.failures, "error": s.health.last_error}
-            for k, s in service.runtime.supervisors.items()
-        }
-        return {
-            "chargers": [views.charger_view(service, c.id, view) for c in site.chargers],
-            "meters": {
-                m: {"current_a": last.snapshot.meters.get(m) if last else None}
-                for m in sorted(site.meter_ids())
-            },
-            "batteries": {
-                b.id: decision_to_json(last.decision)["batteries"].get(b.id) if last else None
-                for b in site.batteries
-            },
-            "solar": {
-                s.id: decision_to_json(last.decision)["solar"].get(s.id) if last else None
-                for s in site.solar
-            },
-            "health": health,
-        }
+@router.get("/devices", summary="Every device with its last reading, decision and health")
+async def devices(service: ServiceDep, _: Reader) -> DevicesView:
+    """Chargers, meters, batteries, solar, and each driver's health."""
+    return service.reads.devices()
 
-    @router.get("/networks", summary="Every power sharing network")
-    async def networks(request: Request, _: Reader) -> list[dict[str, Any]]:
-        service = service_of(request)
-        return [views.network_view(service, n.id) for n in service.runtime.site.networks]
 
-    def network_or_404(request: Request, network_id: str) -> dict[str, Any]:
+@router.get("/networks", summary="Every power sharing network")
+async def networks(service: ServiceDep, _: Reader) -> tuple[NetworkView, ...]:
+    """Every network, in site file order."""
+    return service.reads.networks()
+
+
+@router.get("/networks/{network_id}", summary="One network")
+async def network(service: ServiceDep, network_id: str, _: Reader) -> NetworkView:
+    """One network."""
+    return _network(service, network_id)
+
+
+@router.patch("/networks/{network_id}", summary="Enable, disable, or set the limit")
+async def patch_network(
+    service: ServiceDep, network_id: str, body: NetworkPatch, who: Writer
+) -> NetworkView:
+    """Set the limit first (while disabled), then the state; the network as it then stands."""
+    _network(service, network_id)
+    commands = []
+    if body.network_limit_a is not None:
+        commands.append(Command(network_id, network_limit_a=body.network_limit_a))
+    if body.enabled is not None:
+        commands.append(Command(network_id, enabled=body.enabled))
+    try:
+        for cmd in commands:
+            service.settings.change_network(who.actor(), cmd)
+    except SettingsError as exc:
+        raise _refused(exc) from None
+    return _network(service, network_id)
+
+
+@router.post("/networks/{network_id}/chargers", summary="Add a charger to a network")
+async def add_charger(service: ServiceDep, network_id: str, body: AddCharger, who: Writer) -> Done:
+    """Add a charger once the password on its sticker checks out."""
+    _network(service, network_id)
+    try:
+        cid, password = body.credentials()
+        summary = await service.settings.add_charger(who.actor(), network_id, cid, password)
+    except SettingsError as exc:
+        raise _refused(exc) from None
+    return Done(summary=summary)
+
+
+@router.delete("/networks/{network_id}/chargers/{charger_id}", summary="Remove a charger")
+async def remove_charger(
+    service: ServiceDep, network_id: str, charger_id: str, who: Writer
+) -> Done:
+    """Remove a charger (while disabled): it is held at 6 A until power-cycled."""
+    _network(service, network_id)
+    try:
+        cmd = Command(network_id, remove=charger_id)
+        summary = service.settings.change_network(who.actor(), cmd)
+    except SettingsError as exc:
+        raise _refused(exc) from None
+    return Done(summary=summary)
+
+
+@router.get("/settings", summary="Current settings and their history (who, when, license)")
+async def settings(service: ServiceDep, _: Reader, limit: Limit = 100) -> SettingsView:
+    """The PCS settings, every network, and the newest `limit` settings versions."""
+    return service.reads.settings(limit)
+
+
+@router.put("/settings/pcs", summary="Set the PCS limits (qualified personnel)")
+async def put_pcs(service: ServiceDep, options: OptionsDep, body: PcsChange, who: Writer) -> Done:
+    """Set the three limits; the license number sent (or the session's) is recorded."""
+    values = body.model_dump(exclude={"license_number"})
+    number = body.license_number
+    if number is not None:
         try:
-            return views.network_view(service_of(request), network_id)
-        except SettingsError as exc:
-            raise HTTPException(404, str(exc)) from None
+            check_license_number(number, options.license_pattern)
+        except AccountError as exc:
+            raise HTTPException(422, f"license_number: {exc}") from None
+    try:
+        summary = service.settings.change_pcs(who.actor(number.strip() if number else None), values)
+    except SettingsError as exc:
+        raise _refused(exc) from None
+    return Done(summary=summary)
 
-    @router.get("/networks/{network_id}", summary="One network")
-    async def network(request: Request, network_id: str, _: Reader) -> dict[str, Any]:
-        return network_or_404(request, network_id)
 
-    @router.patch("/networks/{network_id}", summary="Enable, disable, or set the limit")
-    async def patch_network(
-        request: Request, network_id: str, body: NetworkPatch, who: Writer
-    ) -> dict[str, Any]:
-        network_or_404(request, network_id)
-        settings = service_of(request).settings
-        commands = []
-        if body.network_limit_a is not None:
-            commands.append(Command(network_id, network_limit_a=body.network_limit_a))
-        if body.enabled is not None:
-            commands.append(Command(network_id, enabled=body.enabled))
-        try:
-            for cmd in commands:
-                settings.change_network(who.actor(), cmd)
-        except (SettingsError, Forbidden) as exc:
-            raise _refused(exc) from None
-        return network_or_404(request, network_id)
+@router.get("/events", summary="The event log, newest first")
+async def events(
+    service: ServiceDep, _: Reader, limit: Limit = 100, before_id: BeforeId = None
+) -> tuple[EventRecord, ...]:
+    """The newest `limit` events (older than `before_id`, when given)."""
+    return service.reads.events(limit, before_id)
 
-    @router.post("/networks/{network_id}/chargers", summary="Add a charger to a network")
-    async def add_charger(request: Request, network_id: str, body: AddCharger, who: Writer) -> Done:
-        network_or_404(request, network_id)
-        try:
-            if body.qr:
-                cid, password = parse_qr_payload(body.qr)
-            elif body.charger_id and body.password is not None:
-                cid, password = body.charger_id, body.password
-            else:
-                raise SettingsError("send charger_id and password, or qr")
-            summary = await service_of(request).settings.add_charger(
-                who.actor(), network_id, cid, password
-            )
-        except (SettingsError, Forbidden) as exc:
-            raise _refused(exc) from None
-        return Done(summary=summary)
 
-    @router.delete("/networks/{network_id}/chargers/{charger_id}", summary="Remove a charger")
-    async def remove_charger(
-        request: Request, network_id: str, charger_id: str, who: Writer
-    ) -> Done:
-        network_or_404(request, network_id)
-        try:
-            summary = service_of(request).settings.change_network(
-                who.actor(), Command(network_id, remove=charger_id)
-            )
-        except (SettingsError, Forbidden) as exc:
-            raise _refused(exc) from None
-        return Done(summary=summary)
-
-    @router.get("/settings", summary="Current settings and their history (who, when, license)")
-    async def settings(
-        request: Request, _: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-    ) -> dict[str, Any]:
-        service = service_of(request)
-        return {
-            "pcs": views.pcs_view(service),
-            "networks": {
-                n.id: views.network_view(service, n.id) for n in service.runtime.site.networks
-            },
-            "history": [
-                {
-                    "id": v.id,
-                    "key": v.key,
-                    "old": v.old,
-                    "new": v.new,
-                    "who": v.who,
-                    "license_number": v.license_number,
-                    "at_s": v.at_s,
-                    "summary": v.summary,
-                }
-                for v in service.storage.setting_history(limit=limit)
-            ],
-        }
-
-    @router.put("/settings/pcs", summary="Set the PCS limits (qualified personnel)")
-    async def put_pcs(request: Request, body: PcsChange, who: Writer) -> Done:
-        values = body.model_dump(exclude={"license_number"})
-        if body.license_number is not None:
-            try:
-                check_license_number(body.license_number, options_of(request).license_pattern)
-            except AccountError as exc:
-                raise HTTPException(422, f"license_number: {exc}") from None
-        try:
-            summary = service_of(request).settings.change_pcs(
-                who.actor(body.license_number.strip() if body.license_number else None), values
-            )
-        except (SettingsError, Forbidden) as exc:
-            raise _refused(exc) from None
-        return Done(summary=summary)
-
-    @router.get("/events", summary="The event log, newest first")
-    async def events(
-        request: Request,
-        _: Reader,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    ) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": e.id,
-                "at_s": e.at_s,
-                "kind": e.kind,
-                "severity": e.severity,
-                "code": e.code,
-                "device": e.device,
-                "who": e.who,
-                "message": e.message,
-            }
-            for e in service_of(request).storage.events(limit, before_id)
-        ]
-
-    @router.get("/decision", summary="The last cycle: decision and readings")
-    async def decision(request: Request, _: Reader) -> dict[str, Any]:
-        latest = service_of(request).hub.latest
-        if latest is None:
-            raise HTTPException(404, "no cycle has run yet")
-        return latest
-
-    return router
+@router.get("/decision", summary="The last cycle: decision and readings")
+async def decision(service: ServiceDep, _: Reader) -> dict[str, JsonValue]:
+    """The last cycle as the stream sent it."""
+    latest = service.hub.latest
+    if latest is None:
+        raise HTTPException(404, "no cycle has run yet")
+    return latest

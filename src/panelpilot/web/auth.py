@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 from starlette.requests import HTTPConnection
 
+from panelpilot.service.access import Actor
 from panelpilot.service.accounts import Session, User
 from panelpilot.service.service import Service
-from panelpilot.service.settings import Actor
 from panelpilot.web.limits import client_of_scope
 from panelpilot.web.options import WebOptions
 

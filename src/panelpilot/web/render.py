@@ -2,12 +2,10 @@
 
 A page's notice comes from the fixed table `NOTICES`, picked by `?done=<code>`; no text from
 the query string reaches a page, so a link cannot make the service appear to say anything.
+The templates are the app's (`app.state.templates`, set by `create_app`).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -26,30 +24,26 @@ NOTICES = {
     "token_revoked": "API token revoked: it no longer works.",
 }
 
-Render = Callable[..., HTMLResponse]
 
-
-def renderer(templates: Jinja2Templates) -> Render:
-    """`render(request, template, principal, status=200, **context)` over `templates`."""
-
-    def render(
-        request: Request, name: str, principal: Principal | None, status: int = 200, **ctx: Any
-    ) -> HTMLResponse:
-        service = service_of(request)
-        session = principal.session if principal else None
-        context = {
-            "user": principal.user if principal else None,
-            "csrf": session.csrf if session else "",
-            "license_number": session.license_number if session else None,
-            "networks": [n.id for n in service.runtime.site.networks],
-            "chargers": [c.id for c in service.runtime.site.chargers],
-            "message": NOTICES.get(request.query_params.get("done", "")),
-            "version": service.version,
-            **ctx,
-        }
-        return templates.TemplateResponse(request, name, context, status_code=status)
-
-    return render
+def render(
+    request: Request, name: str, principal: Principal | None, status: int = 200, **ctx: object
+) -> HTMLResponse:
+    """The template `name` for `principal` (None on the sign-in page), with `ctx`."""
+    service = service_of(request)
+    templates: Jinja2Templates = request.app.state.templates
+    session = principal.session if principal else None
+    nav = service.reads.nav()
+    context = {
+        "user": principal.user if principal else None,
+        "csrf": session.csrf if session else "",
+        "license_number": session.license_number if session else None,
+        "networks": nav.network_ids,
+        "chargers": nav.charger_ids,
+        "message": NOTICES.get(request.query_params.get("done", "")),
+        "version": service.version,
+        **ctx,
+    }
+    return templates.TemplateResponse(request, name, context, status_code=status)
 
 
 def done(path: str, code: str) -> RedirectResponse:

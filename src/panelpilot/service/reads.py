@@ -1,0 +1,351 @@
+"""The read side of the service: the read models (`views`), built once per published change.
+
+Every page and API read used to copy the controller's settings and replay the queued
+commands, once per network and per charger. Here the inputs (the last cycle, the settings as
+they will stand, the site, the drivers' health) are taken once per `Runtime.version` (a cycle
+published, a command queued, a new site), and each part of the read model is built at most
+once from them, on the first request that needs it; every request until the next change
+shares it. The control thread does none of this work.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from panelpilot.control.settings import fallback_a, membership
+from panelpilot.control.state import ControllerState
+from panelpilot.control.topology import Topology
+from panelpilot.control.types import (
+    Alert,
+    BatteryDecision,
+    ChargerDecision,
+    ChargerReading,
+    SolarDecision,
+)
+from panelpilot.service.runtime import CycleResult, Runtime
+from panelpilot.service.settings import SettingsManager
+from panelpilot.service.storage import EventRecord, SettingVersion, Storage
+from panelpilot.service.views import (
+    AlertView,
+    BatteryView,
+    ChargerView,
+    CircuitView,
+    DevicesView,
+    HealthView,
+    LiveView,
+    MeterView,
+    Nav,
+    NetworkBrief,
+    NetworkView,
+    Overview,
+    PcsView,
+    SettingsView,
+    SiteAlertView,
+    SolarView,
+)
+from panelpilot.site.model import PANEL_LIMIT_DEFAULT_A, Site
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """What one version of the read model is made from, taken together."""
+
+    site: Site
+    topology: Topology
+    last: CycleResult | None
+    settings: ControllerState  # networks and removals with the queued commands applied
+    health: Mapping[str, HealthView]
+    software: str
+
+
+def _max_output(site: Site) -> str:
+    maxes = sorted({c.max_a for c in site.chargers})
+    if not maxes:
+        return "none"
+    if len(maxes) == 1:
+        return f"{maxes[0]:g} A"
+    return f"{maxes[0]:g} A to {maxes[-1]:g} A"
+
+
+def _candidates(topology: Topology, network_id: str) -> tuple[str, ...]:
+    """Chargers that could be in a network: those fed from its circuit."""
+    circuit = topology.network_circuits.get(network_id)
+    return tuple(
+        cid
+        for cid, c in topology.chargers.items()
+        if circuit is None or topology.within(c.circuit, circuit)
+    )
+
+
+def _battery(decision: BatteryDecision | None) -> BatteryView | None:
+    if decision is None:
+        return None
+    return BatteryView(decision.max_discharge_a, decision.charge_request_a, decision.max_charge_a)
+
+
+def _solar(decision: SolarDecision | None) -> SolarView | None:
+    return None if decision is None else SolarView(decision.max_a)
+
+
+def _charger(
+    inputs: _Inputs,
+    charger_id: str,
+    network: str | None,
+    decision: ChargerDecision | None,
+    reading: ChargerReading | None,
+    alerts: Iterable[Alert],
+) -> ChargerView:
+    charger = inputs.topology.chargers[charger_id]
+    health = inputs.health.get(charger_id)
+    online = reading is not None and reading.online
+    return ChargerView(
+        id=charger_id,
+        circuit=charger.circuit,
+        network=network,
+        controlled_by=f"panelpilot, network {network}" if network else "panelpilot",
+        max_a=charger.max_a,
+        current_a=reading.current_a if reading is not None and online else 0.0,
+        limit_a=decision.limit_a if decision else 0.0,
+        fallback_a=decision.fallback_a if decision else None,
+        status=decision.status.value if decision else "unresponsive",
+        online=online,
+        connected=reading is not None and reading.connected,
+        alerts=tuple(AlertView(a.code, a.severity, a.message) for a in alerts),
+        driver_error=health.error if health else None,
+    )
+
+
+class _Version:
+    """The read model of one runtime version; each part is built when first asked for."""
+
+    def __init__(self, version: int, inputs: _Inputs) -> None:
+        self.version = version
+        self.inputs = inputs
+
+    @cached_property
+    def alerts(self) -> tuple[Alert, ...]:
+        """The last cycle's alerts."""
+        last = self.inputs.last
+        return () if last is None else last.decision.alerts
+
+    @cached_property
+    def chargers(self) -> dict[str, ChargerView]:
+        """Every charger, in site file order."""
+        last = self.inputs.last
+        decisions = last.decision.chargers if last else {}
+        readings = last.snapshot.chargers if last else {}
+        member_of = membership(self.inputs.settings)
+        by_device: dict[str | None, list[Alert]] = {}
+        for a in self.alerts:
+            by_device.setdefault(a.device, []).append(a)
+        return {
+            c.id: _charger(
+                self.inputs,
+                c.id,
+                member_of.get(c.id),
+                decisions.get(c.id),
+                readings.get(c.id),
+                by_device.get(c.id, ()),
+            )
+            for c in self.inputs.site.chargers
+        }
+
+    @cached_property
+    def networks(self) -> dict[str, NetworkView]:
+        """Every network of the site, in site file order."""
+        return {n.id: self._network(n.id) for n in self.inputs.site.networks}
+
+    def _network(self, network_id: str) -> NetworkView:
+        inputs = self.inputs
+        net = inputs.settings.networks[network_id]
+        state = inputs.last.decision.networks.get(network_id) if inputs.last else None
+        topo = inputs.topology
+        in_network = set(net.members)
+        devices = {network_id, *in_network}  # whose alerts count on the network's card
+        candidates = _candidates(topo, network_id)
+        return NetworkView(
+            id=network_id,
+            enabled=net.enabled,
+            state="Enabled" if net.enabled else "Disabled",
+            network_limit_a=net.limit_a,
+            size=len(net.members),
+            max_devices=len(candidates),
+            # What the settings lock enforces (control.settings), not 6 A per member.
+            min_limit_a=sum(topo.chargers[cid].min_a for cid in net.members),
+            members=tuple(self.chargers[cid] for cid in net.members),
+            addable=tuple(cid for cid in candidates if cid not in in_network),
+            current_a=state.current_a if state else 0.0,
+            connections=state.connections if state else 0,
+            status="disabled" if not net.enabled else (state.status.value if state else "idle"),
+            active_alerts=sum(1 for a in self.alerts if a.device in devices),
+            fallbacks_a={
+                cid: fallback_a(topo, inputs.settings, cid, network_id) for cid in net.members
+            },
+        )
+
+    @cached_property
+    def overview(self) -> Overview:
+        """The Home page."""
+        site, settings = self.inputs.site, self.inputs.settings
+        briefs = []
+        for n in site.networks:
+            net = settings.networks[n.id]
+            briefs.append(NetworkBrief(n.id, len(net.members), net.limit_a, net.enabled))
+        return Overview(
+            site_name=site.name,
+            version=self.inputs.software,
+            max_output=_max_output(site),
+            chargers=len(site.chargers),
+            networks=tuple(briefs),
+            alerts=tuple(
+                SiteAlertView(a.code, a.severity, a.message, a.device) for a in self.alerts
+            ),
+        )
+
+    @cached_property
+    def circuits(self) -> tuple[CircuitView, ...]:
+        """Every circuit's current against its limit, parents first."""
+        last = self.inputs.last
+        states = last.decision.circuits if last else {}
+        out = []
+        for circuit, depth in self.inputs.site.all_circuits():
+            state = states.get(circuit.id)
+            current_a = state.current_a if state else None
+            allocated_a = state.allocated_a if state else 0.0
+            out.append(CircuitView(circuit.id, depth, circuit.limit_a, current_a, allocated_a))
+        return tuple(out)
+
+    @cached_property
+    def pcs(self) -> PcsView:
+        """The PCS settings in effect."""
+        pcs = self.inputs.site.pcs
+        return PcsView(
+            panel=pcs.panel,
+            panel_limit_a=pcs.panel_limit_a,
+            panel_limit_default_a=PANEL_LIMIT_DEFAULT_A,
+            conductor_limit_a=pcs.conductor_limit_a,
+            conductor_meter=pcs.conductor_meter,
+            export_limit_a=pcs.export_limit_a,
+        )
+
+    @cached_property
+    def devices(self) -> DevicesView:
+        """Every device with its last reading, decision and driver health."""
+        site, last = self.inputs.site, self.inputs.last
+        meters = last.snapshot.meters if last else {}
+        batteries = last.decision.batteries if last else {}
+        solar = last.decision.solar if last else {}
+        return DevicesView(
+            chargers=tuple(self.chargers.values()),
+            meters={m: MeterView(meters.get(m)) for m in sorted(site.meter_ids())},
+            batteries={b.id: _battery(batteries.get(b.id)) for b in site.batteries},
+            solar={s.id: _solar(solar.get(s.id)) for s in site.solar},
+            health=self.inputs.health,
+        )
+
+
+class Reads:
+    """What the web reads, and only that: read models, the event log, settings history.
+
+    Safe from any thread: the inputs are what the runtime published, taken through its
+    thread-safe doors, and a built version is never changed.
+    """
+
+    def __init__(
+        self, runtime: Runtime, settings: SettingsManager, storage: Storage, software: str
+    ) -> None:
+        self._runtime = runtime
+        self._settings = settings
+        self._storage = storage
+        self._software = software
+        self._lock = threading.Lock()
+        self._current: _Version | None = None
+
+    def _now(self) -> _Version:
+        # The version is read before the inputs: a version built from inputs newer than its
+        # number is rebuilt at the next request, never one older.
+        version = self._runtime.version
+        with self._lock:
+            current = self._current
+            if current is None or current.version != version:
+                current = _Version(version, self._inputs())
+                self._current = current
+            return current
+
+    def _inputs(self) -> _Inputs:
+        runtime = self._runtime
+        health = {
+            k: HealthView(s.health.up, s.health.failures, s.health.last_error)
+            for k, s in runtime.supervisors.items()
+        }
+        return _Inputs(
+            site=runtime.site,
+            topology=runtime.controller.topology,
+            last=runtime.last,
+            settings=self._settings.state_view(),
+            health=health,
+            software=self._software,
+        )
+
+    def site(self) -> Site:
+        """The site as loaded, with the PCS settings in effect."""
+        return self._runtime.site
+
+    def nav(self) -> Nav:
+        """Every page's header links (from the site alone: the sign-in page builds nothing)."""
+        site = self._runtime.site
+        return Nav(tuple(n.id for n in site.networks), tuple(c.id for c in site.chargers))
+
+    def overview(self) -> Overview:
+        """The Home page."""
+        return self._now().overview
+
+    def networks(self) -> tuple[NetworkView, ...]:
+        """Every network, in site file order."""
+        return tuple(self._now().networks.values())
+
+    def network(self, network_id: str) -> NetworkView | None:
+        """One network, or None when the site has no such network."""
+        return self._now().networks.get(network_id)
+
+    def chargers(self) -> tuple[ChargerView, ...]:
+        """Every charger, in site file order."""
+        return tuple(self._now().chargers.values())
+
+    def charger(self, charger_id: str) -> ChargerView | None:
+        """One charger, or None when the site has no such charger."""
+        return self._now().chargers.get(charger_id)
+
+    def live(self) -> LiveView:
+        """The Live page as first drawn."""
+        now = self._now()
+        return LiveView(now.circuits, tuple(now.chargers.values()))
+
+    def pcs(self) -> PcsView:
+        """The PCS settings in effect."""
+        return self._now().pcs
+
+    def devices(self) -> DevicesView:
+        """Every device with its last reading, decision and driver health."""
+        return self._now().devices
+
+    def settings(self, history_limit: int) -> SettingsView:
+        """The settings in effect and the newest `history_limit` versions."""
+        now = self._now()
+        return SettingsView(now.pcs, now.networks, self.history(history_limit))
+
+    def history(self, limit: int, key: str | None = None) -> tuple[SettingVersion, ...]:
+        """Settings versions (of one setting, when `key` is given), newest first."""
+        return tuple(self._storage.setting_history(key, limit=limit))
+
+    def last_change(self, key: str) -> SettingVersion | None:
+        """The newest version of one setting, if it ever changed."""
+        newest = self._storage.setting_history(key, limit=1)
+        return newest[0] if newest else None
+
+    def events(self, limit: int, before_id: int | None = None) -> tuple[EventRecord, ...]:
+        """The event log, newest first (page backwards with `before_id`)."""
+        return tuple(self._storage.events(limit, before_id))

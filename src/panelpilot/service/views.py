@@ -1,0 +1,212 @@
+"""The read models: exactly what the pages and the REST API show, as frozen values.
+
+Built by `reads.Reads` once per published change (a cycle, a command, a new site) and shared
+by every request until the next. The API's JSON is these records as they are (FastAPI
+serialises them: the field names are the JSON keys), so a field added here appears in the
+API and its OpenAPI schema at once, and a page shows nothing the API could not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from panelpilot.service.storage import EventRecord, SettingVersion
+
+# The event log and the settings history are shown as storage keeps them.
+__all__ = [
+    "AlertView",
+    "BatteryView",
+    "ChargerView",
+    "CircuitView",
+    "DevicesView",
+    "EventRecord",
+    "HealthView",
+    "LiveView",
+    "MeterView",
+    "Nav",
+    "NetworkBrief",
+    "NetworkView",
+    "Overview",
+    "PcsView",
+    "SettingVersion",
+    "SettingsView",
+    "SiteAlertView",
+    "SolarView",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """An alert of the last cycle, on one charger's card (its device is the charger)."""
+
+    code: str
+    severity: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteAlertView:
+    """An alert of the last cycle on the Home page, with the device it is about."""
+
+    code: str
+    severity: str
+    message: str
+    device: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerView:
+    """One charger: who controls it, current draw x A / y A, alerts, status."""
+
+    id: str
+    circuit: str
+    network: str | None
+    controlled_by: str
+    max_a: float
+    current_a: float  # 0 while offline
+    limit_a: float  # the last decision's (0 before the first)
+    fallback_a: float | None  # None before the first decision
+    status: str
+    online: bool
+    connected: bool
+    alerts: tuple[AlertView, ...]
+    driver_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkView:
+    """A Power Sharing network: its settings as they stand (queued changes included), its
+    members with their fallbacks, and its status from the last cycle."""
+
+    id: str
+    enabled: bool
+    state: str  # "Enabled" or "Disabled", as the page's toggle says it
+    network_limit_a: float | None
+    size: int
+    max_devices: int  # chargers fed from its circuit
+    # The lowest limit the settings lock accepts: the sum of the members' min_a (site file
+    # `chargers[].min_a`, at least the J1772 6 A each).
+    min_limit_a: float
+    members: tuple[ChargerView, ...]
+    addable: tuple[str, ...]  # chargers fed from its circuit, not yet in it
+    current_a: float
+    connections: int
+    # The settings are newer than the last decision by up to a cycle: a disabled network
+    # says so at once.
+    status: str
+    active_alerts: int
+    fallbacks_a: Mapping[str, float]  # by member
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkBrief:
+    """A network on the Home page's card."""
+
+    id: str
+    size: int
+    limit_a: float | None
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The Home page: software, installation, power sharing summary, alerts."""
+
+    site_name: str
+    version: str
+    max_output: str  # "32 A", "16 A to 48 A" or "none"
+    chargers: int
+    networks: tuple[NetworkBrief, ...]
+    alerts: tuple[SiteAlertView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitView:
+    """A circuit's current against its limit (Live page), with its depth in the tree."""
+
+    id: str
+    depth: int
+    limit_a: float
+    current_a: float | None  # None without a meter, or before the first cycle
+    allocated_a: float
+
+
+@dataclass(frozen=True, slots=True)
+class LiveView:
+    """The Live page as first drawn (the stream updates it): circuits parents first."""
+
+    circuits: tuple[CircuitView, ...]
+    chargers: tuple[ChargerView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PcsView:
+    """The PCS settings in effect."""
+
+    panel: str | None
+    panel_limit_a: float | None
+    panel_limit_default_a: float
+    conductor_limit_a: float | None
+    conductor_meter: str | None
+    export_limit_a: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterView:
+    """A meter's last reading."""
+
+    current_a: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryView:
+    """A battery's caps from the last decision."""
+
+    max_discharge_a: float
+    charge_request_a: float
+    max_charge_a: float
+
+
+@dataclass(frozen=True, slots=True)
+class SolarView:
+    """A solar inverter's cap from the last decision."""
+
+    max_a: float
+
+
+@dataclass(frozen=True, slots=True)
+class HealthView:
+    """A device's driver: up, failures in a row, the last error."""
+
+    up: bool
+    failures: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DevicesView:
+    """Every device with its last reading, decision and driver health (`/api/devices`)."""
+
+    chargers: tuple[ChargerView, ...]
+    meters: Mapping[str, MeterView]
+    batteries: Mapping[str, BatteryView | None]
+    solar: Mapping[str, SolarView | None]
+    health: Mapping[str, HealthView]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsView:
+    """The settings in effect and their history (`/api/settings`)."""
+
+    pcs: PcsView
+    networks: Mapping[str, NetworkView]
+    history: tuple[SettingVersion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Nav:
+    """What every page's header links to."""
+
+    network_ids: tuple[str, ...]
+    charger_ids: tuple[str, ...]
