@@ -34,7 +34,7 @@ NEVER_REACHES_A_COMMAND = {
     "panelpilot.drivers.ocpp.checks.CheckDropped": "a dropped check of one charge point",
     "panelpilot.drivers.ocpp.frames.FrameError": "a bad frame: answered with a CALLERROR",
     "panelpilot.drivers.sunspec.models.UnknownModelError": "a model the device map lacks",
-    "panelpilot.service.settings.Forbidden": "a web request's refusal (403)",
+    "panelpilot.service.access.Forbidden": "a web request's refusal (403)",
     "panelpilot.web.auth.SignInRequired": "a page that needs a sign-in (redirect)",
     "panelpilot.web.limits.Busy": "a request over the limits (429)",
     "panelpilot.web.limits._BodyTooLarge": "a request body over the limit (413)",
