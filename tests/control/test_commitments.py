@@ -24,9 +24,13 @@ from panelpilot.control.commitments import (
     StepSum,
     acknowledge,
     envelope,
+    merged_envelope,
     settle,
+    with_new,
 )
+from panelpilot.control.leases import Leases
 from panelpilot.site import load_site_text
+from panelpilot.site.model import ControlSettings
 
 TOL = 1e-6
 
@@ -336,3 +340,73 @@ def test_a_lying_charger_meter_cannot_keep_a_metered_circuit_over_its_limit(lie:
         ::8
     ]
     assert real_seen[-1][1] <= 80 + TOL
+
+
+@given(
+    limit=st.sampled_from([0.0, 6.0, 16.0, 32.0]),
+    fallback=st.sampled_from([0.0, 6.0, 16.0, 32.0]),
+    until=st.floats(-100, 100),
+    acked=st.booleans(),
+    t=st.floats(-100, 100),
+)
+def test_one_commitments_envelope_is_the_general_merge(
+    limit: float, fallback: float, until: float, acked: bool, t: float
+) -> None:
+    c = Commitment(limit, fallback, until, -200.0, -150.0 if acked else None)
+    bounds = Bounds(10.0, 5.0)
+    assert envelope((c,), t, bounds) == merged_envelope((c,), t, bounds)
+
+
+@given(
+    held=st.lists(
+        st.builds(
+            Commitment,
+            st.sampled_from([0.0, 6.0, 16.0, 32.0]),
+            st.sampled_from([0.0, 6.0, 16.0]),
+            st.sampled_from([10.0, 25.0, 40.0, 55.0]),
+            st.just(0.0),
+            st.sampled_from([None, 5.0, 20.0]),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    times=st.lists(
+        st.sampled_from([0.0, 1.0, 4.9, 5.0, 14.0, 15.0, 29.0, 44.99, 60.0]), max_size=8
+    ),
+)
+def test_a_remembered_envelope_is_the_envelope(held: list[Commitment], times: list[float]) -> None:
+    """Reused from the last cycle while nothing in it has stepped, recomputed otherwise."""
+    leases = Leases(ControlSettings(clock_skew_s=10.0, response_s=5.0))
+    pair = tuple(held)
+    for t in sorted(times):
+        assert leases.held_envelope("wc1", pair, t) == envelope(pair, t, leases.bounds), t
+
+
+@given(
+    held=st.lists(
+        st.builds(
+            Commitment,
+            st.sampled_from([0.0, 6.0, 16.0, 32.0]),
+            st.sampled_from([0.0, 6.0, 16.0]),
+            st.sampled_from([10.0, 25.0, 40.0, 55.0]),
+            st.just(0.0),
+            st.sampled_from([None, 5.0, 20.0]),
+        ),
+        max_size=3,
+    ),
+    new=st.builds(
+        Commitment,
+        st.sampled_from([0.0, 6.0, 16.0, 32.0]),
+        st.sampled_from([0.0, 6.0, 16.0]),
+        st.sampled_from([10.0, 25.0, 40.0, 70.0]),
+        st.just(0.0),
+        st.none(),  # a commitment about to be sent: nobody has acknowledged it
+    ),
+    t=st.sampled_from([0.0, 1.0, 5.0, 14.0, 15.0, 30.0, 50.0]),
+)
+def test_adding_a_new_commitment_is_the_general_merge(
+    held: list[Commitment], new: Commitment, t: float
+) -> None:
+    bounds = Bounds(10.0, 5.0)
+    old = envelope(tuple(held), t, bounds)
+    assert with_new(old, new, t, bounds) == merged_envelope((*held, new), t, bounds)

@@ -104,7 +104,7 @@ def reserve(
                 continue
         else:
             env = envelopes[cid] = leases.silent_envelope(
-                mem, topology.chargers[cid].max_a, layout.fallbacks[cid], t, first_t
+                cid, mem, topology.chargers[cid].max_a, layout.fallbacks[cid], t, first_t
             )
             amount = reserves[cid] = peak_a(env)
         for k in layout.constraints[cid]:

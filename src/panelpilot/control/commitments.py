@@ -28,7 +28,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 # Amps below this are rounding, not current.
 EPS_A = 1e-6
@@ -38,9 +39,9 @@ SAME_T_S = 1e-6
 Steps = tuple[tuple[float, float], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Commitment:
-    """One lease a charger holds or may hold: `limit_a` until `until_t`, then `fallback_a`."""
+class Commitment(NamedTuple):
+    """One lease a charger holds or may hold: `limit_a` until `until_t`, then `fallback_a`.
+    (A named tuple: built and changed often, in every cycle that sends.)"""
 
     limit_a: float
     fallback_a: float
@@ -99,15 +100,54 @@ def _pieces(
 def envelope(held: Sequence[Commitment], t: float, bounds: Bounds) -> Steps:
     """The most the charger may draw from `t` on: `((t, a0), (t1, a1), ...)`, value `a_i`
     from `t_i` until the next step. Nothing held: 0 A."""
+    if len(held) == 1:  # the common case, without the general merge
+        c = held[0]
+        sw = switch_t(c, bounds)
+        if sw <= t:
+            return ((t, c.fallback_a),)
+        if sw == math.inf:
+            return ((t, c.limit_a),)
+        return ((t, c.limit_a), (sw, c.fallback_a))
+    return merged_envelope(held, t, bounds)
+
+
+def merged_envelope(held: Sequence[Commitment], t: float, bounds: Bounds) -> Steps:
+    """`envelope` by the general merge of every commitment's pieces (any number held)."""
     pieces = _pieces(held, t, bounds)
     if not pieces:
         return ((t, 0.0),)
     if len(pieces) == 1:
         return ((t, pieces[0][2]),)
-    cuts = sorted({t, *(p[0] for p in pieces), *(p[1] for p in pieces if p[1] < math.inf)})
+    cuts = {t}
+    for a, b, _ in pieces:
+        cuts.add(a)
+        if b < math.inf:
+            cuts.add(b)
     steps: list[tuple[float, float]] = []
-    for at in cuts:
-        level = max((v for a, b, v in pieces if a <= at < b), default=0.0)
+    for at in sorted(cuts):
+        level = 0.0
+        for a, b, v in pieces:
+            if a <= at < b and v > level:
+                level = v
+        if not steps or abs(steps[-1][1] - level) > EPS_A:
+            steps.append((at, level))
+    return tuple(steps)
+
+
+def with_new(old: Steps, c: Commitment, t: float, bounds: Bounds) -> Steps:
+    """`envelope((*held, c), t)` from `old = envelope(held, t)`, for a commitment `c` not yet
+    acknowledged: it retires nothing, so the envelope is the larger of the old one and `c`'s
+    own (its limit until its switch, then its fallback) at every instant."""
+    sw = switch_t(c, bounds)
+    cuts = {at for at, _ in old}
+    if t < sw < math.inf:
+        cuts.add(sw)
+    steps: list[tuple[float, float]] = []
+    for at in sorted(cuts):
+        mine = c.limit_a if at < sw else c.fallback_a
+        level = _at(old, at)
+        if mine > level:
+            level = mine
         if not steps or abs(steps[-1][1] - level) > EPS_A:
             steps.append((at, level))
     return tuple(steps)
@@ -144,7 +184,7 @@ def acknowledge(
         if commitment_t is not None or not math.isfinite(held[index].sent_t)
         else held[index].sent_t
     )
-    return (*held[:index], replace(held[index], acked_t=at), *held[index + 1 :])
+    return (*held[:index], held[index]._replace(acked_t=at), *held[index + 1 :])
 
 
 def settle(
@@ -255,13 +295,21 @@ def adds(delta: Steps) -> bool:
     return any(v > EPS_A for _, v in delta)
 
 
+def adds_over(new: Steps, old: Steps) -> bool:
+    """Whether `new` allows more than `old` anywhere (`adds(difference(new, old))`, without
+    building the difference; both start at the same instant)."""
+    cuts = {at for at, _ in new}
+    cuts.update(at for at, _ in old)
+    return any(_at(new, at) > _at(old, at) + EPS_A for at in cuts)
+
+
 def next_change_t(held: Sequence[Commitment], t: float, bounds: Bounds) -> float:
     """The first time after `t` at which the envelope of `held`, or what `settle` keeps, can
     change: a lease end on either side of the clock error, a replaced commitment retired."""
     out = math.inf
     for c in held:
         times = [switch_t(c, bounds)]
-        if c.acked_t is not None:
+        if c.acked_t is not None and len(held) > 1:  # a replaced one is retired then
             times += (c.acked_t, c.acked_t + bounds.response_s)
         for x in times:
             if t < x < out:

@@ -55,9 +55,9 @@ from panelpilot.control.report import (
 )
 from panelpilot.control.sequencer import pending_raises, sequence, steps_for
 from panelpilot.control.settings import apply_commands
-from panelpilot.control.sharing import allocate
+from panelpilot.control.sharing import Claim, allocate
 from panelpilot.control.state import ChargerMemory, ControllerState, NetworkMemory
-from panelpilot.control.status import circuit_states, network_states
+from panelpilot.control.status import allocated_a, circuit_states, network_states
 from panelpilot.control.steady import Steady, quiet_until, region
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import (
@@ -107,6 +107,7 @@ class Controller:
         self._incremental = incremental
         self._steady: Steady | None = None
         self._drawn: dict[str, float] = {}  # chargers' current per circuit, as last counted
+        self._claims: dict[str, Claim] = {}  # the last cycle's claims, reused where equal
 
     def decide(self, snap: Snapshot) -> Decision:
         """One control cycle: take what is measured, return what every device is told."""
@@ -142,7 +143,7 @@ class Controller:
         return self._finish(
             snap,
             st,
-            at(steady.decisions, snap.t, steady.uncommitted),
+            at(steady.decisions, snap.t),
             u,
             meters,
             room,
@@ -150,7 +151,9 @@ class Controller:
             [*steady.charger_alerts],
             steady.network_alerts,
             steady.networks,
+            steady.allocated,
             steady.until_t,
+            steady.t,
         )
 
     def _full_cycle(
@@ -199,7 +202,8 @@ class Controller:
             )
         # 5.-7. Claims, allocation, sequencing.
         listening = online.difference(defiant)
-        claims = demand.claims(topo, chargers, snap, listening, layout, cfg)
+        claims = demand.claims(topo, chargers, snap, listening, layout, cfg, self._claims)
+        self._claims = {c.key: c for c in claims}
         allocation = allocate(claims, room, cfg.resolution_a)
         targets, paused = allocation.targets_a, allocation.paused
         steps = steps_for(claims, chargers, snap.chargers, targets, t, cfg.resolution_a)
@@ -234,6 +238,7 @@ class Controller:
         networks = network_states(
             st.networks, snap, decisions, {n: room[k] for n, k in index.network_k.items()}
         )
+        allocated = allocated_a(topo, decisions, online)
         unchanged = all(chargers[c] is m for c, m in before.chargers.items())
         st = replace(st, chargers=before.chargers if unchanged else chargers, first_t=first_t)
         # 12. Steady: a fixed point's conditions (before step 11, which runs every cycle).
@@ -252,6 +257,7 @@ class Controller:
             until = quiet_until(st.chargers, online, defiant, leases, cfg, t, first_t)
             low, high = region(allocation, room, layout)
             self._steady = Steady(
+                t,
                 until,
                 low,
                 high,
@@ -259,10 +265,10 @@ class Controller:
                 lost,
                 reserved,
                 decisions,
-                frozenset(c for c, m in st.chargers.items() if not m.held),
                 (*implausible, *about_chargers),
                 about_networks,
                 networks,
+                allocated,
             )
         return self._finish(
             snap,
@@ -275,7 +281,9 @@ class Controller:
             [*alerts, *about_chargers],
             about_networks,
             networks,
+            allocated,
             until,
+            t,
         )
 
     def _finish(
@@ -290,18 +298,14 @@ class Controller:
         alerts: list[Alert],
         about_networks: tuple[Alert, ...],
         networks: Mapping[str, NetworkState],
+        allocated: Mapping[str, float],
         steady_until_t: float,
+        chargers_since_t: float,
     ) -> Decision:
         """What every cycle does: circuits, PCS, the new state in force."""
         topo, index, site = self.topology, self._index, self.site
         circuits = circuit_states(
-            site,
-            topo,
-            meters,
-            u,
-            decisions,
-            st.online,
-            {c: room[k] for c, k in index.circuit_k.items()},
+            site, topo, meters, u, allocated, {c: room[k] for c, k in index.circuit_k.items()}
         )
         alerts += circuit_alerts(topo, index, meters, reserved.amounts, room)
         alerts += about_networks
@@ -314,9 +318,26 @@ class Controller:
             and any(solar[s.id].max_a < s.max_a for s in site.solar if s.controllable)
         )
         alerts += pcs_alerts
-        self.state = replace(st, t=snap.t, uncontrolled_a=u, export_curtailing=curtailing)
+        self.state = ControllerState(
+            snap.t,
+            st.chargers,
+            st.networks,
+            st.removed,
+            u,
+            curtailing,
+            st.online,
+            st.first_t,
+        )
         return Decision(
-            snap.t, decisions, batteries, solar, networks, circuits, tuple(alerts), steady_until_t
+            snap.t,
+            decisions,
+            batteries,
+            solar,
+            networks,
+            circuits,
+            tuple(alerts),
+            steady_until_t,
+            chargers_since_t,
         )
 
     def _layout_of(self, state: ControllerState) -> Layout:

@@ -10,7 +10,8 @@ seconds it lasts. A car seen using all it is offered starts again from `probe_s`
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from operator import itemgetter
 
 from panelpilot.control.layout import Layout
 from panelpilot.control.sharing import Claim
@@ -29,8 +30,7 @@ def update(
     if not reading.connected:
         if not mem.connected and mem.demand_a == 0.0 and _reset(mem):
             return mem
-        return replace(
-            mem,
+        return mem._replace(
             connected=False,
             demand_a=0.0,
             capped_since_t=None,
@@ -39,8 +39,7 @@ def update(
             probing=False,
         )
     if not mem.connected:  # a car just plugged in: assume it wants everything
-        return replace(
-            mem,
+        return mem._replace(
             connected=True,
             demand_a=charger.max_a,
             capped_since_t=None,
@@ -75,8 +74,7 @@ def update(
         and probing == mem.probing
     ):
         return mem
-    return replace(
-        mem,
+    return mem._replace(
         demand_a=demand_a,
         capped_since_t=capped,
         idle_car=idle,
@@ -139,9 +137,11 @@ def claims(
     listening: frozenset[str],
     layout: Layout,
     cfg: ControlSettings,
+    previous: Mapping[str, Claim],
 ) -> list[Claim]:
     """Each listening charger's claim, in admission order; `chargers` gets the refreshed
-    demand estimates."""
+    demand estimates. A claim equal to the one in `previous` is that one (claims are never
+    changed once made), so a settled charger costs no new claim."""
     keyed: list[tuple[tuple[int, int, float, str], Claim]] = []
     t, readings, fixed_limits, constraints = snap.t, snap.chargers, layout.fixed, layout.constraints
     for cid, charger in topology.chargers.items():
@@ -149,13 +149,16 @@ def claims(
             continue
         mem = chargers[cid] = update(chargers[cid], charger, readings[cid], t, cfg)
         fixed = fixed_limits.get(cid)
+        ks = constraints[cid]
         if fixed is not None:
-            claim = Claim(
-                cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, constraints[cid], True
-            )
+            claim = Claim(cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, ks, True)
         else:
             want = mem.demand_a if mem.connected else 0.0
-            claim = Claim(cid, want, charger.min_a, charger.priority, constraints[cid])
+            old = previous.get(cid)
+            if old is not None and old.demand_a == want and old.constraints is ks and not old.exact:
+                claim = old
+            else:
+                claim = Claim(cid, want, charger.min_a, charger.priority, ks)
         keyed.append((admission_key(claim, mem, t, cfg), claim))
-    keyed.sort(key=lambda pair: pair[0])
+    keyed.sort(key=itemgetter(0))
     return [claim for _, claim in keyed]

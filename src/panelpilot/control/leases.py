@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from panelpilot.control.commitments import (
     Bounds,
     Commitment,
     Steps,
     StepSum,
-    adds,
+    adds_over,
     difference,
     envelope,
     final_a,
     peak_a,
+    with_new,
 )
 from panelpilot.control.layout import Layout
 from panelpilot.control.sharing import Claim
@@ -65,7 +66,7 @@ def distinct(c: Commitment, held: tuple[Commitment, ...]) -> Commitment:
     step = -DISTINCT_S if c.limit_a > c.fallback_a else DISTINCT_S
     while until in ends:
         until = round(until + step, 6)
-    return c if until == c.until_t else replace(c, until_t=until)
+    return c if until == c.until_t else c._replace(until_t=until)
 
 
 class Leases:
@@ -81,6 +82,24 @@ class Leases:
         # Lease ends fall on a grid, so chargers renew together and a settled site has long
         # stretches with nothing to renew.
         self.grid_s = cfg.lease_s / 4
+        # Each charger's envelope as last computed, by the commitments it was computed for:
+        # until its first step, the same function of time (see `held_envelope`).
+        self._envelopes: dict[str, tuple[tuple[Commitment, ...], Steps]] = {}
+
+    def held_envelope(self, cid: str, held: tuple[Commitment, ...], t: float) -> Steps:
+        """`envelope(held, t)`, from the last one computed for `cid` where that is still the
+        same function of time: the same commitments, and `t` before its first step (the
+        envelope from `t` on is then that one's, restarted at `t`)."""
+        cached = self._envelopes.get(cid)
+        if cached is not None and cached[0] is held:
+            steps = cached[1]
+            if len(steps) == 1:
+                return steps if steps[0][0] == t else ((t, steps[0][1]),)
+            if t < steps[1][0]:
+                return ((t, steps[0][1]), *steps[1:])
+        steps = envelope(held, t, self.bounds)
+        self._envelopes[cid] = (held, steps)
+        return steps
 
     def lease_end(self, t: float, limit_a: float, fallback_a: float) -> float:
         """A fresh lease's end: on the grid, later for a charger below its fallback."""
@@ -112,17 +131,29 @@ class Leases:
         )
 
     def silent_envelope(
-        self, mem: ChargerMemory, max_a: float, fallback_a: float, t: float, first_t: float
+        self,
+        cid: str,
+        mem: ChargerMemory,
+        max_a: float,
+        fallback_a: float,
+        t: float,
+        first_t: float,
     ) -> Steps:
         """What a silent charger may draw from `t` on: what its commitments allow. One not
         heard from since this controller started may hold a commitment of an earlier one, up
         to its max until that could have lapsed, then (at most) its fallback."""
         if mem.held:
-            return envelope(mem.held, t, self.bounds)
+            return self.held_envelope(cid, mem.held, t)
         lapsed = self.lapsed_t(first_t)
         if t < lapsed:
             return ((t, max_a), (lapsed, fallback_a))
         return ((t, fallback_a),)
+
+    def _keeps(self, newest: Commitment, limit_a: float, fallback_a: float, t: float) -> bool:
+        """Whether the newest commitment already says this and needs no renewal yet."""
+        if abs(newest.limit_a - limit_a) > EPS or abs(newest.fallback_a - fallback_a) > EPS:
+            return False
+        return t < self.renewal_due_t(newest)
 
     def _tries(
         self, mem: ChargerMemory, new_l: float, new_f: float, t: float
@@ -174,19 +205,21 @@ class Leases:
         for claim in claims:
             cid = claim.key
             mem = chargers[cid]
+            if mem.held and self._keeps(mem.held[-1], limits[cid], fallbacks[cid], t):
+                continue  # the common case, checked without building anything
             tries = self._tries(mem, limits[cid], fallbacks[cid], t)
             if tries is None:
                 continue
             newest = mem.held[-1] if mem.held else None
-            old = envelope(mem.held, t, bounds)
+            old = self.held_envelope(cid, mem.held, t)
             for n, proposal in enumerate(tries):
                 if newest is not None and same(proposal, newest):
                     limits[cid] = newest.limit_a  # nothing to send: keep what it has
                     if n:
                         adding.append((cid, tries[:n]))
                     break
-                new = envelope((*mem.held, proposal), t, bounds)
-                if not adds(difference(new, old)):
+                new = with_new(old, proposal, t, bounds)
+                if not adds_over(new, old):
                     out[cid] = proposal
                     envelopes[cid] = new
                     limits[cid] = proposal.limit_a
@@ -227,9 +260,10 @@ class Leases:
         for cid, tries in adding:
             mem = chargers[cid]
             ks = layout.constraints[cid]
-            base = envelopes[cid] if cid in out else envelope(mem.held, t, self.bounds)
+            own = self.held_envelope(cid, mem.held, t)
+            base = envelopes[cid] if cid in out else own
             for proposal in tries:
-                new = envelope((*mem.held, proposal), t, self.bounds)
+                new = with_new(own, proposal, t, self.bounds)
                 delta = difference(new, base)
                 misfits = [k for k in ks if not sums[k].fits(delta, bound[k])]
                 if not misfits:
@@ -311,7 +345,7 @@ class Leases:
     ) -> Steps:
         env = envelopes.get(cid)
         if env is None:
-            env = envelopes[cid] = envelope(chargers[cid].held, t, self.bounds)
+            env = envelopes[cid] = self.held_envelope(cid, chargers[cid].held, t)
         if cid in defiant:
             return ((t, max(defiant[cid], peak_a(env))),)
         return env

@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from panelpilot.control.commitments import Bounds, acknowledge, settle
 from panelpilot.control.state import ChargerMemory
-from panelpilot.control.types import Snapshot
+from panelpilot.control.types import ChargerReading, Snapshot
 
 EPS = 1e-9
 # A car measured within this of a lower limit it acknowledged has followed it (meters read
@@ -49,6 +49,23 @@ def power_cycles(removed: Mapping[str, bool], online: frozenset[str]) -> Mapping
     return out if out != removed else removed
 
 
+def _acknowledged(
+    mem: ChargerMemory, reading: ChargerReading | None, t: float, bounds: Bounds
+) -> ChargerMemory:
+    """`mem` with what its charger acknowledges marked and what that retires dropped."""
+    held = mem.held
+    followed = False
+    if reading is not None:
+        held = acknowledge(held, reading.commitment_t, t)
+        if len(held) > 1:
+            acked = next((c for c in reversed(held) if c.acked_t is not None), None)
+            # Measured at (or below) the limit it acknowledged: the car has followed.
+            followed = acked is not None and reading.current_a <= acked.limit_a + FOLLOWED_A
+    if len(held) > 1:
+        held = settle(held, t, bounds, followed)
+    return mem if held is mem.held else mem._replace(held=held)
+
+
 def observe(
     chargers: Mapping[str, ChargerMemory], snap: Snapshot, online: frozenset[str], bounds: Bounds
 ) -> Presence:
@@ -57,30 +74,23 @@ def observe(
     defiant: dict[str, float] = {}
     t = snap.t
     for cid, mem in chargers.items():
-        new = mem
         reading = snap.chargers[cid] if cid in online else None
-        if mem.held:
-            held = mem.held
-            followed = False
-            if reading is not None:
-                held = acknowledge(held, reading.commitment_t, t)
-                if len(held) > 1:
-                    acked = next((c for c in reversed(held) if c.acked_t is not None), None)
-                    # Measured at (or below) the limit it acknowledged: the car has followed.
-                    followed = acked is not None and reading.current_a <= acked.limit_a + FOLLOWED_A
-            if len(held) > 1:
-                held = settle(held, t, bounds, followed)
-            if held is not mem.held:
-                new = replace(new, held=held)
+        held = mem.held
+        # One commitment, acknowledged: nothing more to acknowledge or retire (the common case).
+        new = (
+            _acknowledged(mem, reading, t, bounds)
+            if len(held) > 1 or (held and held[0].acked_t is None)
+            else mem
+        )
         if reading is not None:
             reported = reading.limit_a
             if reported is None or reported <= new.limit_a + EPS:
                 if new.defiant_since_t is not None:
-                    new = replace(new, defiant_since_t=None)
+                    new = new._replace(defiant_since_t=None)
             else:
                 defiant[cid] = reported
                 if new.defiant_since_t is None:
-                    new = replace(new, defiant_since_t=t)
+                    new = new._replace(defiant_since_t=t)
         if new is not mem:
             out[cid] = new
     return Presence(out, defiant)

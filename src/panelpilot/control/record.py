@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from panelpilot.control.commitments import Commitment
 from panelpilot.control.state import ChargerMemory
 
@@ -37,8 +35,7 @@ def record(
         and admitted == mem.admitted
     ):
         return mem
-    return replace(
-        mem,
+    return mem._replace(
         limit_a=new_a,
         hold_a=hold_a,
         hold_until_t=hold_until_t,
@@ -51,4 +48,4 @@ def record(
 
 def record_sent(mem: ChargerMemory, sent: Commitment | None) -> ChargerMemory:
     """A charger that is silent or counted at more than its limit: only what was sent."""
-    return mem if sent is None else replace(mem, held=(*mem.held, sent))
+    return mem if sent is None else mem._replace(held=(*mem.held, sent))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from panelpilot.control.alerts import alert
@@ -11,6 +12,12 @@ from panelpilot.control.status import charger_status
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import Alert, ChargerDecision, Snapshot
 from panelpilot.site.model import ControlSettings
+
+
+def _decision(fields: tuple[object, ...]) -> ChargerDecision:
+    # A named tuple built from its fields in order, without the keyword-taking constructor
+    # (a thousand of these a cycle): (limit, fallback, status, target, lease_s, demand, until).
+    return tuple.__new__(ChargerDecision, fields)
 
 
 def charger_decisions(
@@ -33,31 +40,29 @@ def charger_decisions(
             mem, cid in online, cid in paused, target, snap.chargers.get(cid), cfg.resolution_a
         )
         newest = mem.held[-1] if mem.held else None
-        until = newest.until_t if newest is not None else t
-        out[cid] = ChargerDecision(
-            limit_a=reserves.get(cid, mem.limit_a),
-            fallback_a=newest.fallback_a if newest is not None else fallbacks[cid],
-            status=status,
-            target_a=target,
-            lease_s=max(0.0, until - t),
-            lease_until_t=until,
-            demand_a=mem.demand_a if mem.connected or cid not in online else 0.0,
+        # No commitment yet (a charger silent since start): no lease, the fallback applies.
+        until = newest.until_t if newest is not None else -math.inf
+        out[cid] = _decision(
+            (
+                reserves.get(cid, mem.limit_a),
+                newest.fallback_a if newest is not None else fallbacks[cid],
+                status,
+                target,
+                max(0.0, until - t),
+                mem.demand_a if mem.connected or cid not in online else 0.0,
+                until,
+            )
         )
     return out
 
 
-def at(
-    decisions: Mapping[str, ChargerDecision], t: float, uncommitted: frozenset[str]
-) -> dict[str, ChargerDecision]:
-    """The same decisions made at `t`: only the lease left changes (for a charger that holds
-    no commitment yet, the lease ends now)."""
-    out = {
-        cid: ChargerDecision(d[0], d[1], d[2], d[3], max(0.0, d[6] - t), d[5], d[6])
-        for cid, d in decisions.items()
-    }
-    for cid in uncommitted:
-        d = out[cid]
-        out[cid] = ChargerDecision(d[0], d[1], d[2], d[3], 0.0, d[5], t)
+def at(decisions: Mapping[str, ChargerDecision], t: float) -> dict[str, ChargerDecision]:
+    """The same decisions made at `t`: only the lease time left changes."""
+    new = _decision
+    out = {}
+    for cid, d in decisions.items():
+        left = d[6] - t
+        out[cid] = new((d[0], d[1], d[2], d[3], left if left > 0.0 else 0.0, d[5], d[6]))
     return out
 
 

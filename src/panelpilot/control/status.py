@@ -73,32 +73,43 @@ def network_states(
     return out
 
 
+def allocated_a(
+    topology: Topology, decisions: Mapping[str, ChargerDecision], online: Set[str]
+) -> dict[str, float]:
+    """Per circuit, the sum of the limits of the online chargers below it."""
+    own: dict[str, float] = {}
+    for cid in topology.chargers:
+        if cid in online:
+            home = topology.chargers[cid].circuit
+            own[home] = own.get(home, 0.0) + decisions[cid].limit_a
+    return topology.roll_up(own)
+
+
 def circuit_states(
     site: Site,
     topology: Topology,
     meters: Mapping[str, float | None],
     uncontrolled_a: Mapping[str, float],
-    decisions: Mapping[str, ChargerDecision],
-    online: Set[str],
+    allocated: Mapping[str, float],
     available_a: Mapping[str, float],
 ) -> dict[str, CircuitState]:
-    """Every circuit's measured current against its limit, and what chargers were given."""
-    own: dict[str, float] = {}
-    for cid in online:
-        home = topology.chargers[cid].circuit
-        own[home] = own.get(home, 0.0) + decisions[cid].limit_a
-    allocated = topology.roll_up(own)
+    """Every circuit's measured current against its limit, and what chargers were given
+    (`allocated`, from `allocated_a`)."""
     out: dict[str, CircuitState] = {}
+    margin = site.control.margin_a
     for circuit_id in topology.order:
         circuit = topology.circuits[circuit_id]
-        current = meters.get(circuit.meter) if circuit.meter else None
+        meter = circuit.meter
+        current = meters.get(meter) if meter else None
         unc = uncontrolled_a.get(circuit_id, 0.0)
-        default = circuit.limit_a - (site.control.margin_a + unc if circuit.meter else 0.0)
+        available = available_a.get(circuit_id)
+        if available is None:
+            available = circuit.limit_a - (margin + unc if meter else 0.0)
         out[circuit_id] = CircuitState(
             current_a=current,
             limit_a=circuit.limit_a,
             uncontrolled_a=round(unc, 3),
-            available_a=round(available_a.get(circuit_id, default), 3),
+            available_a=round(available, 3),
             allocated_a=round(allocated.get(circuit_id, 0.0), 3),
         )
     return out

@@ -40,6 +40,7 @@ FIT_A = 1e-6
 class Steady:
     """A fixed point's conditions, and what it decided for the chargers."""
 
+    t: float  # the fixed point's time
     until_t: float
     low_a: tuple[float, ...]  # per constraint: the allocation holds for capacities >= this
     high_a: tuple[float, ...]  # ... and <= this
@@ -47,10 +48,10 @@ class Steady:
     lost: frozenset[str]
     reserved: Reserved
     decisions: Mapping[str, ChargerDecision]
-    uncommitted: frozenset[str]  # chargers with no commitment yet (their lease ends at `t`)
     charger_alerts: tuple[Alert, ...]
     network_alerts: tuple[Alert, ...]
     networks: Mapping[str, NetworkState]
+    allocated: Mapping[str, float]  # per circuit: the online chargers' limits below it
 
     def holds(
         self,

@@ -173,3 +173,7 @@ class Decision:
     # capacity stays where this cycle's allocation comes out the same (control.md, "Steady
     # cycles"). For information: the service and simulator call `decide` every cycle anyway.
     steady_until_t: float = float("inf")
+    # The time of the cycle whose charger decisions these repeat (only the lease time left is
+    # brought up to date): `t` when this cycle decided them. Two decisions with the same value
+    # tell every charger the same limit, fallback and lease end.
+    chargers_since_t: float = float("-inf")

@@ -169,6 +169,7 @@ class PanelpilotPolicy:
         self._limit: list[float] = topo.fair_a.tolist()
         self._fallback: list[float] = topo.fair_a.tolist()
         self._lease: list[float] = [-np.inf] * len(topo.charger_ids)  # lease ends
+        self._arrays: tuple[FloatArray, FloatArray, FloatArray] | None = None
         self._discharge: list[float] = [float("inf")] * len(topo.battery_ids)
         self._charge: list[float] = [0.0] * len(topo.battery_ids)
         self._solar: list[float] = [float("inf")] * len(topo.solar_ids)
@@ -239,16 +240,23 @@ class PanelpilotPolicy:
     def decide(self, readings: Readings) -> Orders:
         """Run the controller once and turn its decision into orders."""
         decision = self.controller.decide(self.snapshot(readings))
-        self.last_decision = decision
+        last, self.last_decision = self.last_decision, decision
         topo = self.topo
         reached = readings.charger_online.tolist()
         got = decision.chargers
-        if len(got) == len(topo.charger_ids):
+        if (
+            last is not None
+            and decision.chargers_since_t == last.chargers_since_t
+            and len(got) == len(topo.charger_ids)
+        ):
+            pass  # the same charger decisions as the last cycle's: the same orders
+        elif len(got) == len(topo.charger_ids):
             # The usual case: the decision names every charger; read it column by column.
             ds = [got[cid] for cid in topo.charger_ids]
             self._limit = [d.limit_a for d in ds]
             self._fallback = [d.fallback_a for d in ds]
             self._lease = [d.lease_until_t for d in ds]
+            self._arrays = None
         else:
             for i, cid in enumerate(topo.charger_ids):
                 d = got.get(cid)
@@ -258,7 +266,10 @@ class PanelpilotPolicy:
                 self._limit[i] = d.limit_a
                 self._fallback[i] = d.fallback_a
                 self._lease[i] = d.lease_until_t
-        limit, fallback, lease = self._limit, self._fallback, self._lease
+            self._arrays = None
+        if self._arrays is None:  # shared by the orders until the decisions change
+            self._arrays = (np.array(self._limit), np.array(self._fallback), np.array(self._lease))
+        limit, fallback, lease = self._arrays
         battery_online = readings.battery_online.tolist()
         for i, bid in enumerate(topo.battery_ids):
             b = decision.batteries.get(bid)
@@ -272,9 +283,9 @@ class PanelpilotPolicy:
                 self._solar[i] = s.max_a
         return Orders(
             charger_reached=np.array(reached, dtype=bool),
-            charger_limit_a=np.array(limit),
-            charger_fallback_a=np.array(fallback),
-            charger_until_s=np.array(lease),
+            charger_limit_a=limit,
+            charger_fallback_a=fallback,
+            charger_until_s=lease,
             battery_max_discharge_a=np.array(self._discharge),
             battery_charge_request_a=np.array(self._charge),
             solar_max_a=np.array(self._solar),
