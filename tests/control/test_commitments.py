@@ -376,7 +376,7 @@ def test_one_commitments_envelope_is_the_general_merge(
 )
 def test_a_remembered_envelope_is_the_envelope(held: list[Commitment], times: list[float]) -> None:
     """Reused from the last cycle while nothing in it has stepped, recomputed otherwise."""
-    leases = Leases(ControlSettings(clock_skew_s=10.0, response_s=5.0))
+    leases = Leases(ControlSettings.model_validate({"clock_skew_s": 10.0, "response_s": 5.0}))
     pair = tuple(held)
     for t in sorted(times):
         assert leases.held_envelope("wc1", pair, t) == envelope(pair, t, leases.bounds), t
