@@ -310,29 +310,23 @@ class Controller:
         alerts += circuit_alerts(topo, index, meters, reserved.amounts, room)
         alerts += about_networks
         # 11. PCS.
-        batteries, solar, pcs_alerts = apply_pcs(
-            site, snap, topo.within, meters, st.export_curtailing
-        )
-        curtailing = any(a.code == "export_limit_solar" for a in pcs_alerts) or (
-            st.export_curtailing
-            and any(solar[s.id].max_a < s.max_a for s in site.solar if s.controllable)
-        )
-        alerts += pcs_alerts
+        pcs = apply_pcs(site, snap, topo.within, meters, st.export_curtailing)
+        alerts += pcs.alerts
         self.state = ControllerState(
             snap.t,
             st.chargers,
             st.networks,
             st.removed,
             u,
-            curtailing,
+            pcs.export_curtailing,
             st.online,
             st.first_t,
         )
         return Decision(
             snap.t,
             decisions,
-            batteries,
-            solar,
+            pcs.batteries,
+            pcs.solar,
             networks,
             circuits,
             tuple(alerts),

@@ -17,32 +17,66 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from panelpilot.control.alerts import alert
-from panelpilot.control.types import Alert, BatteryDecision, Snapshot, SolarDecision
+from panelpilot.control.types import (
+    Alert,
+    BatteryDecision,
+    BatteryReading,
+    Snapshot,
+    SolarDecision,
+)
 from panelpilot.site.model import Battery, Site, Solar
 
 PANEL_BATTERY_STAGE = 0.90  # seeds/panel-limit.txt: batteries first, at 90 % of the limit
 PANEL_SOLAR_STAGE = 0.95  # then controlled solar, at 95 %
 
 
+class Source(NamedTuple):
+    """A battery or inverter as a limit counts it: what it gives now, and at most."""
+
+    key: str
+    output_a: float
+    rating_a: float
+
+
+def _total(sources: list[Source]) -> float:
+    return sum(s.output_a for s in sources)
+
+
 @dataclass(slots=True)
 class Caps:
-    """Caps being built up; every limit may only lower them."""
+    """Caps being built up; every limit may only lower them (`lower`)."""
 
     discharge_a: dict[str, float]
     charge_a: dict[str, float]
     charge_request_a: dict[str, float]
     solar_a: dict[str, float]
 
-    def cap_discharge(self, key: str, value: float) -> None:
-        self.discharge_a[key] = max(0.0, min(self.discharge_a[key], value))
+    def hold(self, batteries: list[Battery], solar: list[Solar]) -> None:
+        """A lost meter fails safe: what its limit controls is held at 0 A."""
+        for b in batteries:
+            lower(self.discharge_a, b.id, 0.0)
+        for s in solar:
+            lower(self.solar_a, s.id, 0.0)
 
-    def cap_solar(self, key: str, value: float) -> None:
-        self.solar_a[key] = max(0.0, min(self.solar_a[key], value))
 
-    def cap_charge(self, key: str, value: float) -> None:
-        self.charge_a[key] = max(0.0, min(self.charge_a[key], value))
+def lower(caps: dict[str, float], key: str, value_a: float) -> None:
+    """Lower one cap to `value_a` (never below 0, never up)."""
+    caps[key] = max(0.0, min(caps[key], value_a))
+
+
+@dataclass(frozen=True, slots=True)
+class PcsDecision:
+    """Every battery's and solar inverter's caps, the alerts explaining them, and whether
+    controllable solar is held below its rating for the export limit (which the next
+    cycle's export step must know: the room goes back to solar first)."""
+
+    batteries: dict[str, BatteryDecision]
+    solar: dict[str, SolarDecision]
+    alerts: list[Alert]
+    export_curtailing: bool
 
 
 def battery_output_a(b: Battery, snap: Snapshot) -> float:
@@ -66,10 +100,8 @@ def _down(value_a: float) -> float:
     return math.floor(value_a * 1000 + 1e-6) / 1000
 
 
-def _share(
-    items: list[tuple[str, float, float]], total_a: float, cap: Callable[[str, float], None]
-) -> None:
-    """Cap sources (key, output, rating) so their caps sum to `total_a`.
+def _share(sources: list[Source], total_a: float, caps: dict[str, float]) -> None:
+    """Cap `sources` so their caps sum to `total_a`.
 
     Below their present output the cut is shared in proportion to output; above it, the
     headroom is shared in proportion to what each can still add. At or above the sum of the
@@ -77,18 +109,18 @@ def _share(
     keeps the sources from pushing a limit past its threshold, which is what keeps the caps
     from swinging on and off from one cycle to the next.
     """
-    output = sum(out for _, out, _ in items)
-    rated = sum(r for _, _, r in items)
+    output = _total(sources)
+    rated = sum(s.rating_a for s in sources)
     if total_a >= rated:
         return
     if total_a <= output:
         factor = 0.0 if output <= 0 else max(0.0, total_a) / output
-        for key, out, _ in items:
-            cap(key, out * factor)
+        for key, out, _ in sources:
+            lower(caps, key, out * factor)
         return
     room = rated - output
-    for key, out, r in items:
-        cap(key, out + (total_a - output) * (r - out) / room if room > 0 else r)
+    for key, out, r in sources:
+        lower(caps, key, out + (total_a - output) * (r - out) / room if room > 0 else r)
 
 
 def apply_pcs(
@@ -97,7 +129,7 @@ def apply_pcs(
     within: Callable[[str, str], bool],
     meters: Mapping[str, float | None],
     solar_curtailed: bool = False,
-) -> tuple[dict[str, BatteryDecision], dict[str, SolarDecision], list[Alert]]:
+) -> PcsDecision:
     """Caps for every battery and solar inverter, and the alerts explaining them.
 
     `within(circuit, ancestor)` tells whether a circuit is fed from another; `meters` holds
@@ -121,7 +153,7 @@ def apply_pcs(
             alerts.append(alert("solar_unresponsive", f"solar {s.id} is not reporting", s.id))
     _panel_limit(site, snap, within, meters, caps, alerts)
     _conductor_limit(site, snap, meters, caps, alerts)
-    _export_limit(site, snap, meters, caps, alerts, solar_curtailed)
+    curtailed_now = _export_limit(site, snap, meters, caps, alerts, solar_curtailed)
     batteries = {
         b.id: BatteryDecision(
             max_discharge_a=_down(caps.discharge_a[b.id]),
@@ -131,18 +163,22 @@ def apply_pcs(
         for b in site.batteries
     }
     solar = {s.id: SolarDecision(max_a=_down(caps.solar_a[s.id])) for s in site.solar}
-    return batteries, solar, alerts
+    # Still curtailing while controllable solar stays capped below its rating.
+    held = solar_curtailed and any(
+        solar[s.id].max_a < s.max_a for s in site.solar if s.controllable
+    )
+    return PcsDecision(batteries, solar, alerts, curtailed_now or held)
 
 
-def _batteries(batteries: list[Battery], snap: Snapshot) -> list[tuple[str, float, float]]:
+def _batteries(batteries: list[Battery], snap: Snapshot) -> list[Source]:
     return [
-        (b.id, min(battery_output_a(b, snap), b.max_discharge_a), b.max_discharge_a)
+        Source(b.id, min(battery_output_a(b, snap), b.max_discharge_a), b.max_discharge_a)
         for b in batteries
     ]
 
 
-def _solar(solar: list[Solar], snap: Snapshot) -> list[tuple[str, float, float]]:
-    return [(s.id, min(solar_output_a(s, snap), s.max_a), s.max_a) for s in solar]
+def _solar(solar: list[Solar], snap: Snapshot) -> list[Source]:
+    return [Source(s.id, min(solar_output_a(s, snap), s.max_a), s.max_a) for s in solar]
 
 
 def _panel_limit(
@@ -163,17 +199,13 @@ def _panel_limit(
     all_solar = [s for s in site.solar if within(s.circuit, panel.id)]
     site_a = meters.get(panel.meter) if panel.meter else None
     if site_a is None:
-        for b in batteries:
-            caps.cap_discharge(b.id, 0.0)
-        for s in solar:
-            caps.cap_solar(s.id, 0.0)
+        caps.hold(batteries, solar)
         alerts.append(
             alert("meter_lost", f"meter {panel.meter} lost: Panel Limit sources held at 0 A")
         )
         return
     bat, sol = _batteries(batteries, snap), _solar(solar, snap)
-    bat_out = sum(out for _, out, _ in bat)
-    sol_out = sum(out for _, out, _ in sol)
+    bat_out, sol_out = _total(bat), _total(sol)
     # Negative site and battery values count as 0 (seeds/panel-limit.txt).
     panel_a = (
         max(site_a, 0.0)
@@ -181,10 +213,7 @@ def _panel_limit(
         + sum(battery_output_a(b, snap) for b in batteries)
     )
     if panel_a > limit:
-        for key, _, _ in bat:
-            caps.cap_discharge(key, 0.0)
-        for key, _, _ in sol:
-            caps.cap_solar(key, 0.0)
+        caps.hold(batteries, solar)
         alerts.append(
             alert(
                 "panel_limit_exceeded",
@@ -209,7 +238,7 @@ def _panel_limit(
         )
     else:
         battery_total = PANEL_BATTERY_STAGE * limit - sol_all
-    _share(bat, battery_total, caps.cap_discharge)
+    _share(bat, battery_total, caps.discharge_a)
     # Controllable solar likewise within 95 %, after the batteries' share; at or above 95 %
     # measured it is also held at its present output.
     uncontrolled = sol_all - sol_out
@@ -224,7 +253,7 @@ def _panel_limit(
                 panel.id,
             )
         )
-    _share(sol, solar_total, caps.cap_solar)
+    _share(sol, solar_total, caps.solar_a)
 
 
 def _conductor_limit(
@@ -241,8 +270,7 @@ def _conductor_limit(
     threshold = limit - site.control.margin_a
     reading = meters.get(pcs.conductor_meter)
     if reading is None:
-        for b in site.batteries:
-            caps.cap_discharge(b.id, 0.0)
+        caps.hold(list(site.batteries), [])
         alerts.append(
             alert(
                 "meter_lost",
@@ -252,9 +280,9 @@ def _conductor_limit(
         )
         return
     bat = _batteries(list(site.batteries), snap)
-    bat_out = sum(out for _, out, _ in bat)
+    bat_out = _total(bat)
     backfeed = -reading  # CTs face the grid: backfeed reads negative
-    _share(bat, bat_out + (threshold - backfeed), caps.cap_discharge)
+    _share(bat, bat_out + (threshold - backfeed), caps.discharge_a)
     if backfeed > threshold:
         alerts.append(
             alert(
@@ -266,12 +294,12 @@ def _conductor_limit(
         )
     # The import side: batteries charging through the conductor may take what keeps it under.
     charging = [
-        (b.id, max(0.0, -snap.batteries[b.id].current_a), b.max_charge_a)
+        Source(b.id, max(0.0, -snap.batteries[b.id].current_a), b.max_charge_a)
         for b in site.batteries
         if b.id in snap.batteries and snap.batteries[b.id].online
     ]
-    charging_now = sum(c for _, c, _ in charging)
-    _share(charging, charging_now + (threshold - reading), caps.cap_charge)
+    charging_now = _total(charging)
+    _share(charging, charging_now + (threshold - reading), caps.charge_a)
     if reading > threshold and charging_now > 0:
         alerts.append(
             alert(
@@ -290,33 +318,28 @@ def _export_limit(
     caps: Caps,
     alerts: list[Alert],
     solar_curtailed: bool,
-) -> None:
-    """Best effort: batteries stop discharging, then charge, then solar is curtailed.
+) -> bool:
+    """Best effort: batteries stop discharging, then charge, then solar is curtailed; returns
+    whether solar is curtailed now.
 
     When export falls back under the limit, the room goes to whatever was curtailed last
     (solar first, then battery charging), one at a time, so the two do not both swing back.
     """
     pcs = site.pcs
     if pcs.export_limit_a is None:
-        return
+        return False
     meter = pcs.export_meter or site.circuits[0].meter
     reading = meters.get(meter) if meter else None
     solar = [s for s in site.solar if s.controllable]
     if reading is None:
-        for b in site.batteries:
-            caps.cap_discharge(b.id, 0.0)
-        for s in solar:
-            caps.cap_solar(s.id, 0.0)
+        caps.hold(list(site.batteries), solar)
         alerts.append(alert("meter_lost", f"meter {meter} lost: export limit sources held at 0 A"))
-        return
-    threshold = max(0.0, pcs.export_limit_a - site.control.margin_a)
-    excess = -reading - threshold
+        return False
+    excess = -reading - max(0.0, pcs.export_limit_a - site.control.margin_a)
     bat = _batteries(list(site.batteries), snap)
-    bat_out = sum(out for _, out, _ in bat)
     sol = _solar(solar, snap)
-    sol_out = sum(out for _, out, _ in sol)
     # 1. batteries give no more than keeps export at the limit.
-    _share(bat, bat_out - excess, caps.cap_discharge)
+    _share(bat, _total(bat) - excess, caps.discharge_a)
     online = {
         b.id: snap.batteries[b.id]
         for b in site.batteries
@@ -324,45 +347,68 @@ def _export_limit(
     }
     charging_now = {k: max(0.0, -r.current_a) for k, r in online.items()}
     if excess <= 0:
-        room = -excess
-        if solar_curtailed and sol:
-            _share(sol, sol_out + room, caps.cap_solar)  # solar back first, charging held
-            keep = sum(charging_now.values())
-        else:
-            keep = max(0.0, sum(charging_now.values()) - room)
-        total = sum(charging_now.values())
-        for key, c in charging_now.items():
-            caps.charge_request_a[key] = c * keep / total if total > 0 else 0.0
-        return
-    remaining = excess - min(excess, bat_out)
-    # 2. batteries charge, up to what they can take.
+        _give_back(caps, sol, charging_now, -excess, solar_curtailed)
+        return False
+    cut = min(excess, _total(bat))
+    absorb = _absorb(caps, online, charging_now, excess - cut)
+    alerts.append(
+        alert(
+            "export_limit_battery",
+            f"export {-reading:.1f} A near the Site Export Limit {pcs.export_limit_a:g} A: "
+            f"battery discharge cut by {cut:.1f} A, charging asked for {absorb:.1f} A more",
+        )
+    )
+    # 3. what batteries cannot absorb comes off controllable solar (held while it is curtailed).
+    remaining = excess - cut - absorb
+    if sol and (remaining > 1e-9 or solar_curtailed):
+        _share(sol, _total(sol) - remaining, caps.solar_a)
+    if not sol or remaining <= 1e-9:
+        return False
+    alerts.append(
+        alert(
+            "export_limit_solar",
+            f"export over the Site Export Limit {pcs.export_limit_a:g} A by "
+            f"{remaining:.1f} A after batteries: controllable solar curtailed",
+        )
+    )
+    return True
+
+
+def _give_back(
+    caps: Caps,
+    sol: list[Source],
+    charging_now: dict[str, float],
+    room_a: float,
+    solar_curtailed: bool,
+) -> None:
+    """Export under the limit: the room goes to solar first if it was curtailed (charging
+    held as it is), else to less battery charging."""
+    total = sum(charging_now.values())
+    if solar_curtailed and sol:
+        _share(sol, _total(sol) + room_a, caps.solar_a)
+        keep = total
+    else:
+        keep = max(0.0, total - room_a)
+    for key, c in charging_now.items():
+        caps.charge_request_a[key] = c * keep / total if total > 0 else 0.0
+
+
+def _absorb(
+    caps: Caps,
+    online: Mapping[str, BatteryReading],
+    charging_now: dict[str, float],
+    remaining_a: float,
+) -> float:
+    """2. batteries that are not full charge more, up to what they can take; returns how
+    much more they are asked to charge."""
     free = {
         key: max(0.0, caps.charge_a[key] - charging_now[key])
         for key, r in online.items()
         if r.soc is None or r.soc < 0.999
     }
     total_free = sum(free.values())
-    absorb = min(remaining, total_free)
+    absorb = min(remaining_a, total_free)
     for key in online:
         share = absorb * free[key] / total_free if key in free and total_free > 0 else 0.0
         caps.charge_request_a[key] = charging_now[key] + share
-    remaining -= absorb
-    alerts.append(
-        alert(
-            "export_limit_battery",
-            f"export {-reading:.1f} A near the Site Export Limit {pcs.export_limit_a:g} A: "
-            f"battery discharge cut by {min(excess, bat_out):.1f} A, charging asked for "
-            f"{absorb:.1f} A more",
-        )
-    )
-    # 3. what batteries cannot absorb comes off controllable solar (held while it is curtailed).
-    if sol and (remaining > 1e-9 or solar_curtailed):
-        _share(sol, sol_out - remaining, caps.cap_solar)
-        if remaining > 1e-9:
-            alerts.append(
-                alert(
-                    "export_limit_solar",
-                    f"export over the Site Export Limit {pcs.export_limit_a:g} A by "
-                    f"{remaining:.1f} A after batteries: controllable solar curtailed",
-                )
-            )
+    return absorb
