@@ -27,52 +27,15 @@ def update(
 ) -> ChargerMemory:
     """`mem` with its demand estimate refreshed from what the car drew once its last change
     has settled (`mem` itself when nothing changes)."""
-    if not reading.connected:
-        if not mem.connected and mem.demand_a == 0.0 and _reset(mem):
-            return mem
-        return mem._replace(
-            connected=False,
-            demand_a=0.0,
-            capped_since_t=None,
-            idle_car=False,
-            probes_unused=0,
-            probing=False,
-        )
-    if not mem.connected:  # a car just plugged in: assume it wants everything
-        return mem._replace(
-            connected=True,
-            demand_a=charger.max_a,
-            capped_since_t=None,
-            idle_car=False,
-            probes_unused=0,
-            probing=False,
-        )
-    demand_a, capped, idle = mem.demand_a, mem.capped_since_t, mem.idle_car
-    unused, probing = mem.probes_unused, mem.probing
-    settled = t - mem.changed_t >= cfg.response_s  # J1772: a car follows within 5 s
-    if settled and mem.limit_a >= charger.min_a:
-        drawn = reading.current_a
-        if drawn >= mem.limit_a - cfg.resolution_a:
-            demand_a, capped, idle, unused = charger.max_a, None, False, 0  # it may want more
-        else:
-            demand_a = min(charger.max_a, max(charger.min_a, drawn + cfg.headroom_a))
-            if capped is None:
-                capped = t
-            idle = drawn < DRAWING_A
-            if probing:
-                unused += 1  # offered more, it still drew less than it had
-        probing = False
+    if not reading.connected or not mem.connected:
+        return _plugged(mem, charger, reading.connected)
+    demand_a, capped, idle, unused, probing = _observed(mem, charger, reading.current_a, t, cfg)
     if capped is not None and t >= _probe_due(capped, unused, cfg):
         demand_a, capped, probing = charger.max_a, None, True  # re-probe: does it want more?
     if idle and not mem.admitted and t - mem.turn_since_t >= cfg.rotation_s:
         idle = False  # a paused idle car gets a turn now and then to show it wants
-    if (
-        demand_a == mem.demand_a
-        and capped == mem.capped_since_t
-        and idle == mem.idle_car
-        and unused == mem.probes_unused
-        and probing == mem.probing
-    ):
+    new = (demand_a, capped, idle, unused, probing)
+    if new == (mem.demand_a, mem.capped_since_t, mem.idle_car, mem.probes_unused, mem.probing):
         return mem
     return mem._replace(
         demand_a=demand_a,
@@ -81,6 +44,38 @@ def update(
         probes_unused=unused,
         probing=probing,
     )
+
+
+def _plugged(mem: ChargerMemory, charger: Charger, connected: bool) -> ChargerMemory:
+    """A car unplugged wants nothing; one just plugged in is assumed to want everything."""
+    demand_a = charger.max_a if connected else 0.0
+    if mem.connected == connected and mem.demand_a == demand_a and _reset(mem):
+        return mem
+    return mem._replace(
+        connected=connected,
+        demand_a=demand_a,
+        capped_since_t=None,
+        idle_car=False,
+        probes_unused=0,
+        probing=False,
+    )
+
+
+def _observed(
+    mem: ChargerMemory, charger: Charger, drawn_a: float, t: float, cfg: ControlSettings
+) -> tuple[float, float | None, bool, int, bool]:
+    """(demand, capped since, idle, probes unused, probing) from what the car draws, once its
+    last change has settled (J1772: a car follows within 5 s); as they were before that."""
+    unused = mem.probes_unused
+    if t - mem.changed_t < cfg.response_s or mem.limit_a < charger.min_a:
+        return mem.demand_a, mem.capped_since_t, mem.idle_car, unused, mem.probing
+    if drawn_a >= mem.limit_a - cfg.resolution_a:
+        return charger.max_a, None, False, 0, False  # uses all it gets: it may want more
+    demand_a = min(charger.max_a, max(charger.min_a, drawn_a + cfg.headroom_a))
+    capped = t if mem.capped_since_t is None else mem.capped_since_t
+    if mem.probing:
+        unused += 1  # offered more, it still drew less than it had
+    return demand_a, capped, drawn_a < DRAWING_A, unused, False
 
 
 def _reset(mem: ChargerMemory) -> bool:

@@ -186,6 +186,33 @@ class Leases:
             tries = [kept[0], fresh, *kept[1:]]
         return [p if same(p, newest) else distinct(p, mem.held) for p in tries]
 
+    def _send_safe(
+        self,
+        cid: str,
+        mem: ChargerMemory,
+        tries: list[Commitment],
+        t: float,
+        limits: dict[str, float],
+        envelopes: dict[str, Steps],
+    ) -> tuple[Commitment | None, list[Commitment]]:
+        """The first try that adds nothing to what the charger may draw (sent at once, None
+        when that is what it holds), and the better tries before it, which add and must wait
+        for `_fit`. `limits` gets what the charger is left with."""
+        newest = mem.held[-1] if mem.held else None
+        old = self.held_envelope(cid, mem.held, t)
+        for n, proposal in enumerate(tries):
+            if newest is not None and same(proposal, newest):
+                limits[cid] = newest.limit_a  # nothing to send: keep what it has
+                return None, tries[:n]
+            new = with_new(old, proposal, t, self.bounds)
+            if not adds_over(new, old):
+                envelopes[cid] = new
+                limits[cid] = proposal.limit_a
+                return proposal, tries[:n]  # the better tries add: they may still fit
+        if newest is not None:
+            limits[cid] = newest.limit_a
+        return None, tries
+
     def commit(
         self,
         t: float,
@@ -199,7 +226,6 @@ class Leases:
         layout: Layout,
     ) -> Sent:
         """The commitments to send this cycle (see the module's docstring)."""
-        bounds = self.bounds
         out: dict[str, Commitment] = {}
         adding: list[tuple[str, list[Commitment]]] = []
         for claim in claims:
@@ -210,26 +236,11 @@ class Leases:
             tries = self._tries(mem, limits[cid], fallbacks[cid], t)
             if tries is None:
                 continue
-            newest = mem.held[-1] if mem.held else None
-            old = self.held_envelope(cid, mem.held, t)
-            for n, proposal in enumerate(tries):
-                if newest is not None and same(proposal, newest):
-                    limits[cid] = newest.limit_a  # nothing to send: keep what it has
-                    if n:
-                        adding.append((cid, tries[:n]))
-                    break
-                new = with_new(old, proposal, t, bounds)
-                if not adds_over(new, old):
-                    out[cid] = proposal
-                    envelopes[cid] = new
-                    limits[cid] = proposal.limit_a
-                    if n:  # the best try adds: it may still fit
-                        adding.append((cid, tries[:n]))
-                    break
-            else:
-                adding.append((cid, tries))
-                if newest is not None:
-                    limits[cid] = newest.limit_a
+            sent, waiting = self._send_safe(cid, mem, tries, t, limits, envelopes)
+            if sent is not None:
+                out[cid] = sent
+            if waiting:
+                adding.append((cid, waiting))
         for cid in defiant:
             if not chargers[cid].held:  # a first commitment, safe under what it is counted at
                 f = fallbacks[cid]

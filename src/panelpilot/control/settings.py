@@ -82,47 +82,71 @@ def apply_command(
             "a command changes exactly one of: enabled, network_limit_a, add, remove"
         )
     if cmd.enabled is not None:
-        if cmd.enabled:
-            _check_limit(topology, net.limit_a, net.members, cmd.network)
-            _check_wiring(topology, state, cmd.network, net)
-        done = f"network {cmd.network} {'enabled' if cmd.enabled else 'disabled'}"
-        return _with(state, cmd.network, replace(net, enabled=cmd.enabled)), done
+        return _enable(topology, state, cmd.network, net, cmd.enabled)
     if net.enabled:
         raise SettingsError(
             f"network {cmd.network} is enabled; disable it before changing its settings"
         )
     if cmd.network_limit_a is not None:
-        _check_limit(topology, cmd.network_limit_a, net.members, cmd.network)
-        _check_silent(topology, state, cmd.network_limit_a, net.members, cmd.network)
-        _check_wiring(topology, state, cmd.network, replace(net, limit_a=cmd.network_limit_a))
-        done = f"network {cmd.network} limit set to {cmd.network_limit_a:g} A"
-        return _with(state, cmd.network, replace(net, limit_a=cmd.network_limit_a)), done
+        return _set_limit(topology, state, cmd.network, net, cmd.network_limit_a)
     if cmd.add is not None:
-        charger = topology.chargers.get(cmd.add)
-        if charger is None:
-            raise SettingsError(f"unknown charger {cmd.add!r}")
-        if network_of(state, cmd.add) is not None:
-            raise SettingsError(f"charger {cmd.add} is already in a network; remove it first")
-        circuit = topology.network_circuits.get(cmd.network)
-        if circuit is not None and not topology.within(charger.circuit, circuit):
-            raise SettingsError(
-                f"charger {cmd.add} is on circuit {charger.circuit}, not fed from the "
-                f"network's circuit {circuit}"
-            )
-        members = (*net.members, cmd.add)
-        if net.limit_a is not None:
-            _check_limit(topology, net.limit_a, members, cmd.network)
-        _check_wiring(topology, state, cmd.network, replace(net, members=members))
-        removed = {k: v for k, v in state.removed.items() if k != cmd.add}
-        done = f"charger {cmd.add} added to network {cmd.network}"
-        return _with(state, cmd.network, replace(net, members=members), removed), done
+        return _add(topology, state, cmd.network, net, cmd.add)
     assert cmd.remove is not None
-    if cmd.remove not in net.members:
-        raise SettingsError(f"charger {cmd.remove!r} is not in network {cmd.network}")
-    members = tuple(m for m in net.members if m != cmd.remove)
-    removed = {**state.removed, cmd.remove: False}
-    done = f"charger {cmd.remove} removed from network {cmd.network}; held at 6 A"
-    return _with(state, cmd.network, replace(net, members=members), removed), done
+    return _remove(state, cmd.network, net, cmd.remove)
+
+
+def _enable(
+    topology: Topology, state: ControllerState, nid: str, net: NetworkMemory, enabled: bool
+) -> tuple[ControllerState, str]:
+    if enabled:
+        _check_limit(topology, net.limit_a, net.members, nid)
+        _check_wiring(topology, state, nid, net)
+    done = f"network {nid} {'enabled' if enabled else 'disabled'}"
+    return _with(state, nid, replace(net, enabled=enabled)), done
+
+
+def _set_limit(
+    topology: Topology, state: ControllerState, nid: str, net: NetworkMemory, limit_a: float
+) -> tuple[ControllerState, str]:
+    _check_limit(topology, limit_a, net.members, nid)
+    _check_silent(topology, state, limit_a, net.members, nid)
+    changed = replace(net, limit_a=limit_a)
+    _check_wiring(topology, state, nid, changed)
+    return _with(state, nid, changed), f"network {nid} limit set to {limit_a:g} A"
+
+
+def _add(
+    topology: Topology, state: ControllerState, nid: str, net: NetworkMemory, cid: str
+) -> tuple[ControllerState, str]:
+    charger = topology.chargers.get(cid)
+    if charger is None:
+        raise SettingsError(f"unknown charger {cid!r}")
+    if network_of(state, cid) is not None:
+        raise SettingsError(f"charger {cid} is already in a network; remove it first")
+    circuit = topology.network_circuits.get(nid)
+    if circuit is not None and not topology.within(charger.circuit, circuit):
+        raise SettingsError(
+            f"charger {cid} is on circuit {charger.circuit}, not fed from the "
+            f"network's circuit {circuit}"
+        )
+    members = (*net.members, cid)
+    if net.limit_a is not None:
+        _check_limit(topology, net.limit_a, members, nid)
+    changed = replace(net, members=members)
+    _check_wiring(topology, state, nid, changed)
+    removed = {k: v for k, v in state.removed.items() if k != cid}
+    return _with(state, nid, changed, removed), f"charger {cid} added to network {nid}"
+
+
+def _remove(
+    state: ControllerState, nid: str, net: NetworkMemory, cid: str
+) -> tuple[ControllerState, str]:
+    if cid not in net.members:
+        raise SettingsError(f"charger {cid!r} is not in network {nid}")
+    members = tuple(m for m in net.members if m != cid)
+    removed = {**state.removed, cid: False}
+    done = f"charger {cid} removed from network {nid}; held at 6 A"
+    return _with(state, nid, replace(net, members=members), removed), done
 
 
 def _with(

@@ -53,10 +53,27 @@ def allocate(
     Invariants: for every constraint the sum of targets of its members is at most
     max(0, capacity); each target is 0 or within [min_a, max(min_a, demand_a)].
     """
+    active: set[int] = set()
+    admitted, paused, used = _admit(claims, capacities_a, active)
+    # Capacity left above everyone's minimum, shared by water-filling class by class.
+    extra = [max(0.0, capacities_a[k] - used[k]) for k in range(len(capacities_a))]
+    levels = _levels(admitted, extra, active)
+    targets = dict.fromkeys((c.key for c in claims), 0.0)
+    for claim, value in zip(
+        admitted, _quantize(admitted, levels, capacities_a, resolution_a, active), strict=True
+    ):
+        targets[claim.key] = value
+    return Allocation(targets, frozenset(paused), frozenset(active))
+
+
+def _admit(
+    claims: Sequence[Claim], capacities_a: Sequence[float], active: set[int]
+) -> tuple[list[Claim], set[str], list[float]]:
+    """Admit claims in order while every constraint above them has room for their minimum;
+    the rest wait (the constraint that turned one away shaped the allocation)."""
     used = [0.0] * len(capacities_a)
     admitted: list[Claim] = []
     paused: set[str] = set()
-    active: set[int] = set()
     for claim in claims:
         if claim.demand_a <= 0:
             continue
@@ -70,28 +87,23 @@ def allocate(
             for k in claim.constraints:
                 used[k] += claim.min_a
             admitted.append(claim)
+    return admitted, paused, used
 
-    # Capacity left above everyone's minimum, shared by water-filling class by class.
-    extra = [max(0.0, capacities_a[k] - used[k]) for k in range(len(capacities_a))]
+
+def _levels(admitted: list[Claim], extra: list[float], active: set[int]) -> list[float]:
+    """Each admitted claim's level: water-filled class by class, higher priority first."""
     classes = {c.priority for c in admitted}
     if len(classes) <= 1:
-        levels = _water_fill(admitted, extra, active)  # the usual case: one class
-    else:
-        position = {id(c): i for i, c in enumerate(admitted)}
-        levels = [0.0] * len(admitted)
-        for priority in sorted(classes, reverse=True):
-            group = [c for c in admitted if c.priority == priority]
-            for claim, alloc in zip(group, _water_fill(group, extra, active), strict=True):
-                levels[position[id(claim)]] = alloc
-                for k in claim.constraints:
-                    extra[k] = max(0.0, extra[k] - (alloc - claim.min_a))
-
-    targets = dict.fromkeys((c.key for c in claims), 0.0)
-    for claim, value in zip(
-        admitted, _quantize(admitted, levels, capacities_a, resolution_a, active), strict=True
-    ):
-        targets[claim.key] = value
-    return Allocation(targets, frozenset(paused), frozenset(active))
+        return _water_fill(admitted, extra, active)  # the usual case: one class
+    position = {id(c): i for i, c in enumerate(admitted)}
+    levels = [0.0] * len(admitted)
+    for priority in sorted(classes, reverse=True):
+        group = [c for c in admitted if c.priority == priority]
+        for claim, alloc in zip(group, _water_fill(group, extra, active), strict=True):
+            levels[position[id(claim)]] = alloc
+            for k in claim.constraints:
+                extra[k] = max(0.0, extra[k] - (alloc - claim.min_a))
+    return levels
 
 
 def _water_fill(group: Sequence[Claim], extra: list[float], active: set[int]) -> list[float]:
@@ -102,103 +114,137 @@ def _water_fill(group: Sequence[Claim], extra: list[float], active: set[int]) ->
     levels, refreshed once per batch of changes, keeps this near O(n log n). Starts (a
     charger's minimum) and stops (its demand) are two sorted lists walked once.
     """
-    n = len(group)
-    mins = [c.min_a for c in group]
-    alloc = list(mins)
-    if n == 0:
-        return alloc
-    top = [c.demand_a if c.demand_a > c.min_a else c.min_a for c in group]
-    cons = [c.constraints for c in group]
-    nk = len(extra)
-    members: list[list[int]] = [[] for _ in range(nk)]
-    for i, ks in enumerate(cons):
-        for k in ks:
-            members[k].append(i)
-    growing = [0] * nk  # members currently growing with the level
-    filled = [0.0] * nk  # extra used, as of level `mark[k]`
-    mark = [0.0] * nk
-    version = [0] * nk
-    saturated = [False] * nk
-    state = bytearray(n)  # 0 waiting for the level to reach min_a, 1 growing, 2 frozen
-    heap: list[tuple[float, int, int]] = []  # (saturation level, version, constraint)
-    starts = sorted(range(n), key=mins.__getitem__)
-    stops = sorted(range(n), key=top.__getitem__)
-    next_start = next_stop = 0
-    level = mins[starts[0]]
-    heappush, heappop = heapq.heappush, heapq.heappop
+    if not group:
+        return []
+    fill = _Fill(group, extra, active)
+    while fill.step():
+        pass
+    return fill.alloc
 
-    def push(touched: set[int]) -> None:
+
+class _Fill:
+    """The state of one water-filling: the level, who grows with it, each constraint's use."""
+
+    def __init__(self, group: Sequence[Claim], extra: list[float], active: set[int]) -> None:
+        n = len(group)
+        self.n, self.extra, self.active = n, extra, active
+        self.mins = mins = [c.min_a for c in group]
+        self.alloc = list(mins)
+        self.top = top = [c.demand_a if c.demand_a > c.min_a else c.min_a for c in group]
+        self.cons = cons = [c.constraints for c in group]
+        nk = len(extra)
+        self.members: list[list[int]] = [[] for _ in range(nk)]
+        for i, ks in enumerate(cons):
+            for k in ks:
+                self.members[k].append(i)
+        self.growing = [0] * nk  # members currently growing with the level
+        self.filled = [0.0] * nk  # extra used, as of level `mark[k]`
+        self.mark = [0.0] * nk
+        self.version = [0] * nk
+        self.saturated = [False] * nk
+        self.state = bytearray(n)  # 0 waiting for the level to reach min_a, 1 growing, 2 frozen
+        self.heap: list[tuple[float, int, int]] = []  # (saturation level, version, constraint)
+        self.starts = sorted(range(n), key=mins.__getitem__)
+        self.stops = sorted(range(n), key=top.__getitem__)
+        self.next_start = self.next_stop = 0
+        self.level = mins[self.starts[0]]
+
+    def _touch(self, k: int, touched: set[int]) -> None:
+        """Bring constraint `k`'s use up to the present level (once per batch)."""
+        if k not in touched:
+            self.filled[k] += self.growing[k] * (self.level - self.mark[k])
+            self.mark[k] = self.level
+            touched.add(k)
+
+    def _push(self, touched: set[int]) -> None:
+        version, growing, saturated, extra, filled = (
+            self.version,
+            self.growing,
+            self.saturated,
+            self.extra,
+            self.filled,
+        )
+        heap, level, push = self.heap, self.level, heapq.heappush
         for k in touched:
             version[k] += 1
             if growing[k] > 0 and not saturated[k]:
                 room = extra[k] - filled[k]
-                heappush(heap, (level + (room if room > 0 else 0.0) / growing[k], version[k], k))
+                push(heap, (level + (room if room > 0 else 0.0) / growing[k], version[k], k))
 
-    def freeze(chargers: Sequence[int], touched: set[int]) -> None:
+    def _freeze(self, chargers: Sequence[int], touched: set[int]) -> None:
+        state, level, mins, top, alloc = self.state, self.level, self.mins, self.top, self.alloc
+        cons, growing, filled, mark = self.cons, self.growing, self.filled, self.mark
         for i in chargers:
             if state[i] == 1:
                 value = level if level > mins[i] else mins[i]
                 alloc[i] = value if value < top[i] else top[i]
                 for k in cons[i]:
-                    if k not in touched:
+                    if k not in touched:  # `_touch`, inlined: this is the hot loop
                         filled[k] += growing[k] * (level - mark[k])
                         mark[k] = level
                         touched.add(k)
                     growing[k] -= 1
             state[i] = 2
 
-    while True:
+    def _start_due(self) -> None:
+        """Chargers whose minimum the level has reached start growing with it."""
         touched: set[int] = set()
-        while next_start < n and mins[starts[next_start]] <= level + EPS:
-            i = starts[next_start]
-            next_start += 1
+        mins, starts, state, n = self.mins, self.starts, self.state, self.n
+        cons, top, saturated = self.cons, self.top, self.saturated
+        level, at = self.level, self.next_start
+        while at < n and mins[starts[at]] <= level + EPS:
+            i = starts[at]
+            at += 1
             if state[i] != 0:
                 continue
-            blocked = top[i] <= mins[i]
-            for k in cons[i]:
-                if saturated[k]:
-                    blocked = True
-            if blocked:
+            if top[i] <= mins[i] or any(saturated[k] for k in cons[i]):
                 state[i] = 2
                 continue
             state[i] = 1
             for k in cons[i]:
-                if k not in touched:
-                    filled[k] += growing[k] * (level - mark[k])
-                    mark[k] = level
-                    touched.add(k)
-                growing[k] += 1
-        push(touched)
+                self._touch(k, touched)
+                self.growing[k] += 1
+        self.next_start = at
+        self._push(touched)
+
+    def _next_level(self) -> float:
+        """The next level where something happens: a constraint full, a stop, a start."""
+        heap, version, saturated = self.heap, self.version, self.saturated
         while heap and (heap[0][1] != version[heap[0][2]] or saturated[heap[0][2]]):
-            heappop(heap)
-        while next_stop < n and state[stops[next_stop]] == 2:
-            next_stop += 1
+            heapq.heappop(heap)
+        while self.next_stop < self.n and self.state[self.stops[self.next_stop]] == 2:
+            self.next_stop += 1
         nxt = heap[0][0] if heap else math.inf
-        if next_stop < n and top[stops[next_stop]] < nxt:
-            nxt = top[stops[next_stop]]
-        if next_start < n and mins[starts[next_start]] < nxt:
-            nxt = mins[starts[next_start]]
+        if self.next_stop < self.n and self.top[self.stops[self.next_stop]] < nxt:
+            nxt = self.top[self.stops[self.next_stop]]
+        if self.next_start < self.n and self.mins[self.starts[self.next_start]] < nxt:
+            nxt = self.mins[self.starts[self.next_start]]
+        return nxt
+
+    def step(self) -> bool:
+        """Raise the level to the next event and handle it; False when nothing is left."""
+        self._start_due()
+        nxt = self._next_level()
         if nxt == math.inf:
-            break
-        if nxt > level:
-            level = nxt
-        touched = set()
-        if heap and heap[0][0] <= level + EPS:
-            _, _, k = heappop(heap)
-            filled[k] += growing[k] * (level - mark[k])
-            mark[k] = level
-            touched.add(k)
-            saturated[k] = True
-            active.add(k)
-            freeze(members[k], touched)
+            return False
+        if nxt > self.level:
+            self.level = nxt
+        touched: set[int] = set()
+        heap = self.heap
+        if heap and heap[0][0] <= self.level + EPS:
+            _, _, k = heapq.heappop(heap)
+            self._touch(k, touched)
+            self.saturated[k] = True
+            self.active.add(k)
+            self._freeze(self.members[k], touched)
         else:
-            done = next_stop
-            while done < n and top[stops[done]] <= level + EPS:
+            done, stops = self.next_stop, self.stops
+            while done < self.n and self.top[stops[done]] <= self.level + EPS:
                 done += 1
-            freeze(stops[next_stop:done], touched)
-            next_stop = done
-        push(touched)
-    return alloc
+            self._freeze(stops[self.next_stop : done], touched)
+            self.next_stop = done
+        self._push(touched)
+        return True
 
 
 def _quantize(
