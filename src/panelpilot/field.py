@@ -21,11 +21,14 @@ CURRENT_STEP_A = 0.1
 # Seed wall-connector-power-sharing: a network has at most 6 units, each needs firmware
 # 21.18.0 or newer.
 MAX_NETWORK_SIZE = 6
+MIN_SHARING_FIRMWARE = (21, 18, 0)
 # A Gen 3 Wall Connector's highest output setting (seed: power sharing, breaker table).
 WALL_CONNECTOR_MAX_A = 48.0
-# NEC 705.12(B)(3)(2), the 120 % rule: breakers feeding a busbar may sum to 1.2 x its rating.
+# NEC 705.12(B)(3)(2), the 120 % rule, quoted in seeds/panel-limit.txt ("Example") and
+# conductor-limit.txt (Example 2): supply breakers may total 120 % of the busbar rating.
 BUSBAR_FACTOR = 1.2
-# NEC 210.19/210.20: a continuous load is at most 80 % of its overcurrent device's rating.
+# Continuous current is 80 % of an overcurrent device (NEC 210.19/210.20; conductor-limit.txt,
+# Example 2: "40 A of equivalent overcurrent protection * 0.8 = 32 A continuous").
 CONTINUOUS_FACTOR = 0.8
 # Seed panel-limit: the Panel Limit is set within 10-200 A, 80 A by default.
 PANEL_LIMIT_MIN_A = 10.0

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from panelpilot.field import J1772_RESPONSE_S
 from panelpilot.sim import LoadedScenario, SimReport, load_scenario, load_scenario_text, simulate
 from panelpilot.sim.engine import build_world
-from panelpilot.sim.scenario import J1772_RESPONSE_MAX_S
 
 SCENARIOS = Path(__file__).parents[2] / "examples" / "scenarios"
 
@@ -33,7 +33,7 @@ def variant(name: str, **changes: Any) -> LoadedScenario:
 
 
 def bound_s(loaded: LoadedScenario) -> float:
-    return loaded.site.control.period_s + J1772_RESPONSE_MAX_S + loaded.scenario.step_s
+    return loaded.site.control.period_s + J1772_RESPONSE_S + loaded.scenario.step_s
 
 
 def check_panelpilot_safe_and_useful(report: SimReport, extra_s: float = 0.0) -> dict[str, Any]:

@@ -17,10 +17,9 @@ from panelpilot.control.layout import Index, Layout
 from panelpilot.control.leases import Leases
 from panelpilot.control.loads import counted_load, per_circuit
 from panelpilot.control.state import ChargerMemory, NetworkMemory
+from panelpilot.control.tolerances import EPS
 from panelpilot.control.topology import Topology
 from panelpilot.site.model import ControlSettings
-
-EPS = 1e-9
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,10 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-# Amps below this are rounding, not current.
-EPS_A = 1e-6
-# Two lease ends this close (in s) are the same one (a driver reports back what it was given).
-SAME_T_S = 1e-6
+from panelpilot.control.tolerances import EPS_A, SAME_T_S
 
 Steps = tuple[tuple[float, float], ...]
 

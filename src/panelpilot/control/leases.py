@@ -30,9 +30,9 @@ from panelpilot.control.commitments import (
 from panelpilot.control.layout import Layout
 from panelpilot.control.sharing import Claim
 from panelpilot.control.state import ChargerMemory
+from panelpilot.control.tolerances import EPS
 from panelpilot.site.model import ControlSettings
 
-EPS = 1e-9
 # Lease ends of one charger's commitments differ by at least this (s), so each is named by it.
 DISTINCT_S = 0.001
 

@@ -14,12 +14,21 @@ that does not report is assumed at its rated output (never guessed lower).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from panelpilot.control.alerts import alert
+from panelpilot.control.pcs_caps import (
+    Caps,
+    Source,
+    batteries_of,
+    battery_output_a,
+    down,
+    output_a,
+    share,
+    solar_of,
+    solar_output_a,
+)
 from panelpilot.control.types import (
     Alert,
     BatteryDecision,
@@ -27,44 +36,10 @@ from panelpilot.control.types import (
     Snapshot,
     SolarDecision,
 )
-from panelpilot.site.model import Battery, Site, Solar
+from panelpilot.site.model import Site
 
 PANEL_BATTERY_STAGE = 0.90  # seeds/panel-limit.txt: batteries first, at 90 % of the limit
 PANEL_SOLAR_STAGE = 0.95  # then controlled solar, at 95 %
-
-
-class Source(NamedTuple):
-    """A battery or inverter as a limit counts it: what it gives now, and at most."""
-
-    key: str
-    output_a: float
-    rating_a: float
-
-
-def _total(sources: list[Source]) -> float:
-    return sum(s.output_a for s in sources)
-
-
-@dataclass(slots=True)
-class Caps:
-    """Caps being built up; every limit may only lower them (`lower`)."""
-
-    discharge_a: dict[str, float]
-    charge_a: dict[str, float]
-    charge_request_a: dict[str, float]
-    solar_a: dict[str, float]
-
-    def hold(self, batteries: list[Battery], solar: list[Solar]) -> None:
-        """A lost meter fails safe: what its limit controls is held at 0 A."""
-        for b in batteries:
-            lower(self.discharge_a, b.id, 0.0)
-        for s in solar:
-            lower(self.solar_a, s.id, 0.0)
-
-
-def lower(caps: dict[str, float], key: str, value_a: float) -> None:
-    """Lower one cap to `value_a` (never below 0, never up)."""
-    caps[key] = max(0.0, min(caps[key], value_a))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,50 +52,6 @@ class PcsDecision:
     solar: dict[str, SolarDecision]
     alerts: list[Alert]
     export_curtailing: bool
-
-
-def battery_output_a(b: Battery, snap: Snapshot) -> float:
-    """Discharge current counted for limits: measured, or rated when not reporting."""
-    r = snap.batteries.get(b.id)
-    if r is None or not r.online:
-        return b.max_discharge_a
-    return max(0.0, r.current_a)
-
-
-def solar_output_a(s: Solar, snap: Snapshot) -> float:
-    """Solar output counted for limits: measured, or rated when not reporting."""
-    r = snap.solar.get(s.id)
-    if r is None or not r.online:
-        return s.max_a
-    return max(0.0, r.current_a)
-
-
-def _down(value_a: float) -> float:
-    """Round a cap down to 1 mA: a cap is never rounded up past what a limit allows."""
-    return math.floor(value_a * 1000 + 1e-6) / 1000
-
-
-def _share(sources: list[Source], total_a: float, caps: dict[str, float]) -> None:
-    """Cap `sources` so their caps sum to `total_a`.
-
-    Below their present output the cut is shared in proportion to output; above it, the
-    headroom is shared in proportion to what each can still add. At or above the sum of the
-    ratings nothing is capped. A cap above present output never reduces anything: it only
-    keeps the sources from pushing a limit past its threshold, which is what keeps the caps
-    from swinging on and off from one cycle to the next.
-    """
-    output = _total(sources)
-    rated = sum(s.rating_a for s in sources)
-    if total_a >= rated:
-        return
-    if total_a <= output:
-        factor = 0.0 if output <= 0 else max(0.0, total_a) / output
-        for key, out, _ in sources:
-            lower(caps, key, out * factor)
-        return
-    room = rated - output
-    for key, out, r in sources:
-        lower(caps, key, out + (total_a - output) * (r - out) / room if room > 0 else r)
 
 
 def apply_pcs(
@@ -156,29 +87,18 @@ def apply_pcs(
     curtailed_now = _export_limit(site, snap, meters, caps, alerts, solar_curtailed)
     batteries = {
         b.id: BatteryDecision(
-            max_discharge_a=_down(caps.discharge_a[b.id]),
-            charge_request_a=_down(min(caps.charge_request_a[b.id], caps.charge_a[b.id])),
-            max_charge_a=_down(caps.charge_a[b.id]),
+            max_discharge_a=down(caps.discharge_a[b.id]),
+            charge_request_a=down(min(caps.charge_request_a[b.id], caps.charge_a[b.id])),
+            max_charge_a=down(caps.charge_a[b.id]),
         )
         for b in site.batteries
     }
-    solar = {s.id: SolarDecision(max_a=_down(caps.solar_a[s.id])) for s in site.solar}
+    solar = {s.id: SolarDecision(max_a=down(caps.solar_a[s.id])) for s in site.solar}
     # Still curtailing while controllable solar stays capped below its rating.
     held = solar_curtailed and any(
         solar[s.id].max_a < s.max_a for s in site.solar if s.controllable
     )
     return PcsDecision(batteries, solar, alerts, curtailed_now or held)
-
-
-def _batteries(batteries: list[Battery], snap: Snapshot) -> list[Source]:
-    return [
-        Source(b.id, min(battery_output_a(b, snap), b.max_discharge_a), b.max_discharge_a)
-        for b in batteries
-    ]
-
-
-def _solar(solar: list[Solar], snap: Snapshot) -> list[Source]:
-    return [Source(s.id, min(solar_output_a(s, snap), s.max_a), s.max_a) for s in solar]
 
 
 def _panel_limit(
@@ -204,8 +124,8 @@ def _panel_limit(
             alert("meter_lost", f"meter {panel.meter} lost: Panel Limit sources held at 0 A")
         )
         return
-    bat, sol = _batteries(batteries, snap), _solar(solar, snap)
-    bat_out, sol_out = _total(bat), _total(sol)
+    bat, sol = batteries_of(batteries, snap), solar_of(solar, snap)
+    bat_out, sol_out = output_a(bat), output_a(sol)
     # Negative site and battery values count as 0 (seeds/panel-limit.txt).
     panel_a = (
         max(site_a, 0.0)
@@ -238,7 +158,7 @@ def _panel_limit(
         )
     else:
         battery_total = PANEL_BATTERY_STAGE * limit - sol_all
-    _share(bat, battery_total, caps.discharge_a)
+    share(bat, battery_total, caps.discharge_a)
     # Controllable solar likewise within 95 %, after the batteries' share; at or above 95 %
     # measured it is also held at its present output.
     uncontrolled = sol_all - sol_out
@@ -253,7 +173,7 @@ def _panel_limit(
                 panel.id,
             )
         )
-    _share(sol, solar_total, caps.solar_a)
+    share(sol, solar_total, caps.solar_a)
 
 
 def _conductor_limit(
@@ -279,10 +199,10 @@ def _conductor_limit(
             )
         )
         return
-    bat = _batteries(list(site.batteries), snap)
-    bat_out = _total(bat)
+    bat = batteries_of(list(site.batteries), snap)
+    bat_out = output_a(bat)
     backfeed = -reading  # CTs face the grid: backfeed reads negative
-    _share(bat, bat_out + (threshold - backfeed), caps.discharge_a)
+    share(bat, bat_out + (threshold - backfeed), caps.discharge_a)
     if backfeed > threshold:
         alerts.append(
             alert(
@@ -298,8 +218,8 @@ def _conductor_limit(
         for b in site.batteries
         if b.id in snap.batteries and snap.batteries[b.id].online
     ]
-    charging_now = _total(charging)
-    _share(charging, charging_now + (threshold - reading), caps.charge_a)
+    charging_now = output_a(charging)
+    share(charging, charging_now + (threshold - reading), caps.charge_a)
     if reading > threshold and charging_now > 0:
         alerts.append(
             alert(
@@ -336,10 +256,10 @@ def _export_limit(
         alerts.append(alert("meter_lost", f"meter {meter} lost: export limit sources held at 0 A"))
         return False
     excess = -reading - max(0.0, pcs.export_limit_a - site.control.margin_a)
-    bat = _batteries(list(site.batteries), snap)
-    sol = _solar(solar, snap)
+    bat = batteries_of(list(site.batteries), snap)
+    sol = solar_of(solar, snap)
     # 1. batteries give no more than keeps export at the limit.
-    _share(bat, _total(bat) - excess, caps.discharge_a)
+    share(bat, output_a(bat) - excess, caps.discharge_a)
     online = {
         b.id: snap.batteries[b.id]
         for b in site.batteries
@@ -349,7 +269,7 @@ def _export_limit(
     if excess <= 0:
         _give_back(caps, sol, charging_now, -excess, solar_curtailed)
         return False
-    cut = min(excess, _total(bat))
+    cut = min(excess, output_a(bat))
     absorb = _absorb(caps, online, charging_now, excess - cut)
     alerts.append(
         alert(
@@ -361,7 +281,7 @@ def _export_limit(
     # 3. what batteries cannot absorb comes off controllable solar (held while it is curtailed).
     remaining = excess - cut - absorb
     if sol and (remaining > 1e-9 or solar_curtailed):
-        _share(sol, _total(sol) - remaining, caps.solar_a)
+        share(sol, output_a(sol) - remaining, caps.solar_a)
     if not sol or remaining <= 1e-9:
         return False
     alerts.append(
@@ -385,7 +305,7 @@ def _give_back(
     held as it is), else to less battery charging."""
     total = sum(charging_now.values())
     if solar_curtailed and sol:
-        _share(sol, _total(sol) + room_a, caps.solar_a)
+        share(sol, output_a(sol) + room_a, caps.solar_a)
         keep = total
     else:
         keep = max(0.0, total - room_a)

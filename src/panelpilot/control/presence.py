@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from panelpilot.control.commitments import Bounds, acknowledge, settle
 from panelpilot.control.state import ChargerMemory
+from panelpilot.control.tolerances import EPS
 from panelpilot.control.types import ChargerReading, Snapshot
 
-EPS = 1e-9
 # A car measured within this of a lower limit it acknowledged has followed it (meters read
 # to 0.1 A); until then, or `response_s`, it may still draw what it was allowed before.
 FOLLOWED_A = 0.1

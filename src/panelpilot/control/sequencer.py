@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 from panelpilot.control.sharing import Claim
 from panelpilot.control.state import ChargerMemory
+from panelpilot.control.tolerances import EPS
 from panelpilot.control.types import ChargerReading
-
-EPS = 1e-9
 
 
 @dataclass(slots=True)  # not frozen: built a thousand times a cycle; never mutated

@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-EPS = 1e-9
+from panelpilot.control.tolerances import EPS
 
 
 @dataclass(slots=True)  # not frozen: built a thousand times a cycle; never mutated

@@ -9,16 +9,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# NEC 705.12(B)(3)(2), quoted in seeds/panel-limit.txt ("Example") and conductor-limit.txt
-# (Example 2): supply breakers may total 120 % of the busbar rating.
-BUSBAR_FACTOR = 1.2
-# Continuous current is 80 % of an overcurrent device (conductor-limit.txt, Example 2:
-# "40 A of equivalent overcurrent protection * 0.8 = 32 A continuous").
-CONTINUOUS_FACTOR = 0.8
-# Panel Limit setting range (panel-limit.txt, "Configuring Panel Limits") and default.
-PANEL_LIMIT_MIN_A = 10.0
-PANEL_LIMIT_MAX_A = 200.0
-PANEL_LIMIT_DEFAULT_A = 80.0
+from panelpilot.field import (  # the design rules' facts, one home (panelpilot.field)
+    BUSBAR_FACTOR,
+    CONTINUOUS_FACTOR,
+    J1772_MIN_A,
+    MAX_NETWORK_SIZE,
+    MIN_SHARING_FIRMWARE,
+    PANEL_LIMIT_DEFAULT_A,
+    PANEL_LIMIT_MAX_A,
+    PANEL_LIMIT_MIN_A,
+)
+
+__all__ = [
+    "BUSBAR_FACTOR",
+    "CONTINUOUS_FACTOR",
+    "J1772_MIN_A",
+    "MAX_NETWORK_SIZE",
+    "MIN_SHARING_FIRMWARE",
+    "PANEL_LIMIT_DEFAULT_A",
+    "PANEL_LIMIT_MAX_A",
+    "PANEL_LIMIT_MIN_A",
+]
 
 
 @dataclass(frozen=True)
@@ -63,11 +74,6 @@ PW3_MAX_DC_KW = 20.0
 MAX_SERVICE_A = 200.0
 BACKUP_SWITCH_SOCKET = "2S"
 BACKUP_VOLTAGE = "120/240"
-
-# wall-connector-power-sharing.txt: up to six units, 6 A per unit, firmware 21.18.0 or higher.
-MAX_NETWORK_SIZE = 6
-MIN_A_PER_UNIT = 6.0
-MIN_SHARING_FIRMWARE = (21, 18, 0)
 
 
 def option_for(max_continuous_a: float) -> OutputOption | None:

@@ -18,12 +18,12 @@ from panelpilot.design.arithmetic import (
     suggested_panel_limit_a,
 )
 from panelpilot.design.findings import Design, Hit, Rule, Severity, num
+from panelpilot.field import WALL_CONNECTOR_MAX_A
 from panelpilot.site.installation import Panel
 
 DOC = "powerwall-3-design-considerations"
 TIE_IN = "System Tie-in"
 PANELS = ("installation", "panels")
-WALL_CONNECTOR_MAX_A = 48.0  # a Gen 3 Wall Connector's highest output setting
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 from panelpilot.design.arithmetic import (
     CONTINUOUS_FACTOR,
+    J1772_MIN_A,
     MAX_NETWORK_SIZE,
-    MIN_A_PER_UNIT,
     MIN_SHARING_FIRMWARE,
     parse_version,
     version_text,
@@ -52,7 +52,7 @@ def minimum_per_unit(d: Design) -> Iterator[Hit]:
         members = d.site.network_members(net.id)
         if net.network_limit_a is None or not members:
             continue
-        mins = [max(c.min_a, MIN_A_PER_UNIT) for c in members]
+        mins = [max(c.min_a, J1772_MIN_A) for c in members]
         if net.network_limit_a < sum(mins):
             per = (
                 f"{num(mins[0])} A x {len(mins)} units"
@@ -73,7 +73,7 @@ def limit_set(d: Design) -> Iterator[Hit]:
             size = len(d.site.network_members(net.id))
             yield Hit(
                 f"network {net.id!r} is enabled with no network current limit; set one of at "
-                f"least {num(MIN_A_PER_UNIT)} A x {size} = {num(MIN_A_PER_UNIT * size)} A",
+                f"least {num(J1772_MIN_A)} A x {size} = {num(J1772_MIN_A * size)} A",
                 ("networks", i, "network_limit_a"),
             )
 

@@ -25,6 +25,7 @@ from panelpilot.control.types import (
     ChargerReading,
     SolarDecision,
 )
+from panelpilot.field import PANEL_LIMIT_DEFAULT_A
 from panelpilot.service.runtime import CycleResult, Runtime
 from panelpilot.service.settings import SettingsManager
 from panelpilot.service.storage import EventRecord, SettingVersion, Storage
@@ -46,7 +47,7 @@ from panelpilot.service.views import (
     SiteAlertView,
     SolarView,
 )
-from panelpilot.site.model import PANEL_LIMIT_DEFAULT_A, Site
+from panelpilot.site.model import Site
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from panelpilot.field import J1772_MIN_A
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 # J1772: the lowest pilot a car may draw on; below it the car stops.
-J1772_MIN_PILOT_A = 6.0
 # Modelling choice: the taper covers the last 3 kWh of the energy a car wants, and the car
 # keeps accepting at least 10 % of its on-board limit until it is done (no endless tail).
 TAPER_KWH = 3.0
@@ -125,7 +126,7 @@ class Fleet:
 
         `accept_a` is `accept_a()` at the start of the step (passed in: the caller needs it too).
         """
-        target = np.where(pilot_a >= J1772_MIN_PILOT_A, np.minimum(pilot_a, accept_a), 0.0)
+        target = np.where(pilot_a >= J1772_MIN_A, np.minimum(pilot_a, accept_a), 0.0)
         reach = self.ramp_a_per_s * dt_s
         draw = self.draw_a + np.minimum(np.maximum(target - self.draw_a, -reach), reach)
         draw = np.where(energized, draw, 0.0)
@@ -151,7 +152,7 @@ class Fleet:
         arithmetic, so its draws and remaining energy are exactly those of single steps.
         """
         accept = self.accept_a()
-        target = np.where(pilot_a >= J1772_MIN_PILOT_A, np.minimum(pilot_a, accept), 0.0)
+        target = np.where(pilot_a >= J1772_MIN_A, np.minimum(pilot_a, accept), 0.0)
         target = np.where(energized, target, 0.0)
         moving = np.flatnonzero(self._steady_horizon(pilot_a, target, dt_s) < steps)
         draws = np.empty((len(moving), steps))
@@ -203,7 +204,7 @@ class Fleet:
         rem, draw = float(self.remaining_kwh[i]), float(self.draw_a[i])
         obc, reach = float(self.obc_a[i]), float(self.ramp_a_per_s[i]) * dt_s
         per_a = self.voltage_v * dt_s / JOULES_PER_KWH
-        inv, floor, j1772 = 1.0 / TAPER_KWH, TAPER_FLOOR, J1772_MIN_PILOT_A
+        inv, floor, j1772 = 1.0 / TAPER_KWH, TAPER_FLOOR, J1772_MIN_A
         d_row, a_row, r_row = [], [], []
         for _ in range(draws.shape[1]):
             if rem > 0.0:
@@ -246,7 +247,7 @@ class Fleet:
         for j in range(draws.shape[1]):
             taper = np.minimum(np.maximum(rem * (1.0 / TAPER_KWH), TAPER_FLOOR), 1.0)
             accept = np.where(rem > 0.0, obc * taper, 0.0)
-            target = np.where(pilot >= J1772_MIN_PILOT_A, np.minimum(pilot, accept), 0.0)
+            target = np.where(pilot >= J1772_MIN_A, np.minimum(pilot, accept), 0.0)
             draw = draw + np.minimum(np.maximum(target - draw, -reach), reach)
             draw = np.where(on, draw, 0.0)
             rem = rem - np.minimum(draw * per_a, rem)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
+from panelpilot.field import J1772_RESPONSE_S
 from panelpilot.site.base import SiteModel
 
 # Currents of loads and the sun: above any service a building has (the largest are some
@@ -28,7 +29,6 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 Ident = Annotated[str, Field(min_length=1, max_length=64)]
 
 # SAE J1772: an EV follows a pilot change within 5 s; no car in a scenario may be slower.
-J1772_RESPONSE_MAX_S = 5.0
 # A day at 1 s steps, the default run.
 DAY_S = 86400.0
 
@@ -51,7 +51,7 @@ class Ev(SiteModel):
     max_a: Annotated[float, Field(gt=0, le=80)] = Field(
         default=48.0, description="On-board charger limit."
     )
-    response_s: Annotated[float, Field(gt=0, le=J1772_RESPONSE_MAX_S)] = J1772_RESPONSE_MAX_S
+    response_s: Annotated[float, Field(gt=0, le=J1772_RESPONSE_S)] = J1772_RESPONSE_S
 
     @model_validator(mode="after")
     def _departs_after_arrival(self) -> Ev:
@@ -71,7 +71,7 @@ class EvArrivals(SiteModel):
     max_a: tuple[Annotated[float, Field(gt=0, le=80)], ...] = Field(
         default=(32.0, 48.0), min_length=1, description="On-board charger limits to draw from."
     )
-    response_s: tuple[PositiveSeconds, PositiveSeconds] = (1.0, J1772_RESPONSE_MAX_S)
+    response_s: tuple[PositiveSeconds, PositiveSeconds] = (1.0, J1772_RESPONSE_S)
     window_s: tuple[Seconds, Seconds] | None = Field(
         default=None, description="Arrivals only in [start, end) (default: the whole run)."
     )
@@ -87,10 +87,10 @@ class EvArrivals(SiteModel):
                 _ordered_pair(data.get(name), name)
             response = data.get("response_s")
             if isinstance(response, list) and len(response) == 2:
-                if isinstance(response[1], int | float) and response[1] > J1772_RESPONSE_MAX_S:
+                if isinstance(response[1], int | float) and response[1] > J1772_RESPONSE_S:
                     raise ValueError(
                         f"response_s: {response[1]} s is slower than J1772 allows "
-                        f"({J1772_RESPONSE_MAX_S:g} s)"
+                        f"({J1772_RESPONSE_S:g} s)"
                     )
         return data
 

@@ -13,6 +13,13 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
+from panelpilot.field import (
+    J1772_MIN_A,
+    J1772_RESPONSE_S,
+    PANEL_LIMIT_DEFAULT_A,
+    PANEL_LIMIT_MAX_A,
+    PANEL_LIMIT_MIN_A,
+)
 from panelpilot.site.base import SiteModel
 from panelpilot.site.drivers import DriverConfig
 from panelpilot.site.installation import Installation
@@ -21,12 +28,7 @@ Amps = Annotated[float, Field(ge=0)]
 PositiveAmps = Annotated[float, Field(gt=0)]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
-# J1772: a pilot cannot signal less than 6 A; a charging car gets 0 or at least this.
-J1772_MIN_A = 6.0
 # Panel Limit setting range and default (seeds/panel-limit.txt, "Configuring Panel Limits").
-PANEL_LIMIT_MIN_A = 10.0
-PANEL_LIMIT_MAX_A = 200.0
-PANEL_LIMIT_DEFAULT_A = 80.0
 
 
 _Model = SiteModel
@@ -137,7 +139,7 @@ class ControlSettings(_Model):
     period_s: Annotated[float, Field(gt=0, le=60)] = 1.0
     margin_a: Annotated[float, Field(ge=0, le=50)] = 1.0
     # SAE J1772: an EV follows a pilot change within 5 s.
-    response_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    response_s: Annotated[float, Field(gt=0, le=60)] = J1772_RESPONSE_S
     lease_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     # How far a charger's clock may be from the controller's (field chargers are seconds off
     # and drift): every lease end is counted as happening up to this much earlier or later.

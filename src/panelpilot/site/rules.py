@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from panelpilot.field import PANEL_LIMIT_MAX_A
 from panelpilot.site.drivers import OcppDriverConfig
-from panelpilot.site.model import PANEL_LIMIT_MAX_A, Circuit, Site
+from panelpilot.site.model import Circuit, Site
 
 # Re-exported (`x as x`): the settings lock, control/settings.py, imports these from here.
 from panelpilot.site.sharing_limits import fair_fallback_a as fair_fallback_a

@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from panelpilot.drivers.ocpp.profiles import RateUnit, Version, decode_profile, iso_utc
 from panelpilot.drivers.ocpp.schedules import Profile, composite_limit_a
 from panelpilot.drivers.ocpp.simulator_handlers import V16Client, V201Client
+from panelpilot.field import J1772_MIN_A
 
 LOG = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -34,7 +35,6 @@ Clock = Callable[[], float]
 # ignore: answer Accepted and obey nothing (a charger that lies); reject_tx: refuse TxProfiles.
 SmartChargingMode = Literal["accept", "reject", "unsupported", "ignore", "reject_tx"]
 # J1772: a pilot below 6 A means "do not charge".
-J1772_MIN_A = 6.0
 
 
 @dataclass(slots=True)

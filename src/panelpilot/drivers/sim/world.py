@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from panelpilot.site.model import J1772_MIN_A, Site
+from panelpilot.field import J1772_MIN_A
+from panelpilot.site.model import Site
 
 
 @dataclass(slots=True)
