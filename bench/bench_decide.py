@@ -74,3 +74,40 @@ def test_decide(benchmark: Any, chargers: int, circuits: int) -> None:
         controller.decide(Snapshot(float(next(clock)), snap.meters, snap.chargers))
 
     benchmark(one)
+
+
+@pytest.mark.parametrize(("chargers", "circuits"), [(6, 1), (1000, 50)])
+def test_decide_changing(benchmark: Any, chargers: int, circuits: int) -> None:
+    """The same site, but one car's reading moves by 0.1 A every cycle: no cycle is steady,
+    every one runs every step (the cost of a cycle in which something changed)."""
+    site = garage(chargers, circuits)
+    controller = Controller(site)
+    clock = itertools.count(1)
+    limits = {c.id: 0.0 for c in site.chargers}
+
+    def snapshot(wiggle: float) -> Snapshot:
+        readings = {
+            c.id: ChargerReading(True, True, min(limits[c.id], 24.0)) for c in site.chargers
+        }
+        first = site.chargers[0].id
+        readings[first] = ChargerReading(True, True, max(0.0, readings[first].current_a - wiggle))
+        per_circuit: dict[str, float] = {}
+        for c in site.chargers:
+            per_circuit[c.circuit] = per_circuit.get(c.circuit, 0.0) + readings[c.id].current_a
+        meters: dict[str, float | None] = {
+            f"m{i}": per_circuit.get(f"panel{i}", 0.0) + 5.0 for i in range(circuits)
+        }
+        meters["site"] = sum(per_circuit.values()) + 5.0 * circuits
+        return Snapshot(float(next(clock)), meters, readings)
+
+    for _ in range(10):
+        d = controller.decide(snapshot(0.0))
+        limits = {k: v.limit_a for k, v in d.chargers.items()}
+    snaps = [snapshot(0.0), snapshot(0.1)]
+    turn = itertools.count()
+
+    def one() -> None:
+        snap = snaps[next(turn) % 2]
+        controller.decide(Snapshot(float(next(clock)), snap.meters, snap.chargers))
+
+    benchmark(one)

@@ -42,7 +42,7 @@ def timed_run(name: str, controller: str) -> dict[str, Any]:
             calls["steady"] += decision.steady_until_t > decision.t
             return decision
 
-        ctl.decide = timed  # type: ignore[method-assign]
+        ctl.decide = timed  # type: ignore[method-assign,assignment]
     start = time.process_time()
     result = run(world, policy)
     total = time.process_time() - start
