@@ -182,6 +182,10 @@ class Controller:
             st = replace(st, removed=removed)
         presence = observe(st.chargers, snap, online, leases.bounds)
         chargers, defiant = presence.chargers, presence.defiant
+        # What the readings alone changed (acknowledgements, retired commitments, defiance):
+        # done again on the result, that step changes nothing (it is idempotent), so a cycle
+        # that changed only this much is still a fixed point.
+        observed = dict(chargers)
         layout = self._layout_of(st)
         # 3. Loads.
         currents, implausible = plausible(topo, chargers, snap, online, leases.bounds)
@@ -240,12 +244,13 @@ class Controller:
         )
         allocated = allocated_a(topo, decisions, online)
         unchanged = all(chargers[c] is m for c, m in before.chargers.items())
+        settled = unchanged or all(chargers[c] is m for c, m in observed.items())
         st = replace(st, chargers=before.chargers if unchanged else chargers, first_t=first_t)
         # 12. Steady: a fixed point's conditions (before step 11, which runs every cycle).
         until = t
         self._drawn = drawn
         if (
-            unchanged
+            settled
             and not snap.commands
             and st.removed is before.removed
             and before.first_t is not None
