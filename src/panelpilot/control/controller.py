@@ -41,7 +41,7 @@ from panelpilot.control.capacity import (
     reserve,
 )
 from panelpilot.control.layout import Index, Layout, signature
-from panelpilot.control.leases import Leases
+from panelpilot.control.leases import Job, Leases
 from panelpilot.control.loads import per_circuit, plausible, uncontrolled
 from panelpilot.control.pcs import apply_pcs
 from panelpilot.control.presence import observe, online_of, power_cycles
@@ -215,7 +215,7 @@ class Controller:
         # 8.-9. Commitments, memory.
         envelopes = dict(reserved.envelopes)
         sent = leases.commit(
-            t, chargers, claims, limits, fallbacks, envelopes, defiant, caps, layout
+            Job(t, chargers, claims, limits, fallbacks, envelopes, defiant, caps, layout)
         )
         commitments = sent.commitments
         for s in steps:

@@ -38,6 +38,23 @@ DISTINCT_S = 0.001
 
 
 @dataclass(frozen=True, slots=True)
+class Job:
+    """What the commit step works on. `limits` (each listening charger's new limit) and
+    `envelopes` (what each charger may draw from `t` on, silent ones already in) are updated
+    in place as commitments are decided."""
+
+    t: float
+    chargers: Mapping[str, ChargerMemory]
+    claims: Sequence[Claim]
+    limits: dict[str, float]
+    fallbacks: Mapping[str, float]
+    envelopes: dict[str, Steps]
+    defiant: Mapping[str, float]
+    caps: Sequence[float]  # per constraint, before reservations
+    layout: Layout
+
+
+@dataclass(frozen=True, slots=True)
 class Sent:
     """What `Leases.commit` decided: the commitments to send, each charger's limit as sent
     (or kept), and whether a change was wanted but could not be sent yet (it is tried again
@@ -213,22 +230,12 @@ class Leases:
             limits[cid] = newest.limit_a
         return None, tries
 
-    def commit(
-        self,
-        t: float,
-        chargers: Mapping[str, ChargerMemory],
-        claims: Sequence[Claim],
-        limits: dict[str, float],
-        fallbacks: Mapping[str, float],
-        envelopes: dict[str, Steps],
-        defiant: Mapping[str, float],
-        caps: Sequence[float],
-        layout: Layout,
-    ) -> Sent:
+    def commit(self, job: Job) -> Sent:
         """The commitments to send this cycle (see the module's docstring)."""
+        t, chargers, limits, fallbacks = job.t, job.chargers, job.limits, job.fallbacks
         out: dict[str, Commitment] = {}
         adding: list[tuple[str, list[Commitment]]] = []
-        for claim in claims:
+        for claim in job.claims:
             cid = claim.key
             mem = chargers[cid]
             if mem.held and self._keeps(mem.held[-1], limits[cid], fallbacks[cid], t):
@@ -236,41 +243,32 @@ class Leases:
             tries = self._tries(mem, limits[cid], fallbacks[cid], t)
             if tries is None:
                 continue
-            sent, waiting = self._send_safe(cid, mem, tries, t, limits, envelopes)
+            sent, waiting = self._send_safe(cid, mem, tries, t, limits, job.envelopes)
             if sent is not None:
                 out[cid] = sent
             if waiting:
                 adding.append((cid, waiting))
-        for cid in defiant:
+        for cid in job.defiant:
             if not chargers[cid].held:  # a first commitment, safe under what it is counted at
                 f = fallbacks[cid]
                 out[cid] = Commitment(0.0, f, self.lease_end(t, 0.0, f), t)
         if not adding:
             return Sent(out, limits, False)
-        self._fit(t, chargers, adding, out, limits, fallbacks, envelopes, defiant, caps, layout)
+        self._fit(job, adding, out)
         return Sent(out, limits, True)
 
     def _fit(
-        self,
-        t: float,
-        chargers: Mapping[str, ChargerMemory],
-        adding: list[tuple[str, list[Commitment]]],
-        out: dict[str, Commitment],
-        limits: dict[str, float],
-        fallbacks: Mapping[str, float],
-        envelopes: dict[str, Steps],
-        defiant: Mapping[str, float],
-        caps: Sequence[float],
-        layout: Layout,
+        self, job: Job, adding: list[tuple[str, list[Commitment]]], out: dict[str, Commitment]
     ) -> None:
         """Send each change that adds where every constraint above it still has room."""
-        sums, bound = self._sums(t, chargers, adding, fallbacks, envelopes, defiant, caps, layout)
+        t, chargers, envelopes = job.t, job.chargers, job.envelopes
+        sums, bound = self._sums(job, adding)
         # Renewals of unchanged limits first (a lapse drops a car to its fallback), then raises.
         adding.sort(key=lambda item: abs(item[1][0].limit_a - chargers[item[0]].limit_a) > EPS)
         refused: set[int] = set()
         for cid, tries in adding:
             mem = chargers[cid]
-            ks = layout.constraints[cid]
+            ks = job.layout.constraints[cid]
             own = self.held_envelope(cid, mem.held, t)
             base = envelopes[cid] if cid in out else own
             for proposal in tries:
@@ -282,61 +280,48 @@ class Leases:
                         sums[k].add(delta)
                     out[cid] = proposal
                     envelopes[cid] = new
-                    limits[cid] = proposal.limit_a
+                    job.limits[cid] = proposal.limit_a
                     break
                 refused.update(misfits)
-        self._renew_lows(t, chargers, refused, out, limits, layout)
+        self._renew_lows(job, refused, out)
 
     def _sums(
-        self,
-        t: float,
-        chargers: Mapping[str, ChargerMemory],
-        adding: list[tuple[str, list[Commitment]]],
-        fallbacks: Mapping[str, float],
-        envelopes: dict[str, Steps],
-        defiant: Mapping[str, float],
-        caps: Sequence[float],
-        layout: Layout,
+        self, job: Job, adding: list[tuple[str, list[Commitment]]]
     ) -> tuple[dict[int, StepSum], dict[int, float]]:
         """The sums, over every constraint a change touches, of what every charger may draw
         with this cycle's changes that add nothing; and the capacity each is held to."""
         sums: dict[int, StepSum] = {}
         bound: dict[int, float] = {}
+        layout, caps = job.layout, job.caps
         for cid, _ in adding:
             for k in layout.constraints[cid]:
                 if k in sums:
                     continue
                 members = layout.members[k]
-                envs = [self._envelope_now(c, t, chargers, envelopes, defiant) for c in members]
-                sums[k] = StepSum(t, envs)
+                envs = [self._envelope_now(c, job) for c in members]
+                sums[k] = StepSum(job.t, envs)
                 bound[k] = caps[k]
                 if k < layout.circuits:
                     bound[k] = max(
                         caps[k],
                         sum(
-                            fallbacks.get(c, final_a(e)) for c, e in zip(members, envs, strict=True)
+                            job.fallbacks.get(c, final_a(e))
+                            for c, e in zip(members, envs, strict=True)
                         ),
                     )
         return sums, bound
 
-    def _renew_lows(
-        self,
-        t: float,
-        chargers: Mapping[str, ChargerMemory],
-        refused: set[int],
-        out: dict[str, Commitment],
-        limits: Mapping[str, float],
-        layout: Layout,
-    ) -> None:
+    def _renew_lows(self, job: Job, refused: set[int], out: dict[str, Commitment]) -> None:
         """Renew now the chargers below their fallback on each constraint that refused."""
+        t = job.t
         fresh_low = self.lease_end(t, 0.0, 1.0)
         for k in refused:
-            for cid in layout.members[k]:
-                mem = chargers[cid]
+            for cid in job.layout.members[k]:
+                mem = job.chargers[cid]
                 newest = mem.held[-1] if mem.held else None
                 if (
                     cid in out
-                    or cid not in limits
+                    or cid not in job.limits
                     or newest is None
                     or newest.limit_a >= newest.fallback_a - EPS
                     or newest.until_t >= fresh_low - EPS
@@ -346,17 +331,10 @@ class Leases:
                     Commitment(newest.limit_a, newest.fallback_a, fresh_low, t), mem.held
                 )
 
-    def _envelope_now(
-        self,
-        cid: str,
-        t: float,
-        chargers: Mapping[str, ChargerMemory],
-        envelopes: dict[str, Steps],
-        defiant: Mapping[str, float],
-    ) -> Steps:
-        env = envelopes.get(cid)
+    def _envelope_now(self, cid: str, job: Job) -> Steps:
+        env = job.envelopes.get(cid)
         if env is None:
-            env = envelopes[cid] = self.held_envelope(cid, chargers[cid].held, t)
-        if cid in defiant:
-            return ((t, max(defiant[cid], peak_a(env))),)
+            env = job.envelopes[cid] = self.held_envelope(cid, job.chargers[cid].held, job.t)
+        if cid in job.defiant:
+            return ((job.t, max(job.defiant[cid], peak_a(env))),)
         return env
