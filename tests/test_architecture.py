@@ -26,7 +26,6 @@ MAX_LINES = 400
 OVER_400_LINES_BEING_SPLIT = frozenset(
     {
         "sim/engine.py",
-        "service/storage.py",
     }
 )
 
