@@ -26,8 +26,6 @@ MAX_LINES = 400
 OVER_400_LINES_BEING_SPLIT = frozenset(
     {
         "sim/engine.py",
-        "service/runtime.py",
-        "service/storage.py",
     }
 )
 

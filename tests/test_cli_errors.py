@@ -19,9 +19,9 @@ from panelpilot.drivers.ocpp.central import ListenError
 from panelpilot.drivers.ocpp.credentials import CredentialError
 from panelpilot.drivers.sunspec.client import DeviceUnreachableError
 from panelpilot.service.accounts import AccountError
+from panelpilot.service.database import ServiceLock, StorageError, sqlite_url
 from panelpilot.service.devices import DeviceSetupError
 from panelpilot.service.settings import NotStored
-from panelpilot.service.storage import ServiceLock, StorageError, sqlite_url
 from panelpilot.sim.cli import PlotError
 from panelpilot.sim.loader import ScenarioError
 from panelpilot.site import Problem, SiteFileError

@@ -20,7 +20,8 @@ from panelpilot.service.accounts import (
     User,
     check_license_number,
 )
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.database import sqlite_url
+from panelpilot.service.storage import Storage
 
 runner = CliRunner()
 

@@ -9,7 +9,8 @@ import pytest
 from panelpilot.service.access import Actor
 from panelpilot.service.audit import Audit, NotStored
 from panelpilot.service.clock import ManualClock
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.database import sqlite_url
+from panelpilot.service.storage import Storage
 
 
 def _audit(tmp_path: Path) -> Audit:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from panelpilot.cli import app
-from panelpilot.service.storage import sqlite_url
+from panelpilot.service.database import sqlite_url
 from tests.service.helpers import SITE_YAML
 
 runner = CliRunner()

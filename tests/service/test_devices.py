@@ -14,10 +14,11 @@ from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
 from panelpilot.drivers.sunspec.simdevices import SimMeter as SunSpecSimMeter
 from panelpilot.drivers.sunspec.simulator import SunSpecServer
 from panelpilot.service.clock import SystemClock
+from panelpilot.service.database import sqlite_url
 from panelpilot.service.demo import simulated_devices
 from panelpilot.service.devices import Devices, DeviceSetupError, OcppOptions, build_devices
 from panelpilot.service.runtime import Runtime
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.storage import Storage
 from panelpilot.site import load_site_text
 from tests.service.helpers import SITE_YAML
 

@@ -15,7 +15,8 @@ import pytest
 
 from panelpilot.drivers.sim import World
 from panelpilot.drivers.sim.twin import APPLIED, TwinServer
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.database import sqlite_url
+from panelpilot.service.storage import Storage
 from panelpilot.site import load_site_text
 from tests.service.helpers import SITE_YAML
 

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from panelpilot.control.types import ChargerDecision, ChargerReading, Command, Decision, Snapshot
 from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock, SystemClock
+from panelpilot.service.database import sqlite_url
 from panelpilot.service.recorder import StorageWriter
 from panelpilot.service.runtime import CycleResult
 from panelpilot.service.service import Service, StallWatchdog, build_service, serve
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.storage import Storage
 from panelpilot.site import load_site_text
 from panelpilot.web import create_app
 from tests.service.helpers import SITE_YAML, sim_runtime

@@ -11,14 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from panelpilot.cli import app
-from panelpilot.service.storage import ServiceLock, StorageError, sqlite_url
+from panelpilot.service.database import ServiceLock, StorageError, sqlite_url
 from tests.service.helpers import SITE_YAML
 
 runner = CliRunner()
 
 HOLDER = """
 import sys
-from panelpilot.service.storage import ServiceLock
+from panelpilot.service.database import ServiceLock
 lock = ServiceLock.acquire(sys.argv[1])
 print("locked", flush=True)
 sys.stdin.readline()

@@ -11,9 +11,10 @@ from panelpilot.control.settings import SettingsError
 from panelpilot.control.types import Command
 from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock
+from panelpilot.service.database import sqlite_url
 from panelpilot.service.service import Service, build_service
 from panelpilot.service.settings import Actor, Forbidden
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.storage import Storage
 from tests.service.helpers import garage_site
 
 INSTALLER = Actor("ivan", "installer", "EC-1")

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from panelpilot.service.accounts import Accounts
-from panelpilot.service.storage import DAY_S, Storage, sqlite_url
+from panelpilot.service.database import sqlite_url
+from panelpilot.service.storage import DAY_S, Storage
 
 
 def _open(tmp_path: Path) -> Storage:

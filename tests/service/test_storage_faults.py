@@ -24,9 +24,10 @@ from panelpilot.cli import app
 from panelpilot.control.types import Command
 from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock
+from panelpilot.service.database import sqlite_url
 from panelpilot.service.service import Service, build_service
 from panelpilot.service.settings import Actor, NotStored
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.storage import Storage
 from tests.service.helpers import SITE_YAML, garage_site
 
 INSTALLER = Actor("ivan", "installer", "EC-1")
@@ -211,7 +212,8 @@ def test_the_database_file_is_created_readable_by_its_owner_only(tmp_path: Path)
 
 SHM_WRITER = """
 import sys
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.database import sqlite_url
+from panelpilot.service.storage import Storage
 storage = Storage.open(sqlite_url(sys.argv[1]))
 for n in range(50):
     storage.add_telemetry(float(n), {"pad": "x" * 2000})

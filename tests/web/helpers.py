@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 
 from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock
+from panelpilot.service.database import sqlite_url
 from panelpilot.service.service import Service, build_service
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.storage import Storage
 from panelpilot.site import Site
 from panelpilot.web import create_app
 from panelpilot.web.options import WebOptions

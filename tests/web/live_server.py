@@ -10,8 +10,9 @@ from pathlib import Path
 
 from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import SystemClock
+from panelpilot.service.database import sqlite_url
 from panelpilot.service.service import Service, build_service, serve
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.storage import Storage
 from panelpilot.site import load_site_text
 from panelpilot.web import create_app
 from panelpilot.web.options import WebOptions

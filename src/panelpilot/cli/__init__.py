@@ -59,7 +59,7 @@ LAYER_ERRORS: tuple[LayerError, ...] = (
     LayerError("panelpilot.control.settings", "SettingsError"),  # and service's NotStored
     LayerError("panelpilot.drivers.base", "DriverError"),  # and ListenError, the SunSpec errors
     LayerError("panelpilot.drivers.ocpp.credentials", "CredentialError"),
-    LayerError("panelpilot.service.storage", "StorageError"),
+    LayerError("panelpilot.service.database", "StorageError"),
     LayerError("panelpilot.service.accounts", "AccountError"),
     LayerError("panelpilot.service.devices", "DeviceSetupError"),
     LayerError("panelpilot.sim.loader", "ScenarioError", per_problem=True),

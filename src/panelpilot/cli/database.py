@@ -6,7 +6,8 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from panelpilot.service.storage import ServiceLock, Storage
+    from panelpilot.service.database import ServiceLock
+    from panelpilot.service.storage import Storage
 
 
 def open_storage(db: str, *, check: bool = False) -> Storage:
@@ -22,7 +23,7 @@ def open_storage(db: str, *, check: bool = False) -> Storage:
 
 def lock_database(db: str) -> ServiceLock | None:
     """One service per database: the lock, or a `StorageError` naming the other process."""
-    from panelpilot.service.storage import ServiceLock
+    from panelpilot.service.database import ServiceLock
 
     return ServiceLock.acquire(db)
 

@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from panelpilot.control.settings import SettingsError
 from panelpilot.service.access import Actor
 from panelpilot.service.clock import Clock
-from panelpilot.service.storage import Storage, reason
+from panelpilot.service.database import reason
+from panelpilot.service.storage import Storage
 
 
 class NotStored(SettingsError):

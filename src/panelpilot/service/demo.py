@@ -36,9 +36,10 @@ from panelpilot.drivers.sunspec.simdevices import SimSolar as SunSpecSimSolar
 from panelpilot.drivers.sunspec.simulator import SunSpecServer
 from panelpilot.service.accounts import Accounts
 from panelpilot.service.clock import Clock
+from panelpilot.service.database import sqlite_url
 from panelpilot.service.devices import Devices, build_devices
 from panelpilot.service.service import ControlSide, Service, build_service
-from panelpilot.service.storage import Storage, sqlite_url
+from panelpilot.service.storage import Storage
 from panelpilot.site import Site, load_site_text, parse_site
 
 # When each car arrives (seconds after start) and the most its on-board charger draws.

@@ -23,9 +23,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from panelpilot.control.alerts import alert
 from panelpilot.control.codec import decision_to_json
 from panelpilot.control.types import Alert
+from panelpilot.service.database import reason
 from panelpilot.service.metrics import Metrics
 from panelpilot.service.runtime import CycleResult, Runtime
-from panelpilot.service.storage import EventRow, Storage, reason
+from panelpilot.service.storage import EventRow, Storage
 
 DOWNSAMPLE_EVERY_CYCLES = 3600
 STREAM_QUEUE = 8

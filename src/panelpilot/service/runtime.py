@@ -1,9 +1,10 @@
 """The control loop: read every driver concurrently, decide, apply; every `period_s`.
 
 One cycle is OpenEMS-shaped: read then write, once. Drivers are supervised (a failing or
-hanging driver never stops the loop), a watchdog measures every cycle's lateness and length
-against the period and raises `cycle_overrun`, and shutdown leaves every charger on its
-fallback limit, decreases first.
+hanging driver never stops the loop), their readings are checked (`service/readings.py`: an
+impossible value is read as offline, not a failed cycle), a watchdog measures every cycle's
+lateness and length against the period and raises `cycle_overrun`, and shutdown leaves every
+charger on its fallback limit, decreases first.
 
 The loop runs on its own thread and event loop (`service.ControlThread`); other threads talk to
 it through three thread-safe doors only: `submit` and `replace_site` hand settings over,
@@ -16,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import math
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -26,24 +26,10 @@ from typing import TypeVar
 from panelpilot.control import Controller
 from panelpilot.control.alerts import alert
 from panelpilot.control.state import ControllerState, NetworkMemory
-from panelpilot.control.types import (
-    Alert,
-    BatteryReading,
-    ChargerDecision,
-    ChargerReading,
-    Command,
-    Decision,
-    Snapshot,
-    SolarReading,
-)
-from panelpilot.drivers.base import (
-    BatteryDriver,
-    ChargerDriver,
-    DriverSet,
-    MeterDriver,
-    SolarDriver,
-)
+from panelpilot.control.types import Alert, ChargerDecision, Command, Decision, Snapshot
+from panelpilot.drivers.base import DriverSet
 from panelpilot.service.clock import Clock
+from panelpilot.service.readings import read_devices
 from panelpilot.service.supervisor import Supervisor
 from panelpilot.site.model import Site
 
@@ -123,7 +109,7 @@ class Runtime:
         self.cycles = 0
         self.overruns = 0
         self.failed_cycles = 0
-        self._refused: list[Alert] = []  # impossible readings of this cycle
+        self._refused: tuple[Alert, ...] = ()  # impossible readings of this cycle
         # Monotonic seconds when the loop last started or finished a cycle (the stall watchdog).
         self.beat_s = now()
         self._lock = threading.Lock()
@@ -221,77 +207,17 @@ class Runtime:
             self._version += 1
 
     async def _read(self) -> Snapshot:
-        d = self.drivers
-
-        async def charger(cid: str, drv: ChargerDriver) -> tuple[str, ChargerReading]:
-            r = await self.supervisors[cid].call(drv.read)
-            return cid, r if r is not None else ChargerReading(online=False)
-
-        async def meter(mid: str, drv: MeterDriver) -> tuple[str, float | None]:
-            return mid, await self.supervisors[mid].call(drv.read_current_a)
-
-        async def battery(bid: str, drv: BatteryDriver) -> tuple[str, BatteryReading]:
-            r = await self.supervisors[bid].call(drv.read)
-            return bid, r if r is not None else BatteryReading(online=False)
-
-        async def solar(sid: str, drv: SolarDriver) -> tuple[str, SolarReading]:
-            r = await self.supervisors[sid].call(drv.read)
-            return sid, r if r is not None else SolarReading(online=False)
-
-        c_t = asyncio.gather(*(charger(k, v) for k, v in d.chargers.items()))
-        m_t = asyncio.gather(*(meter(k, v) for k, v in d.meters.items()))
-        b_t = asyncio.gather(*(battery(k, v) for k, v in d.batteries.items()))
-        s_t = asyncio.gather(*(solar(k, v) for k, v in d.solar.items()))
-        chargers, meters, batteries, solar_r = await asyncio.gather(c_t, m_t, b_t, s_t)
+        readings = await read_devices(self.drivers, self.supervisors)
         commands = self._take_inbox()
-        self._refused = []
+        self._refused = readings.refused
         return Snapshot(
             t=self.clock.monotonic_s(),
-            meters={k: self._meter_value(k, v) for k, v in meters},
-            chargers={k: self._charger_reading(k, r) for k, r in chargers},
-            batteries={k: self._battery_reading(k, r) for k, r in batteries},
-            solar={k: self._solar_reading(k, r) for k, r in solar_r},
+            meters=readings.meters,
+            chargers=readings.chargers,
+            batteries=readings.batteries,
+            solar=readings.solar,
             commands=commands,
         )
-
-    # A value no device can mean (NaN, infinite, a negative charger current) would make the
-    # whole snapshot invalid and the cycle fail: the device is read as lost instead, and told.
-
-    def _refuse(self, device_id: str, what: str, value: object) -> None:
-        self._refused.append(
-            alert(
-                "driver_down",
-                f"{device_id}: reported an impossible {what} ({value}); read as offline",
-                device_id,
-            )
-        )
-
-    def _meter_value(self, device_id: str, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            self._refuse(device_id, "current", value)
-            return None
-        return value
-
-    def _charger_reading(self, device_id: str, r: ChargerReading) -> ChargerReading:
-        if not (math.isfinite(r.current_a) and r.current_a >= 0):
-            self._refuse(device_id, "current", r.current_a)
-            return ChargerReading(online=False)
-        if r.limit_a is not None and not (math.isfinite(r.limit_a) and r.limit_a >= 0):
-            self._refuse(device_id, "limit", r.limit_a)
-            return ChargerReading(online=False)
-        return r
-
-    def _battery_reading(self, device_id: str, r: BatteryReading) -> BatteryReading:
-        if not math.isfinite(r.current_a) or (r.soc is not None and not 0.0 <= r.soc <= 1.0):
-            self._refuse(device_id, "reading", f"{r.current_a} A, soc {r.soc}")
-            return BatteryReading(online=False)
-        return r
-
-    def _solar_reading(self, device_id: str, r: SolarReading) -> SolarReading:
-        if not math.isfinite(r.current_a):
-            self._refuse(device_id, "current", r.current_a)
-            return SolarReading(online=False)
-        return r
 
     async def _apply(self, decision: Decision, *, force: bool = False) -> None:
         d = self.drivers

@@ -26,9 +26,10 @@ from panelpilot.control.types import Command
 from panelpilot.service.access import CHANGE_NETWORK, CHANGE_PCS, Actor, Forbidden, check
 from panelpilot.service.audit import Audit, NotStored
 from panelpilot.service.clock import Clock
+from panelpilot.service.database import reason
 from panelpilot.service.pairing import Pairable
 from panelpilot.service.runtime import Runtime
-from panelpilot.service.storage import Storage, reason
+from panelpilot.service.storage import Storage
 from panelpilot.site import Site, SiteFileError, parse_site
 
 # Actor, Forbidden and NotStored are named here too: the settings are where callers meet them.

@@ -13,7 +13,7 @@ from panelpilot.cli import app
 from panelpilot.drivers.base import DriverError
 from panelpilot.drivers.ocpp import CentralSystem, CredentialStore
 from panelpilot.drivers.ocpp.central import ListenError
-from panelpilot.service.storage import sqlite_url
+from panelpilot.service.database import sqlite_url
 from tests.service.helpers import SITE_YAML
 
 runner = CliRunner()

@@ -1,0 +1,163 @@
+"""The service's database as a file: where it is, how it is opened, who holds it.
+
+SQLite with a rollback journal and `synchronous=FULL` by default, so a change is on disk when
+its transaction commits; any SQLAlchemy URL (PostgreSQL) works too.
+
+No WAL and no memory-mapped I/O: WAL maps its `-shm` index into memory, and a `-shm` that
+cannot grow (a full disk, an immutable file) ends the process with SIGBUS instead of an error.
+A rollback journal fails a write with an error the service can turn into an alert. The file
+is created 0600 (it holds password hashes and the site's history), `open_engine` refuses a
+damaged file in one line, and `ServiceLock` keeps a second service off the same database.
+What is stored in it is `service/storage.py`'s; its tables are `service/schema.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from panelpilot.service import schema
+
+
+class StorageError(Exception):
+    """The database could not be opened or written; says which URL and why."""
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    # A rollback journal and no mmap: no shared-memory file whose failure is a SIGBUS.
+    cursor.execute("PRAGMA journal_mode=DELETE")
+    cursor.execute("PRAGMA mmap_size=0")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def sqlite_url(path: str) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def display_url(url: str) -> str:
+    """A database URL fit for a message: the file of a SQLite URL, never a password."""
+    db = sqlite_path(url)
+    if db is not None:
+        return str(db)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "the database URL given"
+
+
+def reason(exc: BaseException) -> str:
+    """The database's own words for a failure, on one line (without SQLAlchemy's advert)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc)
+    return " ".join(text.split()) or type(exc).__name__
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (it holds password hashes)."""
+    if path.exists():
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def open_engine(url: str, *, check: bool = False) -> Engine:
+    """The engine of the database at `url`, its file created private and its tables made.
+
+    With `check`, a SQLite file is also read through (`PRAGMA quick_check`) so damage is
+    found at start, not in the middle of a write. Raises `StorageError` in one line.
+    """
+    db = sqlite_path(url)
+    try:
+        if db is not None:
+            _create_private(db)
+        engine = create_engine(url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        schema.metadata.create_all(engine)
+    except (SQLAlchemyError, OSError, ImportError) as exc:  # ImportError: no DB driver
+        raise StorageError(f"cannot open database {display_url(url)}: {reason(exc)}") from None
+    if check and engine.dialect.name == "sqlite":
+        _quick_check(engine, str(db))
+    return engine
+
+
+def _quick_check(engine: Engine, name: str) -> None:
+    try:
+        with engine.connect() as conn:
+            rows = [
+                " ".join(str(r[0]).split()) for r in conn.exec_driver_sql("PRAGMA quick_check(1)")
+            ]
+    except SQLAlchemyError as exc:
+        raise StorageError(f"database {name} is damaged: {reason(exc)}") from None
+    if rows != ["ok"]:
+        raise StorageError(
+            f"database {name} is damaged ({'; '.join(rows)}): restore a backup or move it "
+            "aside to start afresh"
+        )
+
+
+class ServiceLock:
+    """One service per database: an exclusive lock on `<database>.lock`, naming the holder.
+
+    `flock` is released by the kernel when the process ends however it ends, so a killed
+    service never leaves a stale lock; the pid in the file is only there to name the holder.
+    """
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    @classmethod
+    def acquire(cls, url: str) -> ServiceLock | None:
+        """Lock the database at `url` for this process; None for non-SQLite databases.
+
+        Raises `StorageError` naming the other process when it is already locked.
+        """
+        db = sqlite_path(url)
+        if db is None:
+            return None
+        path = db.with_name(db.name + ".lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StorageError(f"cannot lock database {db}: {path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f"pid {holder}" if holder.isdigit() else "a process"
+            raise StorageError(
+                f"database {db} is in use by another panelpilot service ({who}); stop it "
+                "first, or give this one its own --db"
+            ) from None
+        # Naming the holder is best effort: on a full disk the lock holds without it.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        return cls(path, fd)
+
+    def release(self) -> None:
+        """Let another service open the database."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
