@@ -9,6 +9,7 @@ Results are written up in docs/performance.md.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -45,30 +46,41 @@ def garage(chargers: int, circuits: int) -> Site:
     )
 
 
+def readings_of(
+    site: Site, circuits: int, limits: dict[str, float], t: float, slower_a: float = 0.0
+) -> Snapshot:
+    """Every car drawing what it was given, up to 24 A (the first `slower_a` less), and the
+    meters reading those draws plus 5 A of other load per circuit."""
+    readings = {c.id: ChargerReading(True, True, min(limits[c.id], 24.0)) for c in site.chargers}
+    first = site.chargers[0].id
+    if slower_a:
+        readings[first] = ChargerReading(True, True, max(0.0, readings[first].current_a - slower_a))
+    per_circuit: dict[str, float] = {}
+    for c in site.chargers:
+        per_circuit[c.circuit] = per_circuit.get(c.circuit, 0.0) + readings[c.id].current_a
+    meters: dict[str, float | None] = {
+        f"m{i}": per_circuit.get(f"panel{i}", 0.0) + 5.0 for i in range(circuits)
+    }
+    meters["site"] = sum(per_circuit.values()) + 5.0 * circuits
+    return Snapshot(t, meters, readings)
+
+
+def settled(site: Site, circuits: int, clock: Iterator[int]) -> tuple[Controller, dict[str, float]]:
+    """A controller that has decided ten cycles on the site, and the limits it gave."""
+    controller = Controller(site)
+    limits = {c.id: 0.0 for c in site.chargers}
+    for _ in range(10):  # reach a steady state first
+        d = controller.decide(readings_of(site, circuits, limits, float(next(clock))))
+        limits = {k: v.limit_a for k, v in d.chargers.items()}
+    return controller, limits
+
+
 @pytest.mark.parametrize(("chargers", "circuits"), [(6, 1), (60, 3), (1000, 50)])
 def test_decide(benchmark: Any, chargers: int, circuits: int) -> None:
     site = garage(chargers, circuits)
-    controller = Controller(site)
     clock = itertools.count(1)
-    limits = {c.id: 0.0 for c in site.chargers}
-
-    def snapshot() -> Snapshot:
-        readings = {
-            c.id: ChargerReading(True, True, min(limits[c.id], 24.0)) for c in site.chargers
-        }
-        per_circuit: dict[str, float] = {}
-        for c in site.chargers:
-            per_circuit[c.circuit] = per_circuit.get(c.circuit, 0.0) + readings[c.id].current_a
-        meters: dict[str, float | None] = {
-            f"m{i}": per_circuit.get(f"panel{i}", 0.0) + 5.0 for i in range(circuits)
-        }
-        meters["site"] = sum(per_circuit.values()) + 5.0 * circuits
-        return Snapshot(float(next(clock)), meters, readings)
-
-    for _ in range(10):  # reach a steady state first
-        d = controller.decide(snapshot())
-        limits = {k: v.limit_a for k, v in d.chargers.items()}
-    snap = snapshot()
+    controller, limits = settled(site, circuits, clock)
+    snap = readings_of(site, circuits, limits, 0.0)
 
     def one() -> None:
         controller.decide(Snapshot(float(next(clock)), snap.meters, snap.chargers))
@@ -81,29 +93,9 @@ def test_decide_changing(benchmark: Any, chargers: int, circuits: int) -> None:
     """The same site, but one car's reading moves by 0.1 A every cycle: no cycle is steady,
     every one runs every step (the cost of a cycle in which something changed)."""
     site = garage(chargers, circuits)
-    controller = Controller(site)
     clock = itertools.count(1)
-    limits = {c.id: 0.0 for c in site.chargers}
-
-    def snapshot(wiggle: float) -> Snapshot:
-        readings = {
-            c.id: ChargerReading(True, True, min(limits[c.id], 24.0)) for c in site.chargers
-        }
-        first = site.chargers[0].id
-        readings[first] = ChargerReading(True, True, max(0.0, readings[first].current_a - wiggle))
-        per_circuit: dict[str, float] = {}
-        for c in site.chargers:
-            per_circuit[c.circuit] = per_circuit.get(c.circuit, 0.0) + readings[c.id].current_a
-        meters: dict[str, float | None] = {
-            f"m{i}": per_circuit.get(f"panel{i}", 0.0) + 5.0 for i in range(circuits)
-        }
-        meters["site"] = sum(per_circuit.values()) + 5.0 * circuits
-        return Snapshot(float(next(clock)), meters, readings)
-
-    for _ in range(10):
-        d = controller.decide(snapshot(0.0))
-        limits = {k: v.limit_a for k, v in d.chargers.items()}
-    snaps = [snapshot(0.0), snapshot(0.1)]
+    controller, limits = settled(site, circuits, clock)
+    snaps = [readings_of(site, circuits, limits, 0.0, slower_a) for slower_a in (0.0, 0.1)]
     turn = itertools.count()
 
     def one() -> None:
