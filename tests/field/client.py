@@ -130,7 +130,7 @@ class FieldClient:
         if self.sync_clock_at_boot and current_time is not None:
             self.core.sync_clock(self.clock(), parse_time_s(current_time, "currentTime"))
         if self.car_plugged:
-            await link.start_session()
+            await link.start_session(True)
 
     async def drop(self) -> None:
         """The link drops: the socket closes (the charger keeps running and holding)."""
@@ -216,9 +216,11 @@ class FieldClient:
         """Send one Heartbeat (the central system's liveness check)."""
         await self._require_link().heartbeat()
 
-    async def plug_in(self) -> None:
-        """A car arrives: its session starts as at boot (the car draws once it is answered)."""
-        await self._require_link().start_session()
+    async def plug_in(self, status_first: bool = True) -> None:
+        """A car arrives: its session starts as at boot (the car draws once it is answered);
+        `status_first=False` sends the transaction's start before any StatusNotification (a
+        station back on a new connection, reporting what it was doing)."""
+        await self._require_link().start_session(status_first)
 
     async def unplug(self) -> None:
         """The car leaves: it stops drawing at once, then StopTransaction (Ended) is sent."""
@@ -301,10 +303,11 @@ class _V16Link(V16ChargePoint):  # type: ignore[misc]
         result = await self.owner._call(self, request)
         return result.status == "Accepted", result.current_time
 
-    async def start_session(self) -> None:
+    async def start_session(self, status_first: bool) -> None:
         """The car's session starts; the car draws once the start is answered."""
         owner = self.owner
-        await owner._call(self, v16_call.StatusNotification(1, "NoError", "Preparing"))
+        if status_first:
+            await owner._call(self, v16_call.StatusNotification(1, "NoError", "Preparing"))
         result = await owner._call(self, v16_call.StartTransaction(1, "FIELD", 0, owner.now_text()))
         owner.core.start_transaction(owner.clock(), int(result.transaction_id))
         self._transaction_id = int(result.transaction_id)
@@ -389,10 +392,12 @@ class _V201Link(V201ChargePoint):  # type: ignore[misc]
         result = await self.owner._call(self, request)
         return result.status == "Accepted", result.current_time
 
-    async def start_session(self) -> None:
+    async def start_session(self, status_first: bool) -> None:
         """The car's session starts; the car draws once the start is answered."""
         owner = self.owner
-        await owner._call(self, v201_call.StatusNotification(owner.now_text(), "Occupied", 1, 1))
+        if status_first:
+            status = v201_call.StatusNotification(owner.now_text(), "Occupied", 1, 1)
+            await owner._call(self, status)
         transaction_id = str(uuid.uuid4())  # in 2.0.1 the station names its transactions
         await owner._call(
             self,

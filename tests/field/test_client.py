@@ -321,6 +321,32 @@ def test_a_car_plugged_in_at_boot_never_draws_without_a_profile(
     assert run(store, clock, core, body, options=CommitmentOptions(MAX_A)) < MAX_A
 
 
+def test_a_transaction_known_before_the_lease_goes_out_is_still_held_by_it(
+    store: CredentialStore, clock: ManualClock
+) -> None:
+    """2.0.1, a station back on a new connection whose first message is its transaction's
+    TransactionEvent Started: the central system knows the transaction before the start-up
+    sequence sends the lease, so the lease goes out as a TxProfile naming it and the
+    TxDefaultProfile. This charger starts its transaction only once Started is answered, so it
+    rejects the TxProfile; the TxDefault must still go out before the answer, or the car would
+    start at the unit max."""
+    core = exact("2.0.1")
+
+    async def scenario() -> float:
+        async with CentralSystem(store, clock=clock) as central:
+            central.smart_charging.register("cp1", 1, CommitmentOptions(MAX_A))
+            field = FieldClient(core, "cp1", PASSWORD, clock=clock)
+            await field.connect(central.url("cp1"), boot=False)
+            try:
+                await field.plug_in(status_first=False)  # returns once Started is answered
+                assert core.transaction is not None
+                return core.may_draw_a(clock())
+            finally:
+                await field.close()
+
+    assert asyncio.run(scenario()) < MAX_A
+
+
 @VERSIONS
 def test_a_limit_change_on_a_slow_clock_never_exceeds_the_old_or_new_limit(
     store: CredentialStore, clock: ManualClock, version: Version

@@ -285,9 +285,19 @@ class SmartCharging:
             transaction_id=transaction_id,
             stack_level=level,
         )
+        # A refused TxProfile (a 2.0.1 station that does not know the transaction named yet)
+        # must not keep the TxDefaultProfile from going out: every transaction that starts
+        # meanwhile is held by it. The refusal is recorded only after it, so a transaction
+        # start waiting for it is answered with the TxDefaultProfile in force.
+        why = None
         for profile in profiles:
-            if not await self._send(r.session, r.connector_id, profile, r.units, r.t):
-                return None
+            failed = await self._try(r.session, r.connector_id, profile, r.units)
+            why = why or failed
+            if failed is not None and profile.purpose != "tx":
+                break
+        if why is not None:
+            await self._refused(state, r.t, why)
+            return None
         acked = AckedCommitment(commitment, decision_end_t, key)
         state.commitments[r.connector_id] = acked
         if state.refusal is not None:
@@ -327,6 +337,16 @@ class SmartCharging:
     async def _send(
         self, session: Session, connector_id: int, profile: Profile, units: RateUnits, t: float
     ) -> bool:
+        """One profile sent; False (and the refusal recorded) when it is not accepted."""
+        why = await self._try(session, connector_id, profile, units)
+        if why is not None:
+            await self._refused(session.state, t, why)
+        return why is None
+
+    async def _try(
+        self, session: Session, connector_id: int, profile: Profile, units: RateUnits
+    ) -> str | None:
+        """One profile sent; why it was not accepted, or None."""
         state = session.state
         version: Version = "1.6" if state.version == "1.6" else "2.0.1"
         request = set_profile_request(version, connector_id, profile, units)
@@ -334,18 +354,15 @@ class SmartCharging:
             timeout_s = self._central.response_timeout_s
             result = await exchanges.request(session, request, "SetChargingProfile", timeout_s)
         except OCPPError as error:  # NotImplemented / NotSupported: no smart charging
-            await self._refused(state, t, f"answers SetChargingProfile with {error.code}")
-            return False
+            return f"answers SetChargingProfile with {error.code}"
         except ValueError:
             LOG.warning("%s: malformed SetChargingProfile reply", state.charge_point_id)
-            await self._refused(state, t, "answers SetChargingProfile with a malformed reply")
-            return False
+            return "answers SetChargingProfile with a malformed reply"
         status = str(getattr(result, "status", ""))
         if status != "Accepted":
             what = f"{profile.purpose} profile" if profile.purpose != "max" else "station cap"
-            await self._refused(state, t, f"answers SetChargingProfile ({what}) with {status}")
-            return False
-        return True
+            return f"answers SetChargingProfile ({what}) with {status}"
+        return None
 
     async def _refused(self, state: ChargePointState, t: float, why: str) -> None:
         if state.refusal is None:
