@@ -19,16 +19,6 @@ TABLE_HEADER = "| package | what it is for | may import |"
 ROOT_PACKAGE = "panelpilot"
 MAX_LINES = 400
 
-# Modules over 400 lines on the day the rule came in, each being split by the rework of issue 13
-# (the controller's decide pipeline, the simulator's one step, the OCPP driver, the service's
-# read models). Remove a line when its module is split; the test fails on a stale line too, so
-# this list only shrinks. Anything not listed must be at most 400 lines.
-OVER_400_LINES_BEING_SPLIT = frozenset(
-    {
-        "sim/engine.py",
-    }
-)
-
 # The pure core: a plain value in, a plain value out (docs/architecture.md; STYLE rule 1).
 PURE_CORE = ("panelpilot.control", "panelpilot.design")
 IO_MODULES = frozenset(
@@ -240,18 +230,7 @@ def _lines(path: Path) -> int:
 
 @pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=_rel)
 def test_every_module_is_at_most_400_lines(path: Path) -> None:
-    if str(path.relative_to(PACKAGE)) in OVER_400_LINES_BEING_SPLIT:
-        return
     assert _lines(path) <= MAX_LINES, (
         f"{_rel(path)}: {_lines(path)} lines; a module is at most {MAX_LINES} "
         "(split it along a seam: one module, one idea)"
-    )
-
-
-@pytest.mark.parametrize("name", sorted(OVER_400_LINES_BEING_SPLIT))
-def test_the_allowlist_of_long_modules_only_shrinks(name: str) -> None:
-    path = PACKAGE / name
-    assert path.exists() and _lines(path) > MAX_LINES, (
-        f"{name} is split (or gone): remove it from OVER_400_LINES_BEING_SPLIT in "
-        "tests/test_architecture.py"
     )

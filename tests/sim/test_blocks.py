@@ -54,6 +54,21 @@ def test_blocks_give_the_step_by_step_results(name: str, changes: dict[str, Any]
         np.testing.assert_array_equal(blocked.trace.pilot_a, stepped.trace.pilot_a)
 
 
+@pytest.mark.parametrize("controller", ["none", "static"])
+def test_a_stretch_ends_on_the_step_a_breaker_trips_as_single_steps_do(controller: str) -> None:
+    # The baselines overload the shared panel's garage breaker: it trips within the first
+    # two hours, inside what would otherwise be one long stretch.
+    loaded = variant("shared-panel.yaml", duration_s=7200)
+    world = build_world(loaded)
+    make = POLICIES[controller]
+    stepped = run(world, make(loaded.site, world.topo), blocks=False)
+    blocked = run(world, make(loaded.site, world.topo))
+    assert stepped.metrics["trips"], "the scenario must trip a breaker"
+    assert blocked.metrics["trips"] == stepped.metrics["trips"]
+    _close(blocked.metrics, stepped.metrics, controller)
+    np.testing.assert_allclose(blocked.trace.circuit_a, stepped.trace.circuit_a, atol=1e-6)
+
+
 def test_a_breaker_block_heats_and_trips_where_single_steps_do() -> None:
     ratings = [20.0, 40.0, 100.0]
     rng = np.random.default_rng(3)
