@@ -70,18 +70,6 @@ class Fairness:
     total: float = 0.0
     steps: int = 0
 
-    def add(self, draw_a: FloatArray, accept_a: FloatArray) -> None:
-        """Count one step."""
-        wanting = accept_a > 0
-        n = int(np.count_nonzero(wanting))
-        if n < 2:
-            return
-        share = draw_a[wanting] / accept_a[wanting]
-        square = float(share @ share)
-        s = float(share.sum())
-        self.total += 1.0 if square == 0 else s * s / (n * square)
-        self.steps += 1
-
     def add_block(self, draw_a: FloatArray, accept_a: FloatArray) -> None:
         """Count a block of steps: `draw_a` and `accept_a` per charger and step."""
         wanting = accept_a > 0
