@@ -342,6 +342,17 @@ def test_a_lying_charger_meter_cannot_keep_a_metered_circuit_over_its_limit(lie:
     assert real_seen[-1][1] <= 80 + TOL
 
 
+# A commitment as a charger may hold it: sent at 0 s, acknowledged at 5 s, 20 s or not yet.
+HELD = st.builds(
+    Commitment,
+    st.sampled_from([0.0, 6.0, 16.0, 32.0]),
+    st.sampled_from([0.0, 6.0, 16.0]),
+    st.sampled_from([10.0, 25.0, 40.0, 55.0]),
+    st.just(0.0),
+    st.sampled_from([None, 5.0, 20.0]),
+)
+
+
 @given(
     limit=st.sampled_from([0.0, 6.0, 16.0, 32.0]),
     fallback=st.sampled_from([0.0, 6.0, 16.0, 32.0]),
@@ -358,18 +369,7 @@ def test_one_commitments_envelope_is_the_general_merge(
 
 
 @given(
-    held=st.lists(
-        st.builds(
-            Commitment,
-            st.sampled_from([0.0, 6.0, 16.0, 32.0]),
-            st.sampled_from([0.0, 6.0, 16.0]),
-            st.sampled_from([10.0, 25.0, 40.0, 55.0]),
-            st.just(0.0),
-            st.sampled_from([None, 5.0, 20.0]),
-        ),
-        min_size=1,
-        max_size=3,
-    ),
+    held=st.lists(HELD, min_size=1, max_size=3),
     times=st.lists(
         st.sampled_from([0.0, 1.0, 4.9, 5.0, 14.0, 15.0, 29.0, 44.99, 60.0]), max_size=8
     ),
@@ -383,17 +383,7 @@ def test_a_remembered_envelope_is_the_envelope(held: list[Commitment], times: li
 
 
 @given(
-    held=st.lists(
-        st.builds(
-            Commitment,
-            st.sampled_from([0.0, 6.0, 16.0, 32.0]),
-            st.sampled_from([0.0, 6.0, 16.0]),
-            st.sampled_from([10.0, 25.0, 40.0, 55.0]),
-            st.just(0.0),
-            st.sampled_from([None, 5.0, 20.0]),
-        ),
-        max_size=3,
-    ),
+    held=st.lists(HELD, max_size=3),
     new=st.builds(
         Commitment,
         st.sampled_from([0.0, 6.0, 16.0, 32.0]),
