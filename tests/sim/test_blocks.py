@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -10,8 +11,9 @@ import pytest
 
 from panelpilot.sim.breaker import BreakerBank
 from panelpilot.sim.engine import build_world, run
+from panelpilot.sim.loader import load_scenario_text
 from panelpilot.sim.policies import POLICIES
-from tests.sim.test_scenarios import variant
+from tests.sim.test_scenarios import SCENARIOS, variant
 
 
 def _close(a: Any, b: Any, path: str = "") -> None:
@@ -130,3 +132,51 @@ def test_the_controller_sees_charger_currents_to_a_tenth_of_an_amp() -> None:
     reported = [snap.chargers[cid].current_a for cid in topo.charger_ids]
     assert reported == [round(float(x), 1) for x in drawn]
     assert any(r != float(x) for r, x in zip(reported, drawn, strict=True))
+
+
+SOLAR_HOME = {
+    "name": "solar under a Panel Limit, no battery",
+    "voltage_v": 240,
+    "circuits": [
+        {
+            "id": "main-panel",
+            "limit_a": 160,
+            "breaker_a": 200,
+            "busbar_a": 200,
+            "meter": "site",
+            "children": [{"id": "ev-branch", "limit_a": 48, "breaker_a": 60}],
+        }
+    ],
+    "solar": [
+        {"id": "roof", "circuit": "main-panel", "max_a": 48, "controllable": True},
+        {"id": "standalone-pv", "circuit": "main-panel", "max_a": 40, "controllable": False},
+    ],
+    "chargers": [{"id": "wc1", "circuit": "ev-branch", "max_a": 48}],
+    "pcs": {"panel": "main-panel", "panel_limit_a": 60, "export_limit_a": 20},
+}
+
+
+def test_decisions_inside_a_stretch_see_that_steps_solar_output() -> None:
+    """Solar without a battery is advanced in stretches; a decision made inside one must see
+    the solar output of the step before it (as single steps do), not the stretch's first:
+    the caps for the Panel and export limits follow the sun as it rises."""
+    scenario = {
+        "name": "a morning of sun under the limits",
+        "site": SOLAR_HOME,
+        "duration_s": 3600,
+        "seed": 4,
+        "evs": [{"charger": "wc1", "arrive_s": 0, "depart_s": 3600, "energy_kwh": 20}],
+        "loads": [{"circuit": "main-panel", "base_a": 5, "noise_a": 1}],
+        "solar": {
+            "roof": {"peak_a": 48, "sunrise_s": 0, "sunset_s": 14400, "clouds": 0.3},
+            "standalone-pv": {"peak_a": 40, "sunrise_s": 0, "sunset_s": 14400},
+        },
+    }
+    loaded = load_scenario_text(json.dumps(scenario), "solar-home.yaml", SCENARIOS)
+    world = build_world(loaded)
+    make = POLICIES["panelpilot"]
+    stepped = run(world, make(loaded.site, world.topo), blocks=False)
+    blocked = run(world, make(loaded.site, world.topo))
+    np.testing.assert_allclose(blocked.trace.solar_a, stepped.trace.solar_a, atol=1e-6)
+    np.testing.assert_allclose(blocked.trace.circuit_a, stepped.trace.circuit_a, atol=1e-6)
+    _close(blocked.metrics, stepped.metrics, "panelpilot")

@@ -96,10 +96,15 @@ class Run:
                 self.progress(k, self.n_steps)
 
     def _readings(
-        self, t: float, current: FloatArray | None = None, draw: FloatArray | None = None
+        self,
+        t: float,
+        current: FloatArray | None = None,
+        draw: FloatArray | None = None,
+        solar: FloatArray | None = None,
     ) -> Readings:
-        """What is measured at `t`: meters read `current` (the step before's circuit currents)
-        and chargers report `draw` (their cars' draw in it); by default, as they are now."""
+        """What is measured at `t`: meters read `current` (the step before's circuit currents),
+        chargers report `draw` (their cars' draw in it) and inverters `solar` (their output
+        in it); by default, as they are now."""
         world, policy = self.world, self.policy
         reach = world.faults.reachable(t) if policy.remote else None
         ch_reach = self.ev_on if reach is None else self.ev_on & reach.chargers
@@ -115,7 +120,7 @@ class Run:
             battery_current_a=self.batteries.current_a,
             battery_soc=self.batteries.soc,
             solar_online=self.solar_on if reach is None else self.solar_on & reach.solar,
-            solar_current_a=self.solar_out,
+            solar_current_a=self.solar_out if solar is None else solar,
         )
 
     def _advance(self, k: int) -> int:
@@ -139,7 +144,7 @@ class Run:
         horizon, heat = self.breakers.block(current[self.topo.breaker_circuits], self.dt)
         kept = tried = min(n, horizon + 1)  # the step a breaker trips on is the last
         if self.policy.remote and tried > 1:
-            kept = self._decide_in(k, tried, current, path)
+            kept = self._decide_in(k, tried, current, path, None if solar is None else solar[0])
             # Size the next stretch on how far the policy went this time.
             self._guess = min(
                 MAX_BLOCK_STEPS, 2 * tried if kept == tried else max(MIN_GUESS_STEPS, 2 * kept)
@@ -202,7 +207,9 @@ class Run:
         current[:, 0] -= self.below_batt @ batt
         return batt
 
-    def _decide_in(self, k: int, n: int, current: FloatArray, path: Trajectory) -> int:
+    def _decide_in(
+        self, k: int, n: int, current: FloatArray, path: Trajectory, solar: FloatArray | None
+    ) -> int:
         """Run the policy's decisions due in steps k+1..k+n-1, on what the meters and chargers
         report there; return how many steps the stretch keeps: up to the first decision that
         changes what a device holds (kept in `_pending`, delivered as the next one begins)."""
@@ -216,7 +223,8 @@ class Run:
             if len(moving):
                 draw = draw.copy()
                 draw[moving] = path.draws_a[:, column - 1]
-            readings = self._readings(self.times[j], current[:, column - 1], draw)
+            out = None if solar is None else solar[:, column - 1]
+            readings = self._readings(self.times[j], current[:, column - 1], draw, out)
             orders = self.policy.decide(readings)
             if self._changes(readings, orders):
                 self._pending = (j, readings, orders)
