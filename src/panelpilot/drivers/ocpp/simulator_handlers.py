@@ -37,8 +37,18 @@ def _is_gated_set_profile(cp: SimulatedChargePoint, raw: str | bytes) -> bool:
 
 
 class _Gated:
+    """Both versions' client: the owner it answers for, and SetChargingProfile answers that a
+    slow charger gives later while it keeps reading its socket."""
+
     owner: SimulatedChargePoint
     _answers: set[asyncio.Task[None]]
+    route_map: dict[str, dict[str, Any]]
+
+    def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
+        super().__init__(owner.charge_point_id, connection, response_timeout=60)  # type: ignore[call-arg]
+        self.owner = owner
+        self._answers = set()
+        _set_validation(self.route_map, owner.validate_schemas)
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         if _is_gated_set_profile(self.owner, raw_msg):
@@ -50,12 +60,6 @@ class _Gated:
 
 
 class V16Client(_Gated, _V16ChargePoint):  # type: ignore[misc]
-    def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
-        super().__init__(owner.charge_point_id, connection, response_timeout=60)
-        self.owner = owner
-        self._answers = set()
-        _set_validation(self.route_map, owner.validate_schemas)
-
     @handles("SetChargingProfile")
     async def on_set_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
         status = await self.owner.answer_profile(connector_id, cs_charging_profiles)
@@ -95,12 +99,6 @@ class V16Client(_Gated, _V16ChargePoint):  # type: ignore[misc]
 
 
 class V201Client(_Gated, _V201ChargePoint):  # type: ignore[misc]
-    def __init__(self, owner: SimulatedChargePoint, connection: ClientConnection) -> None:
-        super().__init__(owner.charge_point_id, connection, response_timeout=60)
-        self.owner = owner
-        self._answers = set()
-        _set_validation(self.route_map, owner.validate_schemas)
-
     @handles("SetChargingProfile")
     async def on_set_profile(self, evse_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
         status = await self.owner.answer_profile(evse_id, charging_profile)
