@@ -315,7 +315,8 @@ class Controller:
         alerts += circuit_alerts(topo, index, meters, reserved.amounts, room)
         alerts += about_networks
         # 11. PCS.
-        pcs = apply_pcs(site, snap, topo.within, meters, st.export_curtailing)
+        dt = 0.0 if st.t is None else snap.t - st.t
+        pcs = apply_pcs(site, snap, topo.within, meters, st.pcs, dt)
         alerts += pcs.alerts
         self.state = ControllerState(
             snap.t,
@@ -323,7 +324,7 @@ class Controller:
             st.networks,
             st.removed,
             u,
-            pcs.export_curtailing,
+            pcs.memory,
             st.online,
             st.first_t,
         )

@@ -29,6 +29,7 @@ from panelpilot.control.pcs_caps import (
     solar_of,
     solar_output_a,
 )
+from panelpilot.control.pcs_law import Law, PcsMemory, cap_key, move
 from panelpilot.control.types import (
     Alert,
     BatteryDecision,
@@ -40,18 +41,30 @@ from panelpilot.site.model import Site
 
 PANEL_BATTERY_STAGE = 0.90  # seeds/panel-limit.txt: batteries first, at 90 % of the limit
 PANEL_SOLAR_STAGE = 0.95  # then controlled solar, at 95 %
+# A deadband is a share of its limit, and never narrower than that share of this (a zero
+# export limit still has one).
+BAND_FLOOR_A = 20.0
+
+
+def band_a(limit_a: float, shift: float) -> float:
+    """The deadband below a Conductor or export threshold, in amps."""
+    return shift * max(limit_a, BAND_FLOOR_A)
 
 
 @dataclass(frozen=True, slots=True)
 class PcsDecision:
-    """Every battery's and solar inverter's caps, the alerts explaining them, and whether
-    controllable solar is held below its rating for the export limit (which the next
-    cycle's export step must know: the room goes back to solar first)."""
+    """Every battery's and solar inverter's caps, the alerts explaining them, and the caps'
+    memory for the next cycle (`control/pcs_law.py`)."""
 
     batteries: dict[str, BatteryDecision]
     solar: dict[str, SolarDecision]
     alerts: list[Alert]
-    export_curtailing: bool
+    memory: PcsMemory
+
+    @property
+    def export_curtailing(self) -> bool:
+        """Whether controllable solar is held below its rating for the export limit."""
+        return self.memory.export_curtailing
 
 
 def apply_pcs(
@@ -59,20 +72,18 @@ def apply_pcs(
     snap: Snapshot,
     within: Callable[[str, str], bool],
     meters: Mapping[str, float | None],
-    solar_curtailed: bool = False,
+    memory: PcsMemory | None = None,
+    dt_s: float = 0.0,
 ) -> PcsDecision:
     """Caps for every battery and solar inverter, and the alerts explaining them.
 
     `within(circuit, ancestor)` tells whether a circuit is fed from another; `meters` holds
-    the readings (None = lost); `solar_curtailed` says whether the last decision held
-    controllable solar below its rating for export.
+    the readings (None = lost); `memory` is the caps in force after the last cycle, `dt_s`
+    the time since it. Each limit is worked out twice from the same readings: at its
+    thresholds (`low`: a cap above it comes down at once, with the alerts) and a deadband
+    below them (`high`: where a cap may rise to, gradually); `pcs_law.move` moves the caps.
     """
-    caps = Caps(
-        discharge_a={b.id: b.max_discharge_a for b in site.batteries},
-        charge_a={b.id: b.max_charge_a for b in site.batteries},
-        charge_request_a={b.id: 0.0 for b in site.batteries},
-        solar_a={s.id: s.max_a for s in site.solar},
-    )
+    memory = memory if memory is not None else PcsMemory()
     alerts: list[Alert] = []
     for b in site.batteries:
         r = snap.batteries.get(b.id)
@@ -82,23 +93,56 @@ def apply_pcs(
         sr = snap.solar.get(s.id)
         if sr is None or not sr.online:
             alerts.append(alert("solar_unresponsive", f"solar {s.id} is not reporting", s.id))
-    _panel_limit(site, snap, within, meters, caps, alerts)
-    _conductor_limit(site, snap, meters, caps, alerts)
-    curtailed_now = _export_limit(site, snap, meters, caps, alerts, solar_curtailed)
-    batteries = {
-        b.id: BatteryDecision(
-            max_discharge_a=down(caps.discharge_a[b.id]),
-            charge_request_a=down(min(caps.charge_request_a[b.id], caps.charge_a[b.id])),
-            max_charge_a=down(caps.charge_a[b.id]),
+    low, curtailed_now = _limits(site, snap, within, meters, memory, 0.0, alerts)
+    high, _ = _limits(site, snap, within, meters, memory, site.pcs.deadband_pct / 100, [])
+    pcs = site.pcs
+    law = Law(snap.t, min(max(dt_s, 0.0), site.control.period_s), pcs.hold_s, pcs.raise_s)
+    caps = dict(memory.caps)
+    batteries = {}
+    for b in site.batteries:
+        d, c = cap_key("discharge", b.id), cap_key("charge", b.id)
+        caps[d] = move(
+            caps.get(d), b.max_discharge_a, low.discharge_a[b.id], high.discharge_a[b.id], law
         )
-        for b in site.batteries
-    }
-    solar = {s.id: SolarDecision(max_a=down(caps.solar_a[s.id])) for s in site.solar}
+        caps[c] = move(caps.get(c), b.max_charge_a, low.charge_a[b.id], high.charge_a[b.id], law)
+        batteries[b.id] = BatteryDecision(
+            max_discharge_a=down(caps[d].cap_a),
+            charge_request_a=down(min(low.charge_request_a[b.id], caps[c].cap_a)),
+            max_charge_a=down(caps[c].cap_a),
+        )
+    solar = {}
+    for s in site.solar:
+        k = cap_key("solar", s.id)
+        caps[k] = move(caps.get(k), s.max_a, low.solar_a[s.id], high.solar_a[s.id], law)
+        solar[s.id] = SolarDecision(max_a=down(caps[k].cap_a))
     # Still curtailing while controllable solar stays capped below its rating.
-    held = solar_curtailed and any(
+    held = memory.export_curtailing and any(
         solar[s.id].max_a < s.max_a for s in site.solar if s.controllable
     )
-    return PcsDecision(batteries, solar, alerts, curtailed_now or held)
+    return PcsDecision(batteries, solar, alerts, PcsMemory(caps, curtailed_now or held))
+
+
+def _limits(
+    site: Site,
+    snap: Snapshot,
+    within: Callable[[str, str], bool],
+    meters: Mapping[str, float | None],
+    memory: PcsMemory,
+    shift: float,
+    alerts: list[Alert],
+) -> tuple[Caps, bool]:
+    """Every limit's caps with its thresholds lowered by `shift` of the limit; whether solar
+    is curtailed for export now."""
+    caps = Caps(
+        discharge_a={b.id: b.max_discharge_a for b in site.batteries},
+        charge_a={b.id: b.max_charge_a for b in site.batteries},
+        charge_request_a={b.id: 0.0 for b in site.batteries},
+        solar_a={s.id: s.max_a for s in site.solar},
+    )
+    _panel_limit(site, snap, within, meters, caps, alerts, shift)
+    _conductor_limit(site, snap, meters, caps, alerts, shift)
+    curtailed = _export_limit(site, snap, meters, caps, alerts, memory.export_curtailing, shift)
+    return caps, curtailed
 
 
 def _panel_limit(
@@ -108,11 +152,14 @@ def _panel_limit(
     meters: Mapping[str, float | None],
     caps: Caps,
     alerts: list[Alert],
+    shift: float,
 ) -> None:
     pcs = site.pcs
     if pcs.panel is None or pcs.panel_limit_a is None:
         return
     limit = pcs.panel_limit_a
+    battery_stage = (PANEL_BATTERY_STAGE - shift) * limit
+    solar_stage = (PANEL_SOLAR_STAGE - shift) * limit
     panel = next(c for c, _ in site.all_circuits() if c.id == pcs.panel)
     batteries = [b for b in site.batteries if within(b.circuit, panel.id)]
     solar = [s for s in site.solar if within(s.circuit, panel.id) and s.controllable]
@@ -132,7 +179,7 @@ def _panel_limit(
         + sum(solar_output_a(s, snap) for s in all_solar)
         + sum(battery_output_a(b, snap) for b in batteries)
     )
-    if panel_a > limit:
+    if panel_a > (1.0 - shift) * limit:
         caps.hold(batteries, solar)
         alerts.append(
             alert(
@@ -146,8 +193,8 @@ def _panel_limit(
     # Below 90 % the batteries may give what keeps batteries and all solar within 90 % of the
     # limit (more than they give now: no reduction); at or above it they give the excess less.
     sol_all = sum(solar_output_a(s, snap) for s in all_solar)
-    if panel_a >= PANEL_BATTERY_STAGE * limit:
-        battery_total = bat_out - (panel_a - PANEL_BATTERY_STAGE * limit)
+    if panel_a >= battery_stage:
+        battery_total = bat_out - (panel_a - battery_stage)
         alerts.append(
             alert(
                 "panel_limit_battery",
@@ -157,13 +204,13 @@ def _panel_limit(
             )
         )
     else:
-        battery_total = PANEL_BATTERY_STAGE * limit - sol_all
+        battery_total = battery_stage - sol_all
     share(bat, battery_total, caps.discharge_a)
     # Controllable solar likewise within 95 %, after the batteries' share; at or above 95 %
     # measured it is also held at its present output.
     uncontrolled = sol_all - sol_out
-    solar_total = PANEL_SOLAR_STAGE * limit - uncontrolled - min(bat_out, max(0.0, battery_total))
-    if panel_a >= PANEL_SOLAR_STAGE * limit and sol:
+    solar_total = solar_stage - uncontrolled - min(bat_out, max(0.0, battery_total))
+    if panel_a >= solar_stage and sol:
         solar_total = min(solar_total, sol_out)
         alerts.append(
             alert(
@@ -182,12 +229,13 @@ def _conductor_limit(
     meters: Mapping[str, float | None],
     caps: Caps,
     alerts: list[Alert],
+    shift: float,
 ) -> None:
     pcs = site.pcs
     if pcs.conductor_limit_a is None or pcs.conductor_meter is None:
         return
     limit = pcs.conductor_limit_a
-    threshold = limit - site.control.margin_a
+    threshold = limit - site.control.margin_a - band_a(limit, shift)
     reading = meters.get(pcs.conductor_meter)
     if reading is None:
         caps.hold(list(site.batteries), [])
@@ -238,6 +286,7 @@ def _export_limit(
     caps: Caps,
     alerts: list[Alert],
     solar_curtailed: bool,
+    shift: float,
 ) -> bool:
     """Best effort: batteries stop discharging, then charge, then solar is curtailed; returns
     whether solar is curtailed now.
@@ -255,7 +304,8 @@ def _export_limit(
         caps.hold(list(site.batteries), solar)
         alerts.append(alert("meter_lost", f"meter {meter} lost: export limit sources held at 0 A"))
         return False
-    excess = -reading - max(0.0, pcs.export_limit_a - site.control.margin_a)
+    limit = pcs.export_limit_a
+    excess = -reading - max(0.0, limit - site.control.margin_a - band_a(limit, shift))
     bat = batteries_of(list(site.batteries), snap)
     sol = solar_of(solar, snap)
     # 1. batteries give no more than keeps export at the limit.

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from panelpilot.control.commitments import Commitment
+from panelpilot.control.pcs_law import PcsMemory
 
 
 class ChargerMemory(NamedTuple):
@@ -64,6 +65,6 @@ class ControllerState:
     # whether it has been seen offline since (the first half of a power cycle).
     removed: Mapping[str, bool] = field(default_factory=dict)
     uncontrolled_a: Mapping[str, float] = field(default_factory=dict)  # per metered circuit
-    export_curtailing: bool = False  # controllable solar is held down for the export limit
+    pcs: PcsMemory = field(default_factory=PcsMemory)  # the batteries' and inverters' caps in force
     online: frozenset[str] = frozenset()  # the chargers that reported in the last cycle
     first_t: float | None = None  # the first cycle's time (commitments of an earlier process)

@@ -123,6 +123,12 @@ class Pcs(_Model):
     export_meter: Ident | None = Field(
         default=None, description="Meter for the export limit; default the root circuit's."
     )
+    # How the caps move (docs/control.md, "How the caps move"): down at once when a threshold
+    # would be crossed; up only after a hold that doubles with every reversal, at most one
+    # rating per `raise_s`, and only to `deadband_pct` of the limit below each threshold.
+    hold_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
+    raise_s: Annotated[float, Field(ge=1, le=600)] = 20.0
+    deadband_pct: Annotated[float, Field(ge=0, le=5)] = 2.0
 
     @model_validator(mode="before")
     @classmethod
