@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from panelpilot.cli import app
@@ -195,3 +196,27 @@ def test_an_unwritable_html_path_exits_2_without_a_traceback(tmp_path: Path) -> 
     code, _, err = run(str(EXAMPLES / "pw3-home.yaml"), "--html", str(tmp_path / "no" / "x.html"))
     assert code == 2
     assert "cannot write the HTML report" in err
+
+
+def _gateway_site(tmp_path: Path, rating: float | None, loads: float) -> Path:
+    text = (EXAMPLES / "pw3-home.yaml").read_text(encoding="utf-8")
+    assert "    rating_a: 200\n" in text and "    downstream_loads_a: 180\n" in text
+    service = f"    rating_a: {rating:g}\n" if rating is not None else ""
+    text = text.replace("    rating_a: 200\n", service, 1)
+    text = text.replace("    downstream_loads_a: 180\n", f"    downstream_loads_a: {loads:g}\n")
+    site = tmp_path / "site.yaml"
+    site.write_text(text, encoding="utf-8")
+    return site
+
+
+@pytest.mark.parametrize(
+    ("rating", "loads", "exit_code"),
+    [(400, 150, 1), (200, 150, 0), (None, 150, 0), (None, 250, 1)],
+)
+def test_a_gateway_on_a_service_above_200_a_fails_check_with_exit_1(
+    tmp_path: Path, rating: float | None, loads: float, exit_code: int
+) -> None:
+    code, out, err = run(str(_gateway_site(tmp_path, rating, loads)), "--json")
+    assert code == exit_code, err
+    rules = [f["rule"] for f in json.loads(out)["findings"]]
+    assert rules == (["TIE-GATEWAY-SERVICE"] if exit_code else [])

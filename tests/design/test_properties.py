@@ -49,3 +49,31 @@ def test_sharing_min_6a_fires_exactly_below_6_a_per_unit(size: int, limit: int) 
     )
     assert ("SHARING-MIN-6A" in rules_of(report)) == (limit < 6 * size)
     assert ("SHARING-SIZE" in rules_of(report)) == (size > 6)
+
+
+ratings = st.none() | st.integers(min_value=60, max_value=800).map(float)
+loads_behind = st.none() | st.integers(min_value=10, max_value=600).map(float)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    relay=st.sampled_from(["backup-gateway-2", "gateway-3"]),
+    rating=ratings,
+    loads=loads_behind,
+)
+def test_gateway_service_fires_exactly_above_200_a_or_unrated_with_over_200_a_behind(
+    relay: str, rating: float | None, loads: float | None
+) -> None:
+    site_relay: dict[str, object] = {"type": relay, "interconnection": "service-feeders"}
+    if loads is not None:
+        site_relay["downstream_loads_a"] = loads
+    report = check(
+        "pw3-home.yaml",
+        put("installation.service.rating_a", rating),
+        put("installation.site_relay", site_relay),
+    )
+    if rating is not None:
+        expected = rating > 200  # a rated service decides alone: loads never excuse it
+    else:
+        expected = loads is None or loads > 200
+    assert ("TIE-GATEWAY-SERVICE" in rules_of(report)) == expected

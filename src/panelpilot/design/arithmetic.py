@@ -70,7 +70,7 @@ MAX_PW3_EXPANSIONS = 3
 PW3_MPPTS = 6
 PW3_MAX_DC_KW = 20.0
 # System Tie-in: Backup Switch up to 200 A service with a 2S meter socket; Gateway up to 200 A
-# service or 200 A of downstream loads.
+# service, or (only when the service has no rating) 200 A of downstream loads.
 MAX_SERVICE_A = 200.0
 BACKUP_SWITCH_SOCKET = "2S"
 BACKUP_VOLTAGE = "120/240"

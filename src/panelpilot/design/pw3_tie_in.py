@@ -68,25 +68,45 @@ def backup_voltage(d: Design) -> Iterator[Hit]:
         )
 
 
+MULTIPLE_GATEWAYS = (
+    "a site with service equipment above 200 A uses multiple Backup Gateways (Tesla application "
+    'note "Multiple Backup Gateways on a Single Site", Partner Portal)'
+)
+
+
 def gateway_service(d: Design) -> Iterator[Hit]:
-    """A gateway: 200 A service or smaller, else at most 200 A of loads behind it."""
+    """A gateway: a service rated 200 A or less; only when the service has no rating, at most
+    200 A of loads behind it. Downstream loads never excuse a rated service above 200 A."""
     relay, rating = d.inst.site_relay, d.inst.service.rating_a
     if relay is None or relay.type not in GATEWAYS:
         return
-    loads = relay.downstream_loads_a
-    name = RELAY_NAMES[relay.type]
-    if rating is not None and rating <= MAX_SERVICE_A:
+    name, loads = RELAY_NAMES[relay.type], relay.downstream_loads_a
+    if rating is not None:
+        if rating > MAX_SERVICE_A:
+            yield Hit(_rated_over(rating, loads, name), (*SERVICE, "rating_a"))
         return
-    if loads is not None and loads <= MAX_SERVICE_A:
-        return
-    service = f"{num(rating)} A service" if rating is not None else "no service rating"
-    behind = f"{num(loads)} A of loads" if loads is not None else "no load calculation"
-    yield Hit(
-        f"{service} and {behind} behind the {name}; it needs a service of at most "
-        f"{num(MAX_SERVICE_A)} A or at most {num(MAX_SERVICE_A)} A of downstream loads (NEC load "
-        "calculation); larger services use several gateways",
-        (*RELAY, "downstream_loads_a") if loads is not None else (*SERVICE, "rating_a"),
+    if loads is None or loads > MAX_SERVICE_A:
+        behind = f"{num(loads)} A of loads" if loads is not None else "no load calculation"
+        yield Hit(
+            f"no service rating and {behind} behind the {name}; without a service rating it "
+            f"needs at most {num(MAX_SERVICE_A)} A of downstream loads by NEC load calculation; "
+            + MULTIPLE_GATEWAYS,
+            (*RELAY, "downstream_loads_a") if loads is not None else (*SERVICE, "rating_a"),
+        )
+
+
+def _rated_over(rating: float, loads: float | None, name: str) -> str:
+    """The message for a gateway on a rated service above 200 A."""
+    text = (
+        f"{num(rating)} A service with a {name}; a Backup Gateway 2 / Gateway 3 is for a "
+        f"service of {num(MAX_SERVICE_A)} A or less"
     )
+    if loads is not None:
+        text += (
+            f" ({num(loads)} A of downstream loads does not change that: the "
+            f"{num(MAX_SERVICE_A)} A load allowance applies only when the service has no rating)"
+        )
+    return f"{text}; {MULTIPLE_GATEWAYS}"
 
 
 def line_side_tap(d: Design) -> Iterator[Hit]:
@@ -172,9 +192,11 @@ RULES = (
          "Backup systems on 120/240 V single/split-phase service only.",
          "service.voltage == 120/240", backup_voltage),
     Rule("TIE-GATEWAY-SERVICE", E, DOC, TIE_IN,
-         "Backup Gateway 2 / Gateway 3: service of 200 A or less, else at most 200 A of loads "
-         "behind it by NEC load calculation.",
-         "service.rating_a <= 200 A or site_relay.downstream_loads_a <= 200 A", gateway_service),
+         "Backup Gateway 2 / Gateway 3: a service rated 200 A or less; only without a service "
+         "rating, at most 200 A of loads behind it by NEC load calculation. Above 200 A: "
+         "multiple Backup Gateways.",
+         "service.rating_a <= 200 A; no service.rating_a => site_relay.downstream_loads_a <= "
+         "200 A", gateway_service),
     Rule("TIE-LINE-SIDE-TAP", E, DOC, TIE_IN,
          "Backup Gateway 2 / Gateway 3 never on a line-side tap (NEC 230.82).",
          "interconnection != line-side-tap", line_side_tap),
