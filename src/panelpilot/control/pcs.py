@@ -29,7 +29,7 @@ from panelpilot.control.pcs_caps import (
     solar_of,
     solar_output_a,
 )
-from panelpilot.control.pcs_law import Law, PcsMemory, cap_key, move
+from panelpilot.control.pcs_law import CapMemory, Law, PcsMemory, cap_key, move
 from panelpilot.control.types import (
     Alert,
     BatteryDecision,
@@ -37,13 +37,14 @@ from panelpilot.control.types import (
     Snapshot,
     SolarDecision,
 )
-from panelpilot.site.model import Site
+from panelpilot.site.model import Battery, Site
 
 PANEL_BATTERY_STAGE = 0.90  # seeds/panel-limit.txt: batteries first, at 90 % of the limit
 PANEL_SOLAR_STAGE = 0.95  # then controlled solar, at 95 %
 # A deadband is a share of its limit, and never narrower than that share of this (a zero
 # export limit still has one).
 BAND_FLOOR_A = 20.0
+FULL = 0.999  # a battery this full takes no more charge
 
 
 def band_a(limit_a: float, shift: float) -> float:
@@ -98,18 +99,7 @@ def apply_pcs(
     pcs = site.pcs
     law = Law(snap.t, min(max(dt_s, 0.0), site.control.period_s), pcs.hold_s, pcs.raise_s)
     caps = dict(memory.caps)
-    batteries = {}
-    for b in site.batteries:
-        d, c = cap_key("discharge", b.id), cap_key("charge", b.id)
-        caps[d] = move(
-            caps.get(d), b.max_discharge_a, low.discharge_a[b.id], high.discharge_a[b.id], law
-        )
-        caps[c] = move(caps.get(c), b.max_charge_a, low.charge_a[b.id], high.charge_a[b.id], law)
-        batteries[b.id] = BatteryDecision(
-            max_discharge_a=down(caps[d].cap_a),
-            charge_request_a=down(min(low.charge_request_a[b.id], caps[c].cap_a)),
-            max_charge_a=down(caps[c].cap_a),
-        )
+    batteries = {b.id: _battery(b, snap, low, high, caps, law) for b in site.batteries}
     solar = {}
     for s in site.solar:
         k = cap_key("solar", s.id)
@@ -120,6 +110,32 @@ def apply_pcs(
         solar[s.id].max_a < s.max_a for s in site.solar if s.controllable
     )
     return PcsDecision(batteries, solar, alerts, PcsMemory(caps, curtailed_now or held))
+
+
+def _battery(
+    b: Battery, snap: Snapshot, low: Caps, high: Caps, caps: dict[str, CapMemory], law: Law
+) -> BatteryDecision:
+    """One battery's caps moved (`pcs_law.move`). Its charge request is the mirror image: the
+    room it is *not* asked to charge is a cap, so a request rises at once (less export) and
+    falls gradually after a hold; it follows the deadband's figure, so it settles a deadband
+    inside the export limit however late the battery and the meter answer."""
+    d, c, r = cap_key("discharge", b.id), cap_key("charge", b.id), cap_key("request", b.id)
+    caps[d] = move(
+        caps.get(d), b.max_discharge_a, low.discharge_a[b.id], high.discharge_a[b.id], law
+    )
+    caps[c] = move(caps.get(c), b.max_charge_a, low.charge_a[b.id], high.charge_a[b.id], law)
+    need = b.max_charge_a - min(high.charge_request_a[b.id], b.max_charge_a)
+    reading = snap.batteries.get(b.id)
+    if reading is None or not reading.online or (reading.soc is not None and reading.soc >= FULL):
+        caps[r] = CapMemory(b.max_charge_a)  # a full or silent battery is asked for nothing
+    else:
+        caps[r] = move(caps.get(r), b.max_charge_a, need, need, law)
+    request = b.max_charge_a - caps[r].cap_a
+    return BatteryDecision(
+        max_discharge_a=down(caps[d].cap_a),
+        charge_request_a=down(min(request, caps[c].cap_a)),
+        max_charge_a=down(caps[c].cap_a),
+    )
 
 
 def _limits(
@@ -374,7 +390,7 @@ def _absorb(
     free = {
         key: max(0.0, caps.charge_a[key] - charging_now[key])
         for key, r in online.items()
-        if r.soc is None or r.soc < 0.999
+        if r.soc is None or r.soc < FULL
     }
     total_free = sum(free.values())
     absorb = min(remaining_a, total_free)

@@ -37,6 +37,10 @@ class BatteryBank:
         self.export_windows = export_windows
         self.voltage_v = voltage_v
         self.current_a = np.zeros(len(max_discharge_a))
+        # What each would discharge uncapped in the last step (the least-curtailment metric).
+        self.wanted_a = np.zeros(len(max_discharge_a))
+        # The most its current moves in one step (None: at once; sim/devices.py).
+        self.rate_a: FloatArray | None = None
 
     def exporting(self, t_s: float) -> BoolArray:
         """Batteries inside one of their export windows at `t_s`."""
@@ -68,7 +72,13 @@ class BatteryBank:
         amp_s_per_kwh = JOULES_PER_KWH / self.voltage_v
         stored_a = self.soc * self.capacity_kwh * amp_s_per_kwh / dt_s
         room_a = (1.0 - self.soc) * self.capacity_kwh * amp_s_per_kwh / dt_s
-        current = np.minimum(discharge, stored_a) - np.minimum(charge, room_a)
+        current = discharge - charge
+        if self.rate_a is not None:  # a real battery ramps toward its setpoint
+            current = self.current_a + np.clip(current - self.current_a, -self.rate_a, self.rate_a)
+        current = np.clip(current, -room_a, stored_a)
+        self.wanted_a = np.where(
+            energized, np.minimum(np.clip(wanted, 0.0, self.max_discharge_a), stored_a), 0.0
+        )
         current = np.where(energized, current, 0.0)
         self.soc = np.clip(self.soc - current * dt_s / (self.capacity_kwh * amp_s_per_kwh), 0, 1)
         self.current_a = current

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from panelpilot.sim.metrics import JOULES_PER_KWH, excess_amp_s, limit_figures, summary
+from panelpilot.sim.pcs_metrics import pcs_figures
 from panelpilot.sim.policies import Policy
 from panelpilot.sim.stepping import Progress, Run
 from panelpilot.sim.topology import Topology
@@ -73,6 +74,8 @@ def run(
         cars=cars,
         trips=r.trips,
     )
+    if site.batteries or site.solar:
+        metrics.update(pcs_figures(site, topo, trace, dt))
     return RunResult(policy=policy.name, metrics=metrics, trace=trace)
 
 

@@ -81,6 +81,10 @@ def check_sources(scenario: Scenario, site: Site) -> Iterator[Finding]:
     for bid in scenario.batteries:
         if bid not in batteries:
             yield ("batteries", bid), f"unknown battery {bid!r}; known: {_known(batteries)}"
+    meters = site.meter_ids()
+    for mid in scenario.meters:
+        if mid not in meters:
+            yield ("meters", mid), f"unknown meter {mid!r}; known: {_known(meters)}"
 
 
 def check_faults(scenario: Scenario, site: Site) -> Iterator[Finding]:

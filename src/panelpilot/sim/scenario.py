@@ -115,7 +115,25 @@ class Load(SiteModel):
     events: tuple[LoadEvent, ...] = ()
 
 
-class SolarProfile(SiteModel):
+class Device(SiteModel):
+    """How a real meter, battery or inverter answers (sim/devices.py): late, slowly, noisily.
+    All 0 is an ideal device, read and obeyed at once."""
+
+    latency_s: Annotated[float, Field(ge=0, le=10)] = Field(
+        default=0.0, description="A reading reports the value this long ago (0-10 s)."
+    )
+    response_s: Annotated[float, Field(ge=0, le=30)] = Field(
+        default=0.0, description="A new cap is acted on this long after it is sent (0-30 s)."
+    )
+    ramp_s: Annotated[float, Field(ge=0, le=300)] = Field(
+        default=0.0, description="Time to move from 0 to the rating (0 = at once; 0-300 s)."
+    )
+    noise_a: Annotated[float, Field(ge=0, le=20)] = Field(
+        default=0.0, description="Standard deviation of the reading's noise (0-20 A)."
+    )
+
+
+class SolarProfile(Device):
     """A clear-sky half sine between sunrise and sunset, dimmed by passing clouds."""
 
     peak_a: Amps
@@ -132,7 +150,7 @@ class SolarProfile(SiteModel):
         return self
 
 
-class BatteryProfile(SiteModel):
+class BatteryProfile(Device):
     """A battery's energy and how it is operated (self-consumption, export windows)."""
 
     # Powerwall 3 nominal energy, 13.5 kWh (Tesla Powerwall 3 datasheet).
@@ -211,6 +229,9 @@ class Scenario(SiteModel):
     loads: tuple[Load, ...] = ()
     solar: dict[Ident, SolarProfile] = Field(default_factory=dict)
     batteries: dict[Ident, BatteryProfile] = Field(default_factory=dict)
+    meters: dict[Ident, Device] = Field(
+        default_factory=dict, description="Meters' latency and noise (response and ramp unused)."
+    )
     faults: tuple[Fault, ...] = ()
     settings: tuple[SettingsChange, ...] = Field(
         default=(), description="Settings changes at given times (panelpilot only)."

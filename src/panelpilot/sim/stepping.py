@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from panelpilot.sim.breaker import BreakerBank
 from panelpilot.sim.chargers import ChargerBank
+from panelpilot.sim.devices import dynamics_of, ramped
 from panelpilot.sim.ev import Fleet, Trajectory
 from panelpilot.sim.metrics import Fairness
 from panelpilot.sim.policies import Orders, Policy, Readings
@@ -73,7 +74,13 @@ class Run:
         self.decide_every = period_steps if policy.remote else self.n_steps + 1
         # How many steps the next stretch tries (the policy decides how far it really goes).
         self._guess = FIRST_GUESS_STEPS if policy.remote else MAX_BLOCK_STEPS
-        self.blocks = blocks and not self.has_batteries  # a battery answers every step
+        # Real PCS devices (latency, response, ramps, noise), None when all are ideal.
+        self.dyn = dynamics_of(world)
+        self.meter_rows = np.array(list(topo.meter_circuit.values()), dtype=np.int64)
+        if self.dyn is not None:
+            self.batteries.rate_a = self.dyn.battery_rate
+        # A battery answers every step, and so does a device that lags or ramps.
+        self.blocks = blocks and not self.has_batteries and self.dyn is None
         # A decision made inside a stretch that ended there: (step, readings, orders).
         self._pending: tuple[int, Readings, Orders] | None = None
 
@@ -109,6 +116,12 @@ class Run:
         reach = world.faults.reachable(t) if policy.remote else None
         ch_reach = self.ev_on if reach is None else self.ev_on & reach.chargers
         current = self.current if current is None else current
+        battery = self.batteries.current_a
+        solar = self.solar_out if solar is None else solar
+        if self.dyn is not None:
+            meters, battery, solar = self.dyn.reported()
+            current = current.copy()
+            current[self.meter_rows] = meters
         return Readings(
             t_s=t,
             meters=world.faults.meters(t, current) if policy.remote else {},
@@ -117,10 +130,10 @@ class Run:
             charger_current_a=self.fleet.draw_a if draw is None else draw,
             charger_pilot_a=self.chargers.pilot_a(t),
             battery_online=self.batt_on if reach is None else self.batt_on & reach.batteries,
-            battery_current_a=self.batteries.current_a,
+            battery_current_a=battery,
             battery_soc=self.batteries.soc,
             solar_online=self.solar_on if reach is None else self.solar_on & reach.solar,
-            solar_current_a=self.solar_out if solar is None else solar,
+            solar_current_a=solar,
         )
 
     def _advance(self, k: int) -> int:
@@ -135,6 +148,8 @@ class Run:
         up = not self.policy.remote or self.world.faults.controller_up(t)
         if up and k % self.decide_every == 0:
             self._decide_now(k, t)
+        if self.dyn is not None:
+            self.dyn.sent(self.caps_discharge, self.charge_request, self.caps_solar)
         n = self._span(k, t, up)
         pilot = self.chargers.pilot_a(t)
         path = self.fleet.trajectory(pilot, self.ev_on, n, self.dt)
@@ -156,6 +171,11 @@ class Run:
             self._take_solar(k, kept, *solar)
         if battery is not None:
             self.trace.battery_a[:, k] = battery
+            self.trace.battery_wanted_a[:, k] = self.batteries.wanted_a
+        if self.dyn is not None:
+            self.dyn.measured(
+                self.current[self.meter_rows], self.batteries.current_a, self.solar_out
+            )
         return kept
 
     def _decide_now(self, k: int, t: float) -> None:
@@ -195,14 +215,22 @@ class Run:
         if not self.has_solar:
             return None
         available = self.world.solar_a[:, k : k + n] * self.solar_on[:, None]
-        out = np.minimum(available, self.caps_solar[:, None])
+        if self.dyn is None:
+            out = np.minimum(available, self.caps_solar[:, None])
+        else:  # one step: the cap it acts on, and its ramp from what it gave
+            cap = self.dyn.acting()[2]
+            out = ramped(self.solar_out, np.minimum(available[:, 0], cap), self.dyn.solar_rate)
+            out = out[:, None]
         current -= self.below_solar @ out
         return out, available
 
     def _battery(self, t: float, current: FloatArray) -> FloatArray:
         """The batteries' answer to the site's current in this (single) step, taken off it."""
+        discharge, request = self.caps_discharge, self.charge_request
+        if self.dyn is not None:
+            discharge, request, _ = self.dyn.acting()
         batt = self.batteries.step(
-            float(current[0, 0]), self.caps_discharge, self.charge_request, self.batt_on, t, self.dt
+            float(current[0, 0]), discharge, request, self.batt_on, t, self.dt
         )
         current[:, 0] -= self.below_batt @ batt
         return batt
@@ -265,6 +293,8 @@ class Run:
         trace.network_a[:, k : k + n] = self.topo.network_members @ draws
         trace.pilot_a[:, k : k + n] = pilot[: self.traced, None]
         trace.draw_a[:, k : k + n] = draws[: self.traced]
+        trace.battery_cap_a[:, k : k + n] = self.caps_discharge[:, None]
+        trace.solar_cap_a[:, k : k + n] = self.caps_solar[:, None]
 
     def _take_solar(self, k: int, n: int, out: FloatArray, available: FloatArray) -> None:
         trace = self.trace

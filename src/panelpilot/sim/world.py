@@ -38,6 +38,9 @@ class Trace:
     solar_a: FloatArray  # (inverters, steps), produced
     solar_available_a: FloatArray  # (inverters, steps), available while energised
     battery_a: FloatArray  # (batteries, steps), + discharge
+    battery_wanted_a: FloatArray  # (batteries, steps), what each would discharge uncapped
+    battery_cap_a: FloatArray  # (batteries, steps), the discharge cap held (sent)
+    solar_cap_a: FloatArray  # (inverters, steps), the cap held (sent)
     pilot_a: NDArray[np.float32]  # (traced chargers, steps)
     draw_a: NDArray[np.float32]  # (traced chargers, steps)
 
@@ -53,6 +56,9 @@ class Trace:
             solar_a=np.zeros((len(topo.solar_ids), n)),
             solar_available_a=np.zeros((len(topo.solar_ids), n)),
             battery_a=np.zeros((len(topo.battery_ids), n)),
+            battery_wanted_a=np.zeros((len(topo.battery_ids), n)),
+            battery_cap_a=np.zeros((len(topo.battery_ids), n)),
+            solar_cap_a=np.zeros((len(topo.solar_ids), n)),
             pilot_a=np.zeros((traced, n), dtype=np.float32),
             draw_a=np.zeros((traced, n), dtype=np.float32),
         )
