@@ -36,6 +36,8 @@ class Subscriber:
         self.sessions = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: aiomqtt.Client | None = None
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
 
     def __enter__(self) -> Subscriber:
@@ -69,10 +71,20 @@ class Subscriber:
                 if m.topic.startswith(prefix) and (session is None or m.session == session)
             ]
 
+    def publish(self, topic: str, payload: str) -> None:
+        """Publish one message from this subscriber's connection (and wait until it is sent)."""
+        loop, client = self._loop, self._client
+        assert loop is not None and client is not None
+        asyncio.run_coroutine_threadsafe(client.publish(topic, payload, qos=1), loop).result(
+            DEADLINE_S
+        )
+
     async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
         while not self._stop.is_set():
             with contextlib.suppress(aiomqtt.MqttError):
                 async with aiomqtt.Client("127.0.0.1", self.port, timeout=5) as client:
+                    self._client = client
                     for topic in self.topics:
                         await client.subscribe(topic, qos=1)
                     # The broker sends the retained messages before anything published after

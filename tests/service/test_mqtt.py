@@ -213,3 +213,60 @@ def _run_loop(service: Service, count: int) -> list[CycleResult]:
 
 async def _event() -> asyncio.Event:
     return asyncio.Event()
+
+
+def test_nothing_received_over_mqtt_changes_a_setting_and_a_home_assistant_restart_gets_discovery(
+    published: tuple[Service, World, ManualClock, MqttPublisher], mosquitto: Mosquitto
+) -> None:
+    service, _world, clock, publisher = published
+    _cycles(service, clock, 1)
+    assert publisher.wait_for(lambda s: s.published_t is not None, DEADLINE_S)
+    before = service.reads.network("garage-net")
+    config = f"homeassistant/sensor/panelpilot_{SITE}/network_garage-net_limit/config"
+    with Subscriber(mosquitto.port) as sub:
+        first = len(sub.of(config))
+        assert first == 1  # the retained config
+        attempts = {
+            f"{BASE}/network/garage-net/limit": "10",
+            f"{BASE}/network/garage-net/limit/set": "10",
+            f"{BASE}/network/garage-net/enabled/set": "OFF",
+            f"{BASE}/charger/wc1/limit/set": "6",
+            "homeassistant/status": "online",  # Home Assistant (re)started
+        }
+        for topic, payload in attempts.items():
+            sub.publish(topic, payload)
+        # Home Assistant's birth message is the one thing it listens to: discovery again.
+        assert sub.wait_for(lambda: len(sub.of(config)) > first)
+        _cycles(service, clock, 2)
+        assert publisher.wait_for(lambda s: s.published_t == clock.monotonic_s(), DEADLINE_S)
+    assert service.runtime.pending == ()
+    assert service.reads.network("garage-net") == before
+    assert service.storage.setting_history(None, limit=10) == []
+
+
+def test_a_broker_that_refuses_the_password_is_mqtt_disconnected(tmp_path: Path) -> None:
+    broker = Mosquitto(tmp_path, users={"site-north": "right-password-1"}).start()
+    try:
+        service, _world, clock = _service(tmp_path)
+        wrong = MqttPublisher(
+            service.reads, _options(broker, username="site-north", password="wrong-password-2")
+        ).attach(service.runtime)
+        wrong.start()
+        try:
+            assert wrong.wait_for(lambda s: s.last_error is not None, DEADLINE_S)
+            alerts = _cycles(service, clock, 1)[-1].decision.alerts
+            down = [a for a in alerts if a.code == "mqtt_disconnected"]
+            assert down and "wrong-password-2" not in down[0].message
+            assert "authoriz" in down[0].message.lower()  # the broker's reason
+        finally:
+            wrong.stop()
+        right = MqttPublisher(
+            service.reads, _options(broker, username="site-north", password="right-password-1")
+        )
+        right.start()
+        try:
+            assert right.wait_for(lambda s: s.connected, DEADLINE_S)
+        finally:
+            right.stop()
+    finally:
+        broker.stop()
