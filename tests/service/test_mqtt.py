@@ -18,6 +18,7 @@ from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock
 from panelpilot.service.database import sqlite_url
 from panelpilot.service.mqtt import MqttOptions, MqttPublisher
+from panelpilot.service.mqtt_topics import amps
 from panelpilot.service.runtime import CycleResult
 from panelpilot.service.service import ControlThread, Service, build_service
 from panelpilot.service.storage import Storage
@@ -74,6 +75,7 @@ def test_discovery_configs_and_states_arrive_retained(
 ) -> None:
     service, world, clock, publisher = published
     world.chargers["wc1"].car_wants_a = 32.0
+    world.solar["pv1"].available_a = 10.0
     results = _cycles(service, clock, 5)
     limit = results[-1].decision.chargers["wc1"].limit_a
     assert limit > 0
@@ -90,7 +92,12 @@ def test_discovery_configs_and_states_arrive_retained(
         assert sub.latest(f"{BASE}/network/garage-net/connections") == "3"  # members online
         assert sub.latest(f"{BASE}/circuit/garage/limit") == "80"
         assert sub.latest(f"{BASE}/panel/limit") == "100"
-        assert sub.latest(f"{BASE}/panel/current") not in (None, "None")
+        snap = results[-1].snapshot
+        # The Panel Limit's sum: the site meter + solar + battery discharge (seeds/panel-limit.txt).
+        panel_a = max(snap.meters["site"] or 0.0, 0.0) + snap.solar["pv1"].current_a
+        panel_a += max(snap.batteries["pw1"].current_a, 0.0)
+        assert snap.solar["pv1"].current_a > 0 and snap.batteries["pw1"].current_a > 0
+        assert sub.latest(f"{BASE}/panel/current") == amps(panel_a)
         assert sub.latest(f"{BASE}/battery/pw1/max_discharge") not in (None, "None")
         assert sub.latest(f"{BASE}/solar/pv1/max") not in (None, "None")
         energy = float(sub.latest(f"{wc1}/session_energy") or "nan")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from panelpilot.service import mqtt_topics
 from panelpilot.service.mqtt_topics import (
@@ -19,7 +20,7 @@ from panelpilot.service.views import ChargerView, PanelView
 from panelpilot.site.mqtt import topic_id
 
 DOC = Path(__file__).parents[2] / "docs" / "integrations.md"
-KINDS = {
+KINDS: dict[str, tuple[mqtt_topics.Entity[Any], ...]] = {
     "charger/<id>": mqtt_topics.CHARGER,
     "circuit/<id>": mqtt_topics.CIRCUIT,
     "network/<id>": mqtt_topics.NETWORK,

@@ -4,8 +4,8 @@ the cycles since its car was plugged in.
 A runtime listener (on the control thread: a few multiplications per charger per cycle, no
 wait). The figure is an estimate from panelpilot's own readings, not the charger's energy
 register: the current of a cycle is counted until the next cycle's reading, and a charger
-that is offline counts nothing. A session starts when a car is connected and its total stays
-until the next car is.
+that is offline counts nothing (and ends no session). A session starts when an online charger
+reports a car connected, and its total stays until the next car is.
 """
 
 from __future__ import annotations
@@ -38,16 +38,18 @@ class SessionEnergy:
         """Count one cycle."""
         t = result.snapshot.t
         for cid, reading in result.snapshot.chargers.items():
-            connected = reading.online and reading.connected
-            if connected and not self._was_connected.get(cid, False):
-                self._kwh[cid] = 0.0  # a new session
+            if not reading.online:  # counts nothing; a blip of contact ends no session
                 self._last.pop(cid, None)
-            self._was_connected[cid] = connected
+                continue
+            if reading.connected and not self._was_connected.get(cid, False):
+                self._kwh[cid] = 0.0  # a car plugged in: a new session
+                self._last.pop(cid, None)
+            self._was_connected[cid] = reading.connected
             previous = self._last.get(cid)
             if previous is not None and 0.0 < t - previous[0] <= self.max_gap_s:
                 wh = previous[1] * self.voltage_v * (t - previous[0]) / S_PER_H
                 self._kwh[cid] = self._kwh.get(cid, 0.0) + wh / WH_PER_KWH
-            if connected:
+            if reading.connected:
                 self._last[cid] = (t, max(0.0, reading.current_a))
             else:
                 self._last.pop(cid, None)

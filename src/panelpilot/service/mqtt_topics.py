@@ -24,7 +24,6 @@ from panelpilot.service.views import (
     SiteAlertView,
     SolarView,
 )
-from panelpilot.site.mqtt import topic_id
 
 V = TypeVar("V")
 NONE = "None"  # Home Assistant reads this payload as "unknown"
@@ -359,8 +358,3 @@ def _config(
     if entity is ALERT_COUNT:
         config["json_attributes_topic"] = topics.alerts
     return json.dumps(config, sort_keys=True)
-
-
-def default_site_id(name: str, configured: str | None) -> str:
-    """The site's topic level: the site file's `mqtt.site_id`, else made from its name."""
-    return configured if configured is not None else topic_id(name)
