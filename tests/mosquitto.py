@@ -35,7 +35,9 @@ def mosquitto_path() -> str | None:
 class Mosquitto:
     """One broker process; `restart()` brings it back on the same port."""
 
-    def __init__(self, workdir: Path, *, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, *, users: dict[str, str] | None = None, tls: bool = False
+    ) -> None:
         exe = mosquitto_path()
         if exe is None:
             pytest.skip("mosquitto is not installed (apt-get install -y mosquitto; .ci/run does)")
@@ -43,6 +45,8 @@ class Mosquitto:
         self.workdir = workdir
         self.port = free_port()
         self.users = users
+        self.tls = tls
+        self.ca_file = workdir / "ca.pem"  # with `tls`: the CA the broker's certificate is from
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = workdir / "mosquitto.log"
         self.conf = workdir / "mosquitto.conf"
@@ -50,8 +54,8 @@ class Mosquitto:
 
     @property
     def url(self) -> str:
-        """mqtt://127.0.0.1:PORT"""
-        return f"mqtt://127.0.0.1:{self.port}"
+        """mqtt://127.0.0.1:PORT (mqtts:// with `tls`)"""
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def _write_conf(self) -> None:
         lines = [
@@ -63,6 +67,11 @@ class Mosquitto:
             "log_type notice",
             f"user {getpass.getuser()}",  # as root it would switch to `mosquitto`
         ]
+        if self.tls:
+            self._make_certificates()
+            d = self.workdir
+            lines += [f"cafile {d / 'ca.pem'}", f"certfile {d / 'server.pem'}"]
+            lines += [f"keyfile {d / 'server.key'}"]
         if self.users is None:
             lines.append("allow_anonymous true")
         else:
@@ -76,6 +85,18 @@ class Mosquitto:
                 )
             lines += ["allow_anonymous false", f"password_file {passwords}"]
         self.conf.write_text("\n".join(lines) + "\n")
+
+    def _make_certificates(self) -> None:
+        """A CA of the test's own and a certificate for 127.0.0.1 from it (openssl)."""
+        d, ec = self.workdir, "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+        (d / "san.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+        for command in (
+            f"req -x509 {ec} -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca",
+            f"req {ec} -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1",
+            "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+            "-days 2 -extfile san.cnf",
+        ):
+            subprocess.run(["openssl", *command.split()], cwd=d, check=True, capture_output=True)
 
     def start(self) -> Mosquitto:
         """Start it and return once it accepts a TCP connection."""

@@ -277,3 +277,27 @@ def test_a_broker_that_refuses_the_password_is_mqtt_disconnected(tmp_path: Path)
             right.stop()
     finally:
         broker.stop()
+
+
+def test_mqtts_checks_the_brokers_certificate(tmp_path: Path) -> None:
+    broker = Mosquitto(tmp_path, tls=True).start()
+    try:
+        service, _world, clock = _service(tmp_path)
+        # The system's CAs do not know the test's own: refused, and said so.
+        untrusted = MqttPublisher(service.reads, _options(broker)).attach(service.runtime)
+        untrusted.start()
+        try:
+            assert untrusted.wait_for(lambda s: s.last_error is not None, DEADLINE_S)
+            alerts = _cycles(service, clock, 1)[-1].decision.alerts
+            down = [a for a in alerts if a.code == "mqtt_disconnected"]
+            assert down and "certificate" in down[0].message.lower()
+        finally:
+            untrusted.stop()
+        trusted = MqttPublisher(service.reads, _options(broker, ca_file=str(broker.ca_file)))
+        trusted.start()
+        try:
+            assert trusted.wait_for(lambda s: s.connected, DEADLINE_S)
+        finally:
+            trusted.stop()
+    finally:
+        broker.stop()

@@ -197,9 +197,12 @@ class MqttPublisher:
             try:
                 await self._session(stop)
                 failures = 0
-            except (aiomqtt.MqttError, OSError, ssl.SSLError) as exc:
+            except (aiomqtt.MqttError, OSError) as exc:  # ssl.SSLError is an OSError
                 failures += 1
                 self._lost(str(exc) or type(exc).__name__)
+            except Exception as exc:  # a bug of ours: the publisher's, never the loop's
+                failures += 1
+                self._lost(f"publisher error {type(exc).__name__}: {exc}")
             if stop.is_set():
                 break
             delay_s = self._backoff_s(failures)
