@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from panelpilot.cli.mqtt_options import mqtt_options
+from panelpilot.site import load_site
 from tests.test_cli import LEADER, ROOT
 from tests.web.live_server import free_port
 
@@ -88,3 +92,31 @@ def test_the_mqtt_section_is_checked_with_the_site_file(tmp_path: Path) -> None:
     site.write_text(leader + "mqtt:\n  url: mqtt://broker.lan\n  ca_file: ca.pem\n")
     line = _one_line(run("validate", str(site)))
     assert line.endswith("mqtt: ca_file is for mqtts:// (TLS) only; the url is mqtt://")
+
+
+def test_the_site_files_mqtt_section_gives_the_options_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mqtt-password").write_text("from-the-file\nignored\n")
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    site_file = tmp_path / "site.yaml"
+    site_file.write_text(
+        Path(LEADER).read_text() + "mqtt:\n  url: mqtts://broker.lan\n  site_id: north\n"
+        "  username: site-north\n  password_file: mqtt-password\n  ca_file: ca.pem\n"
+        "  topic_prefix: acme/sites\n  discovery: false\n"
+    )
+    site = load_site(site_file)
+    monkeypatch.delenv("PANELPILOT_MQTT_USERNAME", raising=False)
+    monkeypatch.delenv("PANELPILOT_MQTT_PASSWORD", raising=False)
+    options = mqtt_options(site, site_file, None, None, None)
+    assert options is not None
+    assert (str(options.broker), options.site_id) == ("mqtts://broker.lan:8883", "north")
+    assert (options.username, options.password) == ("site-north", "from-the-file")
+    assert options.ca_file == str(tmp_path / "ca.pem")
+    assert (options.topic_prefix, options.discovery) == ("acme/sites", False)
+    assert "from-the-file" not in repr(options)
+    monkeypatch.setenv("PANELPILOT_MQTT_PASSWORD", "from-the-environment")
+    options = mqtt_options(site, site_file, "mqtts://other:1884", "south", None)
+    assert options is not None and options.password == "from-the-environment"
+    assert (str(options.broker), options.site_id) == ("mqtts://other:1884", "south")
+    assert mqtt_options(load_site(LEADER), None, None, None, None) is None  # nothing asked
