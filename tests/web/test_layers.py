@@ -14,6 +14,7 @@ ALLOWED = {
     "panelpilot.control.codec",  # the decision's JSON, for the live stream
     "panelpilot.service.access",
     "panelpilot.service.accounts",
+    "panelpilot.service.fleet",  # the fleet page's collector and its read model (no service)
     "panelpilot.service.pairing",
     "panelpilot.service.service",
     "panelpilot.service.views",

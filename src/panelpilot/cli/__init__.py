@@ -20,6 +20,7 @@ from panelpilot.cli import (
     check,
     decide,
     demo,
+    fleet,
     run,
     simulate,
     site_file,
@@ -106,6 +107,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.command()(run.run)
 app.command()(demo.demo)
+app.command()(fleet.fleet)
 
 
 def main() -> None:

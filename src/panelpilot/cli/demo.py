@@ -13,6 +13,13 @@ import typer
 from panelpilot.cli.database import lock_database
 from panelpilot.cli.exits import fail
 from panelpilot.cli.inputs import Host, Port
+from panelpilot.cli.mqtt_options import (
+    MqttPasswordFile,
+    MqttSite,
+    MqttUrl,
+    mqtt_options,
+    publish_to,
+)
 
 
 def demo(
@@ -21,6 +28,9 @@ def demo(
     db: Annotated[
         Path | None, typer.Option("--db", help="SQLite file (default: a temporary one).")
     ] = None,
+    mqtt: MqttUrl = None,
+    mqtt_site: MqttSite = None,
+    mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
     """Run the service on the built-in demo site: OCPP charge points and cars on loopback."""
     from panelpilot.service.clock import SystemClock
@@ -37,6 +47,7 @@ def demo(
 
     if (problem := listen_problem(host, port)) is not None:
         raise fail(problem)
+    broker = mqtt_options(demo_site(), None, mqtt, mqtt_site, mqtt_password_file)
     workdir = Path(tempfile.mkdtemp(prefix="panelpilot-demo-"))
     db_path = db or workdir / "demo.db"
     lock = lock_database(f"sqlite:///{db_path}")
@@ -50,6 +61,8 @@ def demo(
             demo = prepare_demo(db_path, clock, host, ports)
             for twin, _ in twins.values():
                 twin.world = demo.world
+            if broker is not None:
+                publish_to(demo.service, broker)
             sticker = demo.passwords["wc4"]
             print(f"panelpilot demo: {demo.service.runtime.site.name}")
             print(f"  open    http://{host}:{port}/")

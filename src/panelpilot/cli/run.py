@@ -18,6 +18,13 @@ import typer
 from panelpilot.cli.database import lock_database, open_storage
 from panelpilot.cli.exits import fail
 from panelpilot.cli.inputs import DEFAULT_DB_URL, DbUrl, Host, Port, SitePath
+from panelpilot.cli.mqtt_options import (
+    MqttPasswordFile,
+    MqttSite,
+    MqttUrl,
+    mqtt_options,
+    publish_to,
+)
 from panelpilot.site import Site, load_site
 
 if TYPE_CHECKING:
@@ -173,6 +180,9 @@ def run(
             show_default=False,
         ),
     ] = None,
+    mqtt: MqttUrl = None,
+    mqtt_site: MqttSite = None,
+    mqtt_password_file: MqttPasswordFile = None,
 ) -> None:
     """Run the service: control loop, drivers, storage, web pages and API."""
     from panelpilot.service.accounts import Accounts
@@ -182,6 +192,7 @@ def run(
     options = _web_options(behind_https_proxy, license_pattern)
     loaded = load_site(site)
     _refuse_conflicts(host, port, ocpp_port, use_stored, reset_settings)
+    broker = mqtt_options(loaded, site, mqtt, mqtt_site, mqtt_password_file)
     lock = lock_database(db)
     storage = open_storage(db, check=True)
     _first_owner(Accounts(storage), db)
@@ -189,6 +200,8 @@ def run(
     devices = _devices(loaded, clock, twins, sim, db, host, ocpp_port)
     service = build_service(loaded, devices.drivers, storage, clock, restore=False)
     choose_settings(service, site, use_stored, reset_settings)
+    if broker is not None:
+        publish_to(service, broker)
     print(f"panelpilot: {loaded.name} on http://{host}:{port}/ (database {db})", flush=True)
     try:
         _serve(service, options, host, port, devices)

@@ -21,11 +21,15 @@ from panelpilot.control.topology import Topology
 from panelpilot.control.types import (
     Alert,
     BatteryDecision,
+    BatteryReading,
     ChargerDecision,
     ChargerReading,
     SolarDecision,
+    SolarReading,
 )
 from panelpilot.field import PANEL_LIMIT_DEFAULT_A
+from panelpilot.service.energy import SessionEnergy
+from panelpilot.service.panel import panel_view
 from panelpilot.service.runtime import CycleResult, Runtime
 from panelpilot.service.settings import SettingsManager
 from panelpilot.service.storage import EventRecord, SettingVersion, Storage
@@ -42,6 +46,7 @@ from panelpilot.service.views import (
     NetworkBrief,
     NetworkView,
     Overview,
+    PanelView,
     PcsView,
     SettingsView,
     SiteAlertView,
@@ -60,6 +65,7 @@ class _Inputs:
     settings: ControllerState  # networks and removals with the queued commands applied
     health: Mapping[str, HealthView]
     software: str
+    energy_kwh: Mapping[str, float]  # session energy by charger
 
 
 def _max_output(site: Site) -> str:
@@ -81,14 +87,18 @@ def _candidates(topology: Topology, network_id: str) -> tuple[str, ...]:
     )
 
 
-def _battery(decision: BatteryDecision | None) -> BatteryView | None:
-    if decision is None:
+def _battery(d: BatteryDecision | None, r: BatteryReading | None) -> BatteryView | None:
+    if d is None:
         return None
-    return BatteryView(decision.max_discharge_a, decision.charge_request_a, decision.max_charge_a)
+    online = r is not None and r.online
+    current_a, soc = (r.current_a, r.soc) if r is not None and online else (None, None)
+    return BatteryView(d.max_discharge_a, d.charge_request_a, d.max_charge_a, current_a, soc)
 
 
-def _solar(decision: SolarDecision | None) -> SolarView | None:
-    return None if decision is None else SolarView(decision.max_a)
+def _solar(d: SolarDecision | None, r: SolarReading | None) -> SolarView | None:
+    if d is None:
+        return None
+    return SolarView(d.max_a, r.current_a if r is not None and r.online else None)
 
 
 def _charger(
@@ -108,7 +118,9 @@ def _charger(
         network=network,
         controlled_by=f"panelpilot, network {network}" if network else "panelpilot",
         max_a=charger.max_a,
-        current_a=reading.current_a if reading is not None and online else 0.0,
+        current_a=(current_a := reading.current_a if reading is not None and online else 0.0),
+        power_w=current_a * inputs.site.voltage_v,
+        session_energy_kwh=inputs.energy_kwh.get(charger_id, 0.0),
         limit_a=decision.limit_a if decision else 0.0,
         fallback_a=decision.fallback_a if decision else None,
         status=decision.status.value if decision else "unresponsive",
@@ -239,13 +251,22 @@ class _Version:
         meters = last.snapshot.meters if last else {}
         batteries = last.decision.batteries if last else {}
         solar = last.decision.solar if last else {}
+        bat_r, sol_r = (last.snapshot.batteries, last.snapshot.solar) if last else ({}, {})
         return DevicesView(
             chargers=tuple(self.chargers.values()),
             meters={m: MeterView(meters.get(m)) for m in sorted(site.meter_ids())},
-            batteries={b.id: _battery(batteries.get(b.id)) for b in site.batteries},
-            solar={s.id: _solar(solar.get(s.id)) for s in site.solar},
+            batteries={
+                b.id: _battery(batteries.get(b.id), bat_r.get(b.id)) for b in site.batteries
+            },
+            solar={s.id: _solar(solar.get(s.id), sol_r.get(s.id)) for s in site.solar},
             health=self.inputs.health,
         )
+
+    @cached_property
+    def panel(self) -> PanelView:
+        """The Panel Limit's panel current (seeds/panel-limit.txt), as the limit counts it."""
+        last = self.inputs.last
+        return panel_view(self.inputs.site, self.inputs.topology, last.snapshot if last else None)
 
 
 class Reads:
@@ -256,9 +277,15 @@ class Reads:
     """
 
     def __init__(
-        self, runtime: Runtime, settings: SettingsManager, storage: Storage, software: str
+        self,
+        runtime: Runtime,
+        settings: SettingsManager,
+        storage: Storage,
+        software: str,
+        energy: SessionEnergy | None = None,
     ) -> None:
         self._runtime = runtime
+        self._energy = energy
         self._settings = settings
         self._storage = storage
         self._software = software
@@ -289,6 +316,7 @@ class Reads:
             settings=self._settings.state_view(),
             health=health,
             software=self._software,
+            energy_kwh=self._energy.kwh() if self._energy is not None else {},
         )
 
     def site(self) -> Site:
@@ -328,6 +356,10 @@ class Reads:
     def pcs(self) -> PcsView:
         """The PCS settings in effect."""
         return self._now().pcs
+
+    def panel(self) -> PanelView:
+        """The Panel Limit's panel current against the limit."""
+        return self._now().panel
 
     def devices(self) -> DevicesView:
         """Every device with its last reading, decision and driver health."""

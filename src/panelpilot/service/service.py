@@ -21,9 +21,9 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -32,6 +32,7 @@ from panelpilot.drivers.base import DriverSet
 from panelpilot.service.accounts import Accounts
 from panelpilot.service.audit import Audit
 from panelpilot.service.clock import Clock
+from panelpilot.service.energy import SessionEnergy
 from panelpilot.service.metrics import Metrics
 from panelpilot.service.reads import Reads
 from panelpilot.service.recorder import Hub, Recorder, StorageWriter
@@ -48,6 +49,18 @@ ControlSide = Callable[[asyncio.Event], AbstractAsyncContextManager[object]]
 
 STALL_PERIODS = 3  # no cycle for this many periods is a stalled loop
 SHUTDOWN_DEADLINE_S = 60.0  # the fallbacks are sent in two waves, response_s apart
+
+
+class Follower(Protocol):
+    """Something that runs beside the control loop on its own thread (the MQTT publisher)."""
+
+    def start(self) -> None:
+        """Start (never waiting for anything outside this machine)."""
+        ...
+
+    def stop(self) -> None:
+        """Stop, after the loop's last cycle and its fallbacks (bounded in time)."""
+        ...
 
 
 def software_version() -> str:
@@ -79,6 +92,8 @@ class Service:
     version: str
     writer: StorageWriter
     secure_cookies: bool = False  # set when served over HTTPS (behind a proxy)
+    # Started with the loop, stopped after its fallbacks (the MQTT publisher).
+    followers: list[Follower] = field(default_factory=list)
 
 
 def build_service(
@@ -95,13 +110,15 @@ def build_service(
     hub, metrics = Hub(), Metrics()
     software = software_version()
     runtime.listeners.append(Recorder(runtime, writer, hub, metrics))
+    energy = SessionEnergy(site.voltage_v, max_gap_s=STALL_PERIODS * site.control.period_s)
+    runtime.listeners.append(energy)
     runtime.alert_sources.append(writer.alerts)
     return Service(
         runtime=runtime,
         storage=storage,
         accounts=Accounts(storage),
         settings=settings,
-        reads=Reads(runtime, settings, storage, software),
+        reads=Reads(runtime, settings, storage, software, energy),
         audit=audit,
         hub=hub,
         metrics=metrics,
@@ -261,6 +278,8 @@ async def serve(
     try:
         await asyncio.wrap_future(ready)
         watchdog.start()
+        for follower in service.followers:
+            follower.start()
         service.writer.add_event(service.clock.wall_s(), "service", "service started")
         web_task = asyncio.create_task(server.serve())
         stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
@@ -287,5 +306,7 @@ async def serve(
             service.clock.wall_s(), "service", "service stopped; chargers at their fallback"
         )
         service.writer.stop()
+        for follower in service.followers:
+            follower.stop()
         if owned:
             thread.close()

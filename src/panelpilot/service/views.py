@@ -28,6 +28,7 @@ __all__ = [
     "NetworkBrief",
     "NetworkView",
     "Overview",
+    "PanelView",
     "PcsView",
     "SettingVersion",
     "SettingsView",
@@ -65,6 +66,9 @@ class ChargerView:
     controlled_by: str
     max_a: float
     current_a: float  # 0 while offline
+    power_w: float  # current_a x the site's voltage_v
+    # Measured current x voltage_v summed since the car was plugged in (service/energy.py).
+    session_energy_kwh: float
     limit_a: float  # the last decision's (0 before the first)
     fallback_a: float | None  # None before the first decision
     status: str
@@ -161,18 +165,32 @@ class MeterView:
 
 @dataclass(frozen=True, slots=True)
 class BatteryView:
-    """A battery's caps from the last decision."""
+    """A battery's caps from the last decision, and what it was measured doing."""
 
     max_discharge_a: float
     charge_request_a: float
     max_charge_a: float
+    current_a: float | None = None  # + discharge, - charge; None while not reporting
+    soc: float | None = None  # 0..1, when the battery says
 
 
 @dataclass(frozen=True, slots=True)
 class SolarView:
-    """A solar inverter's cap from the last decision."""
+    """A solar inverter's cap from the last decision, and its measured output."""
 
     max_a: float
+    current_a: float | None = None  # None while not reporting
+
+
+@dataclass(frozen=True, slots=True)
+class PanelView:
+    """The Panel Limit's panel: its current as the Panel Limit counts it (the panel meter's
+    current, at least 0, plus every solar inverter's and battery's output below it, rated
+    where not reporting: seeds/panel-limit.txt), against the limit."""
+
+    panel: str | None  # None: no Panel Limit
+    panel_limit_a: float | None
+    current_a: float | None  # None without a Panel Limit, before a cycle, or meter lost
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from ruamel.yaml.reader import ReaderError
 from panelpilot.site.base import TOO_LARGE
 from panelpilot.site.errors import Problem, SiteFileError
 from panelpilot.site.model import Site
+from panelpilot.site.mqtt import BROKER_URL_ERROR
 from panelpilot.site.rules import check_site
 from panelpilot.site.yaml_reader import (
     DEFAULT_LIMITS,
@@ -134,6 +135,8 @@ def _message(err: Any) -> str:
         return f"unknown field; allowed here: {allowed}"
     if kind == "missing":
         return "required field is missing"
+    if kind == BROKER_URL_ERROR:
+        return str(err["msg"])  # the URL is not repeated: it may carry a password
     shown = shown_value(err.get("input"))
     msg = number_message(err) or str(err["msg"])
     return f"{shown}: {msg}" if shown is not None else msg

@@ -23,6 +23,7 @@ from panelpilot.field import (
 from panelpilot.site.base import SiteModel
 from panelpilot.site.drivers import DriverConfig
 from panelpilot.site.installation import Installation
+from panelpilot.site.mqtt import MqttConfig
 
 Amps = Annotated[float, Field(ge=0)]
 PositiveAmps = Annotated[float, Field(gt=0)]
@@ -171,6 +172,7 @@ class Site(_Model):
     control: ControlSettings = ControlSettings()
     installation: Installation | None = None
     drivers: tuple[DriverConfig, ...] = ()
+    mqtt: MqttConfig | None = None
 
     def all_circuits(self) -> Iterator[tuple[Circuit, int]]:
         """Every circuit with its depth, parents before children."""
