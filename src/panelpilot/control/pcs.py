@@ -43,7 +43,7 @@ PANEL_BATTERY_STAGE = 0.90  # seeds/panel-limit.txt: batteries first, at 90 % of
 PANEL_SOLAR_STAGE = 0.95  # then controlled solar, at 95 %
 # A deadband is a share of its limit, and never narrower than that share of this (a zero
 # export limit still has one).
-BAND_FLOOR_A = 20.0
+BAND_FLOOR_A = 100.0
 FULL = 0.999  # a battery this full takes no more charge
 
 
