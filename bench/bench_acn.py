@@ -37,9 +37,10 @@ HEAD = (
 )
 RULE = "|---|---|---|---:|---:|---:|---:|---:|---:|"
 CAUSES_HEAD = (
-    "| scenario | batteries | decisions | raise waits | paused | probes | deferred probes |"
+    "| scenario | batteries | decisions | raise waits | A·min waiting | paused "
+    "| probes | deferred probes | A·min held by idle cars |"
 )
-CAUSES_RULE = "|---|---|---:|---:|---:|---:|---:|"
+CAUSES_RULE = "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 
 
 def row(events: EventSet, battery: str, algorithm: str, r: Result) -> str:
@@ -60,9 +61,11 @@ def causes_row(events: EventSet, battery: str, r: Result) -> str:
     """panelpilot's counted causes (issue 14), one markdown row."""
     c = r.counters
     assert c is not None
+    minutes = events.period_min
     return (
-        f"| {events.name} | {battery} | {len(c.decide_ns)} | {c.raise_waits} | {c.paused} "
-        f"| {c.probes} | {c.probes_deferred} |"
+        f"| {events.name} | {battery} | {len(c.decide_ns)} | {c.raise_waits} "
+        f"| {c.raise_wait_a * minutes:.0f} | {c.paused} | {c.probes} | {c.probes_deferred} "
+        f"| {c.idle_held_a * minutes:.0f} |"
     )
 
 

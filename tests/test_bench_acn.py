@@ -64,7 +64,7 @@ def test_event_sets_are_reproducible_and_physical(name: str) -> None:
         assert s.arrival < s.departure
         lo, hi = spec.energy_kwh
         assert lo <= s.energy_kwh <= hi
-        assert 0.0 <= s.init_kwh < s.capacity_kwh
+        assert s.init_kwh == 0.0 and s.capacity_kwh == s.energy_kwh
         by_station.setdefault(s.station_id, []).append(s)
     for stays in by_station.values():  # one car at a time on an EVSE
         stays.sort(key=lambda s: s.arrival)

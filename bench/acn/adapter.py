@@ -40,6 +40,8 @@ from panelpilot.site import Site, parse_site
 
 READING_DECIMALS = 1
 LEASE_PERIODS = 5
+# A car reading less than this draws nothing (full, or not started).
+IDLE_A = 0.5
 
 
 def site_for(events: EventSet) -> Site:
@@ -90,9 +92,13 @@ class Counters:
 
     decide_ns: list[int] = field(default_factory=list)
     raise_waits: int = 0  # a charger whose limit is below its target (a raise waiting)
+    raise_wait_a: float = 0.0  # the same in A x periods: target - limit, summed
     paused: int = 0  # a car wanting current held at 0 (waiting for a turn)
     probes: int = 0  # probes started
     probes_deferred: int = 0  # of them, started with the raise waiting for room
+    # A x periods given to plugged-in cars that drew nothing (full, or not yet started) in
+    # cycles where another car was held below what it would draw (limited or paused).
+    idle_held_a: float = 0.0
     probing_before: set[str] = field(default_factory=set)
 
 
@@ -148,19 +154,26 @@ class PanelpilotAlgo(BaseAlgorithm):
         start = time.perf_counter_ns()
         decision = self.controller.decide(snap)
         self.counters.decide_ns.append(time.perf_counter_ns() - start)
-        self.count(decision)
+        self.count(snap, decision)
         top = self.events.max_pilot_a
         return {sid: [pilot_of(d.limit_a, top)] for sid, d in decision.chargers.items()}
 
-    def count(self, decision: Decision) -> None:
-        """Add this cycle's raise waits, pauses and probes to the counters."""
+    def count(self, snap: Snapshot, decision: Decision) -> None:
+        """Add this cycle's raise waits, pauses, probes and idle holds to the counters."""
         c = self.counters
         memory = self.controller.state.chargers
         probing_now: set[str] = set()
+        short = False
+        idle_a = 0.0
         for sid, d in decision.chargers.items():
             waiting = d.limit_a + 1e-9 < d.target_a
             c.raise_waits += waiting
+            c.raise_wait_a += max(0.0, d.target_a - d.limit_a)
             c.paused += d.status is ChargerStatus.PAUSED
+            short |= d.status in (ChargerStatus.PAUSED, ChargerStatus.LIMITED)
+            reading = snap.chargers[sid]
+            if reading.connected and reading.current_a < IDLE_A:
+                idle_a += pilot_of(d.limit_a, self.events.max_pilot_a)
             m = memory.get(sid)
             if m is not None and m.probing:
                 probing_now.add(sid)
@@ -168,3 +181,5 @@ class PanelpilotAlgo(BaseAlgorithm):
                     c.probes += 1
                     c.probes_deferred += waiting
         c.probing_before = probing_now
+        if short:
+            c.idle_held_a += idle_a

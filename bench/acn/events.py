@@ -2,9 +2,10 @@
 
 Pure numpy: the same `(spec, seed)` always gives the same sessions, and every algorithm is run
 on the same ones. Times are in simulator periods (minutes by default) from midnight of day 0.
-Each car's battery is filled to full by its request (initial charge = capacity - request), as
-ACN-Sim's own event generators do, so a car stops drawing exactly when it has what it asked
-for and a two-stage battery tapers over the last 20 % of its capacity.
+Each car's battery is as ACN-Sim's own event generator makes it by default: empty on arrival,
+with the capacity of its request, so a car stops drawing exactly when it has what it asked for
+(ACN's analysis counts delivered against requested) and a two-stage battery tapers over the
+last 20 % of its request.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Usable capacities of the fleet (kWh); a car's is drawn from those that hold its request.
-CAPACITIES_KWH = (40.0, 60.0, 75.0, 82.0, 100.0)
 # On-board chargers (kW): 27.5 A, 30 A and 32 A at 240 V.
 MAX_POWERS_KW = (6.6, 7.2, 7.68)
 # J1772 pilots an ACN FiniteRatesEVSE accepts here: 0, then 6..32 A in 1 A steps.
@@ -32,7 +31,7 @@ class Session:
     departure: int
     energy_kwh: float  # requested (and exactly what fills its battery)
     max_power_kw: float  # its on-board charger
-    capacity_kwh: float
+    capacity_kwh: float  # ACN's default: the request (the battery arrives empty)
 
     @property
     def init_kwh(self) -> float:
@@ -120,8 +119,6 @@ def generate(
             continue
         station = free[int(pick * len(free))]
         free_at[station] = departure
-        fits = [c for c in CAPACITIES_KWH if c >= kwh]
-        capacity = fits[int(pick * 7919) % len(fits)]
         sessions.append(
             Session(
                 f"{spec.name}-{len(sessions):03d}",
@@ -130,7 +127,7 @@ def generate(
                 departure,
                 kwh,
                 kw,
-                capacity,
+                kwh,
             )
         )
     return EventSet(
