@@ -4,7 +4,8 @@ Needs the optional extra: `pip install -e '.[acn]'` (acnportal 0.3.3, scipy). Ru
 
     .venv/bin/python -m bench.bench_acn [--seed 14] [--out bench-acn.md]
         [--scenarios workplace garage tight-garage] [--batteries two-stage ideal]
-        [--algorithms panelpilot roundrobin edf llf optimum]
+        [--algorithms panelpilot roundrobin edf llf ... optimum]
+        [--control rotation_s=300 probe_s=120]   (panelpilot's settings, to measure them)
 
 It prints the table and writes it as markdown (docs/performance.md, "Against ACN-Sim").
 """
@@ -19,6 +20,8 @@ from pathlib import Path
 
 from bench.acn.events import SPECS, EventSet, generate
 from bench.acn.runner import ALGORITHMS, BATTERIES, DEFAULT_ALGORITHMS, Result, simulate
+from bench.acn.site import site_for
+from panelpilot.site import SiteFileError
 
 NAMES = {
     "panelpilot": "panelpilot",
@@ -80,6 +83,18 @@ def describe(events: EventSet, seed: int) -> str:
     )
 
 
+def setting(text: str) -> tuple[str, float]:
+    """One `--control` item: KEY=NUMBER."""
+    key, sep, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not sep or not key or number != number:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=NUMBER, e.g. rotation_s=300")
+    return key, number
+
+
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """The command line."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -91,6 +106,14 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         nargs="+",
         choices=[*ALGORITHMS, "optimum"],
         default=list(DEFAULT_ALGORITHMS),
+    )
+    p.add_argument(
+        "--control",
+        nargs="+",
+        type=setting,
+        default=[],
+        metavar="KEY=VALUE",
+        help="panelpilot's control settings overridden, e.g. rotation_s=300 probe_s=120",
     )
     p.add_argument("--out", type=Path, default=None, help="write the tables as markdown here")
     return p.parse_args(argv)
@@ -106,6 +129,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    control = dict(args.control)
+    try:
+        site_for(generate(SPECS[args.scenarios[0]], args.seed), control)
+    except SiteFileError as e:
+        for problem in e.problems:
+            print(f"--control: {problem.field}: {problem.message}", file=sys.stderr)
+        return 2
     lines = [HEAD, RULE]
     causes = [CAUSES_HEAD, CAUSES_RULE]
     about: list[str] = []
@@ -117,14 +147,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             for algorithm in args.algorithms:
                 if algorithm == "optimum" and battery != args.batteries[0]:
                     continue  # the same LP for both battery models
-                r = simulate(events, battery, algorithm)
+                r = simulate(events, battery, algorithm, control)
                 lines.append(row(events, battery, algorithm, r))
                 print(lines[-1], flush=True)
                 if r.counters is not None:
                     causes.append(causes_row(events, battery, r))
     text = "\n".join(
         [
-            f"Python {platform.python_version()}, {platform.machine()}, seed {args.seed}",
+            f"Python {platform.python_version()}, {platform.machine()}, seed {args.seed}, "
+            f"panelpilot control overrides: {control or 'none'}",
             "",
             *about,
             "",

@@ -11,6 +11,9 @@ import pytest
 from bench.acn.events import SPECS, EventSet, Session, generate
 from bench.acn.metrics import jain, metrics_of, over_limit
 from bench.acn.optimum import solve
+from bench.acn.site import pilot_of, site_for
+
+from panelpilot.site import SiteFileError
 
 
 def tiny(limit_a: float) -> EventSet:
@@ -81,19 +84,35 @@ def test_metrics() -> None:
     assert over_limit([10.0, 11.0], 11.0) == (0, 0.0)
 
 
+def test_the_panelpilot_site_matches_the_acn_infrastructure() -> None:
+    events = tiny(30.0)
+    site = site_for(events)
+    assert site.networks and site.networks[0].network_limit_a == 30.0  # 2 x 6 A fits 30 A
+    assert [c.id for c in site.chargers] == ["s0", "s1"]
+    assert site.control.period_s == 60.0 and site.control.lease_s == 300.0
+    narrow = site_for(dataclasses.replace(events, limit_a=11.0))  # 2 x 6 A do not fit
+    assert not narrow.networks and all(c.fallback_a == 0 for c in narrow.chargers)
+    assert site_for(events, {"rotation_s": 300.0}).control.rotation_s == 300.0
+    with pytest.raises(SiteFileError, match="rotation_s"):
+        site_for(events, {"rotation_s": -1.0})
+
+
+def test_a_limit_becomes_a_j1772_pilot() -> None:
+    assert pilot_of(5.9, 32.0) == 0.0
+    assert pilot_of(6.0, 32.0) == 6.0
+    assert pilot_of(27.9, 32.0) == 27.0  # rounded down: never above the limit
+    assert pilot_of(40.0, 32.0) == 32.0
+
+
 def test_panelpilot_in_acn_sim_stays_within_the_limit() -> None:
     pytest.importorskip("acnportal")
-    from bench.acn.adapter import PanelpilotAlgo, pilot_of, site_for
+    from bench.acn.adapter import PanelpilotAlgo
     from bench.acn.runner import simulate
 
-    assert pilot_of(5.9, 32.0) == 0.0 and pilot_of(27.9, 32.0) == 27.0
-    assert pilot_of(40.0, 32.0) == 32.0
     events = tiny(30.0)
-    assert site_for(events).networks  # 2 x 6 A fits 30 A: a sharing network
-    assert not site_for(dataclasses.replace(events, limit_a=11.0)).networks
     r = simulate(events, "ideal", "panelpilot")
     assert r.metrics.violations == 0 and r.metrics.peak_a <= 30.0
     assert 0.0 < r.metrics.energy_pct <= 75.0 + 1e-6  # never above the offline optimum
-    assert r.counters is not None and len(r.counters.decide_ns) > 0
+    assert r.counters is not None and len(r.counters.decide_ns) == events.horizon() + 1
     with pytest.raises(NotImplementedError, match="needs"):
         PanelpilotAlgo(events, with_needs=True)

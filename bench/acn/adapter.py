@@ -27,55 +27,20 @@ until `Snapshot` carries them (issue 14). That is the one place to wire them in.
 
 from __future__ import annotations
 
-import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from acnportal.algorithms import BaseAlgorithm
 
-from bench.acn.events import MIN_PILOT_A, EventSet
+from bench.acn.events import EventSet
+from bench.acn.site import pilot_of, site_for
 from panelpilot.control import ChargerReading, ChargerStatus, Controller, Decision, Snapshot
-from panelpilot.site import Site, parse_site
 
 READING_DECIMALS = 1
-LEASE_PERIODS = 5
 # A car reading less than this draws nothing (full, or not started).
 IDLE_A = 0.5
-
-
-def site_for(events: EventSet) -> Site:
-    """The panelpilot site matching the ACN infrastructure of `events`."""
-    period_s = events.period_min * 60.0
-    as_network = MIN_PILOT_A * len(events.stations) <= events.limit_a
-    chargers: list[dict[str, Any]] = []
-    for sid in events.stations:
-        charger: dict[str, Any] = {"id": sid, "circuit": "service", "max_a": events.max_pilot_a}
-        if as_network:
-            charger["network"] = "evses"
-        else:
-            charger["fallback_a"] = 0
-        chargers.append(charger)
-    networks = (
-        [{"id": "evses", "circuit": "service", "network_limit_a": events.limit_a}]
-        if as_network
-        else []
-    )
-    return parse_site(
-        {
-            "name": events.name,
-            "circuits": [{"id": "service", "limit_a": events.limit_a}],
-            "networks": networks,
-            "chargers": chargers,
-            "control": {"period_s": period_s, "lease_s": LEASE_PERIODS * period_s},
-        }
-    )
-
-
-def pilot_of(limit_a: float, max_pilot_a: float) -> float:
-    """The J1772 pilot sent for a limit: rounded down to whole amps, 0 below the minimum."""
-    amps = min(math.floor(limit_a + 1e-9), max_pilot_a)
-    return float(amps) if amps >= MIN_PILOT_A else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +70,13 @@ class Counters:
 class PanelpilotAlgo(BaseAlgorithm):
     """ACN-Sim calls `schedule` every period (`max_recompute` 1); one `decide` per call."""
 
-    def __init__(self, events: EventSet, *, with_needs: bool = False) -> None:
+    def __init__(
+        self,
+        events: EventSet,
+        *,
+        with_needs: bool = False,
+        control: Mapping[str, float] | None = None,
+    ) -> None:
         if with_needs:
             raise NotImplementedError(
                 "panelpilot with needs: the control core does not take charging needs yet "
@@ -116,7 +87,7 @@ class PanelpilotAlgo(BaseAlgorithm):
         self.max_recompute = 1
         self.events = events
         self.with_needs = with_needs
-        self.controller = Controller(site_for(events))
+        self.controller = Controller(site_for(events, control))
         self.counters = Counters()
 
     def now_s(self) -> float:
