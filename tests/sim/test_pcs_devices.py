@@ -99,7 +99,7 @@ def scenario(
 
 def worst_window_s(data: dict[str, Any]) -> float:
     devices = [data["meters"]["site"], *data["batteries"].values(), *data["solar"].values()]
-    return (
+    return float(
         max(d.get("latency_s", 0.0) for d in devices)
         + max(d.get("response_s", 0.0) for d in devices)
         + 1.0  # the controller's period
