@@ -50,6 +50,8 @@ ARRIVALS: dict[str, tuple[float, float]] = {
     "wc4": (30.0, 24.0),
 }
 WC4_STICKER = "wc4-sticker-pw"  # the password printed on wc4's Quickstart guide
+DEMO_BATTERY_RAMP_A_PER_S = 12.0  # a 48 A battery from 0 to full in 4 s
+DEMO_SOLAR_RAMP_A_PER_S = 5.0  # a 40 A inverter from 0 to full in 8 s
 
 
 def simulated_kinds(world: World) -> Mapping[str, DriverKind]:
@@ -196,6 +198,11 @@ def prepare_demo(
     store.close()
     ocpp = OcppOptions(db_path, host, 0)
     devices, world = simulated_devices(site, clock, ocpp=ocpp, simulate_rest=True)
+    # Real inverters ramp: the battery over about 4 s, the solar inverter over about 8 s.
+    for battery in world.batteries.values():
+        battery.ramp_a_per_s = DEMO_BATTERY_RAMP_A_PER_S
+    for solar in world.solar.values():
+        solar.ramp_a_per_s = DEMO_SOLAR_RAMP_A_PER_S
     service = build_service(site, devices.drivers, storage, clock)
     return Demo(service, devices, world, passwords, installer_password)
 

@@ -36,28 +36,56 @@ class ChargerTwin:
         return min(self.limit_a, self.car_wants_a, self.max_a)
 
 
+def _toward(before_a: float, target_a: float, rate_a_per_s: float, dt_s: float) -> float:
+    """`before_a` moved toward `target_a` by at most `rate_a_per_s` for `dt_s`."""
+    step = rate_a_per_s * max(dt_s, 0.0)
+    return before_a + max(-step, min(step, target_a - before_a))
+
+
 @dataclass(slots=True)
 class BatteryTwin:
-    """A battery: discharges up to its cap to cover the site, charges when asked."""
+    """A battery: discharges up to its cap to cover the site, charges when asked; a real one
+    ramps to a new output (`ramp_a_per_s`; inf: at once)."""
 
     circuit: str
     current_a: float = 0.0
     soc: float = 0.5
     max_discharge_a: float = 0.0
     charge_request_a: float = 0.0
+    ramp_a_per_s: float = float("inf")
+    settled_s: float | None = None  # when `current_a` was last moved
 
 
 @dataclass(slots=True)
 class SolarTwin:
-    """A solar inverter producing `available_a` under its cap."""
+    """A solar inverter producing `available_a` under its cap; a real one ramps to a new
+    output (`ramp_a_per_s`; inf: at once)."""
 
     circuit: str
     available_a: float = 0.0
     max_a: float = float("inf")
+    ramp_a_per_s: float = float("inf")
+    out_a: float = 0.0
+    moved_s: float | None = None
+
+    def target_a(self) -> float:
+        """What the sun gives, under the cap."""
+        return max(0.0, min(self.available_a, self.max_a))
+
+    def advance(self, now_s: float) -> None:
+        """Ramp the output toward its target up to `now_s`."""
+        dt = 0.0 if self.moved_s is None else now_s - self.moved_s
+        if self.ramp_a_per_s == float("inf") or self.moved_s is None:
+            self.out_a = self.target_a()
+        else:
+            self.out_a = _toward(self.out_a, self.target_a(), self.ramp_a_per_s, dt)
+        self.moved_s = now_s
 
     def output_a(self) -> float:
-        """Output now: what the sun gives, under the cap."""
-        return max(0.0, min(self.available_a, self.max_a))
+        """Output now (at once, or as far as its ramp has come)."""
+        if self.ramp_a_per_s == float("inf"):
+            return self.target_a()
+        return self.out_a
 
 
 @dataclass
@@ -96,6 +124,8 @@ class World:
     def tick(self) -> None:
         """Let leases expire: a charger not renewed in time drops to its fallback limit."""
         now = self.now_s()
+        for solar in self.solar.values():
+            solar.advance(now)
         for twin in self.chargers.values():
             if now >= twin.lease_until_s:
                 twin.limit_a = twin.fallback_a
@@ -130,9 +160,15 @@ class World:
     def settle_battery(self, battery_id: str) -> None:
         """The battery covers the site's import up to its cap, or charges as requested."""
         twin = self.batteries[battery_id]
+        before, now = twin.current_a, self.now_s()
         if twin.charge_request_a > 0:
-            twin.current_a = -twin.charge_request_a
-            return
-        twin.current_a = 0.0
-        need_a = max(0.0, self.circuit_current_a(twin.circuit))
-        twin.current_a = min(twin.max_discharge_a, need_a) if twin.soc > 0.05 else 0.0
+            target = -twin.charge_request_a
+        else:
+            twin.current_a = 0.0
+            need_a = max(0.0, self.circuit_current_a(twin.circuit))
+            target = min(twin.max_discharge_a, need_a) if twin.soc > 0.05 else 0.0
+        if twin.ramp_a_per_s == float("inf") or twin.settled_s is None:
+            twin.current_a = target
+        else:
+            twin.current_a = _toward(before, target, twin.ramp_a_per_s, now - twin.settled_s)
+        twin.settled_s = now
