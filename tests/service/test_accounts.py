@@ -1,9 +1,10 @@
-"""Accounts: license numbers, token expiry in older databases, and the users/tokens commands."""
+"""Accounts: license numbers and the users/tokens commands (on SQLite and PostgreSQL).
+
+Token expiry in databases older than it: tests/service/test_migrations.py."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,12 @@ from typer.testing import CliRunner
 
 from panelpilot.cli import app
 from panelpilot.service.accounts import (
-    DAY_S,
     LICENSE_PATTERN_DEFAULT,
     AccountError,
     Accounts,
     User,
     check_license_number,
 )
-from panelpilot.service.database import sqlite_url
 from panelpilot.service.storage import Storage
 
 runner = CliRunner()
@@ -49,25 +48,7 @@ def test_blank_or_made_up_license_numbers_are_refused(bad: str) -> None:
         check_license_number(bad)
 
 
-def test_tokens_of_an_older_database_gain_an_expiry(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE tokens (id INTEGER PRIMARY KEY, name VARCHAR(64) NOT NULL, "
-            "user VARCHAR(64) NOT NULL, token_hash VARCHAR(64) NOT NULL UNIQUE, "
-            "created_s FLOAT NOT NULL)"
-        )
-    storage = Storage.open(sqlite_url(str(path)))
-    accounts = Accounts(storage)
-    user = accounts.add_user("ann", "owner", "long enough", 0.0)
-    token = accounts.add_token(user, "old", 0.0)
-    Accounts(storage)  # a second start finds the column there
-    assert accounts.token_user(token, 89 * DAY_S) == User("ann", "owner")
-    assert accounts.token_user(token, 90 * DAY_S) is None
-
-
-def _db(tmp_path: Path) -> str:
-    db = sqlite_url(str(tmp_path / "pp.db"))
+def _db(db: str) -> str:
     for name, role in (("ann", "owner"), ("ivan", "installer")):
         added = runner.invoke(
             app,
@@ -78,8 +59,8 @@ def _db(tmp_path: Path) -> str:
     return db
 
 
-def test_tokens_are_created_listed_and_revoked_from_the_command_line(tmp_path: Path) -> None:
-    db = _db(tmp_path)
+def test_tokens_are_created_listed_and_revoked_from_the_command_line(db_url: str) -> None:
+    db = _db(db_url)
     made = runner.invoke(app, ["tokens", "create", "grafana", "--user", "ivan", "--db", db])
     assert made.exit_code == 0 and made.output.startswith("pp_")
     secret = made.output.strip()
@@ -107,15 +88,15 @@ def test_tokens_are_created_listed_and_revoked_from_the_command_line(tmp_path: P
     ],
 )
 def test_token_and_user_commands_refuse_in_one_line(
-    tmp_path: Path, args: list[str], says: str
+    db_url: str, args: list[str], says: str
 ) -> None:
-    result = runner.invoke(app, [*args, "--db", _db(tmp_path)])
+    result = runner.invoke(app, [*args, "--db", _db(db_url)])
     assert result.exit_code == 2 and says in result.output
     assert "Traceback" not in result.output
 
 
-def test_users_are_listed_and_removed_with_their_tokens(tmp_path: Path) -> None:
-    db = _db(tmp_path)
+def test_users_are_listed_and_removed_with_their_tokens(db_url: str) -> None:
+    db = _db(db_url)
     secret = runner.invoke(app, ["tokens", "create", "ha", "--user", "ivan", "--db", db])
     listed = runner.invoke(app, ["users", "list", "--db", db])
     assert listed.exit_code == 0

@@ -13,12 +13,12 @@ from panelpilot.service.database import sqlite_url
 from panelpilot.service.storage import Storage
 
 
-def _audit(tmp_path: Path) -> Audit:
-    return Audit(Storage.open(sqlite_url(str(tmp_path / "audit.db"))), ManualClock())
+def _audit(url: str) -> Audit:
+    return Audit(Storage.open(url), ManualClock())
 
 
-def test_account_events_say_what_happened_and_who_did_it(tmp_path: Path) -> None:
-    audit = _audit(tmp_path)
+def test_account_events_say_what_happened_and_who_did_it(db_url: str) -> None:
+    audit = _audit(db_url)
     audit.sign_in_failed("mallory", "203.0.113.66")
     audit.signed_in("ivan", "192.0.2.10")
     audit.license_entered("ivan", "EC-4711")
@@ -36,8 +36,8 @@ def test_account_events_say_what_happened_and_who_did_it(tmp_path: Path) -> None
     ]
 
 
-def test_a_setting_is_a_version_with_who_and_license(tmp_path: Path) -> None:
-    audit = _audit(tmp_path)
+def test_a_setting_is_a_version_with_who_and_license(db_url: str) -> None:
+    audit = _audit(db_url)
     audit.setting("pcs", {"a": 1}, {"a": 2}, Actor("ivan", "installer", "EC-1"), "PCS: a")
     (version,) = audit.storage.setting_history()
     assert (version.key, version.old, version.new) == ("pcs", {"a": 1}, {"a": 2})
@@ -45,7 +45,7 @@ def test_a_setting_is_a_version_with_who_and_license(tmp_path: Path) -> None:
 
 
 def test_a_setting_that_cannot_be_stored_is_refused_and_told(tmp_path: Path) -> None:
-    audit = _audit(tmp_path)
+    audit = _audit(sqlite_url(str(tmp_path / "audit.db")))
     told: list[str] = []
     audit.on_storage_failure.append(told.append)
     audit.storage.engine.dispose()

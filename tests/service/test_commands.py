@@ -14,8 +14,8 @@ from tests.service.helpers import SITE_YAML
 runner = CliRunner()
 
 
-def test_users_add_needs_a_real_password_and_role(tmp_path: Path) -> None:
-    db = sqlite_url(str(tmp_path / "pp.db"))
+def test_users_add_needs_a_real_password_and_role(db_url: str) -> None:
+    db = db_url
     short = runner.invoke(
         app, ["users", "add", "ann", "--password-stdin", "--db", db], input="short\n"
     )

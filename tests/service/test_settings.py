@@ -11,7 +11,6 @@ from panelpilot.control.settings import SettingsError
 from panelpilot.control.types import Command
 from panelpilot.drivers.sim import World, sim_driver_set
 from panelpilot.service.clock import ManualClock
-from panelpilot.service.database import sqlite_url
 from panelpilot.service.service import Service, build_service
 from panelpilot.service.settings import Actor, Forbidden
 from panelpilot.service.storage import Storage
@@ -20,11 +19,11 @@ from tests.service.helpers import garage_site
 INSTALLER = Actor("ivan", "installer", "EC-1")
 
 
-def _service(db: Path) -> tuple[Service, World, ManualClock]:
+def _service(db: str) -> tuple[Service, World, ManualClock]:
     site = garage_site()
     clock = ManualClock()
     world = World.of(site, clock.monotonic_s)
-    storage = Storage.open(sqlite_url(str(db)))
+    storage = Storage.open(db)
     return build_service(site, sim_driver_set(world), storage, clock), world, clock
 
 
@@ -37,8 +36,8 @@ def _cycles(service: Service, clock: ManualClock, n: int) -> None:
     asyncio.run(run())
 
 
-def test_settings_survive_a_restart(tmp_path: Path) -> None:
-    service, _world, clock = _service(tmp_path / "pp.db")
+def test_settings_survive_a_restart(db_url: str) -> None:
+    service, _world, clock = _service(db_url)
     settings = service.settings
     settings.change_network(INSTALLER, Command("garage-net", enabled=False))
     settings.change_network(INSTALLER, Command("garage-net", network_limit_a=50))
@@ -46,14 +45,14 @@ def test_settings_survive_a_restart(tmp_path: Path) -> None:
     settings.change_pcs(INSTALLER, {"panel_limit_a": None})
     _cycles(service, clock, 1)
 
-    again, _world, _clock = _service(tmp_path / "pp.db")
+    again, _world, _clock = _service(db_url)
     net = again.runtime.controller.state.networks["garage-net"]
     assert (net.enabled, net.limit_a, net.members) == (False, 50.0, ("wc1", "wc2"))
     assert again.runtime.site.pcs.panel_limit_a is None
 
 
-def test_a_refused_change_is_neither_stored_nor_queued(tmp_path: Path) -> None:
-    service, _world, _clock = _service(tmp_path / "pp.db")
+def test_a_refused_change_is_neither_stored_nor_queued(db_url: str) -> None:
+    service, _world, _clock = _service(db_url)
     with pytest.raises(SettingsError, match="disable it before"):
         service.settings.change_network(INSTALLER, Command("garage-net", network_limit_a=50))
     with pytest.raises(Forbidden):
@@ -66,8 +65,8 @@ def test_a_refused_change_is_neither_stored_nor_queued(tmp_path: Path) -> None:
     assert service.runtime.pending == ()
 
 
-def test_alerts_are_logged_when_they_start_and_when_they_clear(tmp_path: Path) -> None:
-    service, world, clock = _service(tmp_path / "pp.db")
+def test_alerts_are_logged_when_they_start_and_when_they_clear(db_url: str) -> None:
+    service, world, clock = _service(db_url)
     _cycles(service, clock, 2)
     world.meters_online["garage"] = False
     _cycles(service, clock, 3)
@@ -82,7 +81,7 @@ def test_alerts_are_logged_when_they_start_and_when_they_clear(tmp_path: Path) -
     assert len(rows) == 8 and rows[-1][2]["readings"]["meters"]["garage"] is not None
 
 
-def _stored_differently(db: Path) -> None:
+def _stored_differently(db: str) -> None:
     """A database whose garage-net settings differ from the site file's, and its PCS too."""
     service, _world, _clock = _service(db)
     settings = service.settings
@@ -103,26 +102,26 @@ EXPECTED_DIFFERENCES = [
 
 
 def test_stored_settings_that_differ_from_the_site_file_are_listed_one_per_line(
-    tmp_path: Path,
+    db_url: str,
 ) -> None:
-    _stored_differently(tmp_path / "pp.db")
+    _stored_differently(db_url)
     site = garage_site()
-    storage = Storage.open(sqlite_url(str(tmp_path / "pp.db")))
+    storage = Storage.open(db_url)
     service = build_service(site, sim_driver_set(World.of(site, ManualClock().monotonic_s)),
                             storage, ManualClock(), restore=False)  # fmt: skip
     assert service.settings.differences() == EXPECTED_DIFFERENCES
 
 
-def test_run_stops_with_the_list_until_the_installer_chooses(tmp_path: Path) -> None:
+def test_run_stops_with_the_list_until_the_installer_chooses(tmp_path: Path, db_url: str) -> None:
     from typer.testing import CliRunner
 
     from panelpilot.cli import app
     from tests.service.helpers import SITE_YAML
 
-    _stored_differently(tmp_path / "pp.db")
+    _stored_differently(db_url)
     site_file = tmp_path / "site.yaml"
     site_file.write_text(SITE_YAML)
-    db = sqlite_url(str(tmp_path / "pp.db"))
+    db = db_url
     runner = CliRunner()
     added = runner.invoke(
         app, ["users", "add", "ann", "--password-stdin", "--db", db], input="long enough\n"
@@ -139,20 +138,20 @@ def test_run_stops_with_the_list_until_the_installer_chooses(tmp_path: Path) -> 
     assert both.exit_code == 2 and "choose one of" in both.output
 
 
-def _fresh(db: Path) -> Service:
+def _fresh(db: str) -> Service:
     site = garage_site()
     clock = ManualClock()
-    storage = Storage.open(sqlite_url(str(db)))
+    storage = Storage.open(db)
     return build_service(site, sim_driver_set(World.of(site, clock.monotonic_s)), storage,
                          clock, restore=False)  # fmt: skip
 
 
 def test_use_stored_keeps_them_and_reset_settings_records_the_site_file_as_the_cli(
-    tmp_path: Path,
+    db_url: str,
 ) -> None:
     from panelpilot.cli.run import choose_settings
 
-    db = tmp_path / "pp.db"
+    db = db_url
     _stored_differently(db)
     kept = _fresh(db)
     choose_settings(kept, Path("site.yaml"), use_stored=True, reset=False)

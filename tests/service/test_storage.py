@@ -1,4 +1,5 @@
-"""Storage: settings versions, events, telemetry downsampling, and kill -9 durability."""
+"""Storage: settings versions, events, telemetry downsampling, and kill -9 durability, on
+SQLite and PostgreSQL (the `db_url` fixture)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,11 @@ import sys
 from pathlib import Path
 
 from panelpilot.service.accounts import Accounts
-from panelpilot.service.database import sqlite_url
 from panelpilot.service.storage import DAY_S, Storage
 
 
-def _open(tmp_path: Path) -> Storage:
-    return Storage.open(sqlite_url(str(tmp_path / "pp.db")))
-
-
-def test_settings_are_versions_with_who_when_and_license(tmp_path: Path) -> None:
-    storage = _open(tmp_path)
+def test_settings_are_versions_with_who_when_and_license(db_url: str) -> None:
+    storage = Storage.open(db_url)
     storage.record_setting(
         "pcs", None, {"panel_limit_a": 80}, who="ann", license_number=None, at_s=1, summary="a"
     )
@@ -42,8 +38,8 @@ def test_settings_are_versions_with_who_when_and_license(tmp_path: Path) -> None
     assert [e.kind for e in storage.events()] == ["setting", "setting"]
 
 
-def test_telemetry_older_than_a_day_is_kept_one_row_a_minute(tmp_path: Path) -> None:
-    storage = _open(tmp_path)
+def test_telemetry_older_than_a_day_is_kept_one_row_a_minute(db_url: str) -> None:
+    storage = Storage.open(db_url)
     for second in range(0, 180):  # three minutes of cycles, long ago
         storage.add_telemetry(float(second), {"s": second})
     now_s = 180 + DAY_S
@@ -54,8 +50,8 @@ def test_telemetry_older_than_a_day_is_kept_one_row_a_minute(tmp_path: Path) -> 
     assert [(at, step) for at, step, _ in rows] == [(59, 60), (119, 60), (179, 60), (now_s, 0)]
 
 
-def test_passwords_are_hashed_and_checked(tmp_path: Path) -> None:
-    storage = _open(tmp_path)
+def test_passwords_are_hashed_and_checked(db_url: str) -> None:
+    storage = Storage.open(db_url)
     accounts = Accounts(storage)
     accounts.add_user("ann", "owner", "correct horse", 0)
     assert accounts.authenticate("ann", "correct horse") is not None
@@ -66,8 +62,8 @@ def test_passwords_are_hashed_and_checked(tmp_path: Path) -> None:
     assert "correct horse" not in stored and stored.startswith("$argon2")
 
 
-def test_kill_9_during_writes_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    url = sqlite_url(str(tmp_path / "pp.db"))
+def test_kill_9_during_writes_loses_nothing_acknowledged(db_url: str) -> None:
+    url = db_url
     writer = Path(__file__).with_name("storage_writer.py")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen(

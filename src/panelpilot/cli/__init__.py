@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from panelpilot.cli import (
     chargers,
     check,
+    db,
     decide,
     demo,
     fleet,
@@ -105,6 +106,7 @@ app.add_typer(chargers.app, name="chargers")
 app.command()(simulate.sim)
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(db.app, name="db")
 app.command()(run.run)
 app.command()(demo.demo)
 app.command()(fleet.fleet)

@@ -187,22 +187,24 @@ def run(
     """Run the service: control loop, drivers, storage, web pages and API."""
     from panelpilot.service.accounts import Accounts
     from panelpilot.service.clock import SystemClock
+    from panelpilot.service.database import display_url
     from panelpilot.service.service import build_service
 
     options = _web_options(behind_https_proxy, license_pattern)
     loaded = load_site(site)
     _refuse_conflicts(host, port, ocpp_port, use_stored, reset_settings)
     broker = mqtt_options(loaded, site, mqtt, mqtt_site, mqtt_password_file)
+    shown = display_url(db)  # never the password
     lock = lock_database(db)
     storage = open_storage(db, check=True)
-    _first_owner(Accounts(storage), db)
+    _first_owner(Accounts(storage), shown)
     clock = SystemClock()
     devices = _devices(loaded, clock, twins, sim, db, host, ocpp_port)
     service = build_service(loaded, devices.drivers, storage, clock, restore=False)
     choose_settings(service, site, use_stored, reset_settings)
     if broker is not None:
         publish_to(service, broker)
-    print(f"panelpilot: {loaded.name} on http://{host}:{port}/ (database {db})", flush=True)
+    print(f"panelpilot: {loaded.name} on http://{host}:{port}/ (database {shown})", flush=True)
     try:
         _serve(service, options, host, port, devices)
     finally:

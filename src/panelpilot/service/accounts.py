@@ -18,7 +18,7 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, func, insert, inspect, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from panelpilot.service import schema
@@ -32,6 +32,7 @@ DAY_S = 86_400.0
 TOKEN_DAYS_DEFAULT = 90
 TOKEN_DAYS_MAX = 365
 TOKEN_NAME_CHARS = 64
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds in every database
 # A license number as the states print them ("EC-4711", "C-10 123456", "ME.12345"): 2 to 32
 # letters, digits, spaces, dots, slashes and dashes, starting with a letter or digit, with at
 # least one digit, so "a", " " or "x" cannot pass for one.
@@ -107,20 +108,6 @@ def token_days(days: int) -> int:
     return days
 
 
-def _add_token_expiry(engine: Engine) -> None:
-    """Databases made before tokens expired gain the column; old tokens get the default life."""
-    columns = {c["name"] for c in inspect(engine).get_columns("tokens")}
-    if "expires_s" in columns:
-        return
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE tokens ADD COLUMN expires_s FLOAT"))
-        conn.execute(
-            update(schema.tokens)
-            .where(schema.tokens.c.expires_s.is_(None))
-            .values(expires_s=schema.tokens.c.created_s + TOKEN_DAYS_DEFAULT * DAY_S)
-        )
-
-
 def _sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -139,7 +126,6 @@ class Accounts:
     def __init__(self, storage: Storage, hasher: PasswordHasher | None = None) -> None:
         self.storage = storage
         self.hasher = hasher or PasswordHasher()
-        _add_token_expiry(storage.engine)
 
     def add_user(self, name: str, role: str, password: str, now_s: float) -> User:
         """Add a user, or set an existing one's password and role (ending their sessions and
@@ -312,6 +298,8 @@ class Accounts:
 
     def revoke_token(self, token_id: int, user: str | None = None) -> TokenRecord:
         """Revoke one token (only one of `user`'s when given); returns what it was."""
+        if not 0 < token_id <= MAX_ID:  # beyond an INTEGER column: PostgreSQL would refuse
+            raise AccountError(f"no token {token_id}")
         t = schema.tokens
         query = select(t).where(t.c.id == token_id)
         if user is not None:

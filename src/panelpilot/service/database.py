@@ -1,14 +1,17 @@
 """The service's database as a file: where it is, how it is opened, who holds it.
 
 SQLite with a rollback journal and `synchronous=FULL` by default, so a change is on disk when
-its transaction commits; any SQLAlchemy URL (PostgreSQL) works too.
+its transaction commits; PostgreSQL through psycopg 3 (`postgresql+psycopg://user@host/db`)
+as well, with connections checked before use (a restarted server costs no failed write) and a
+bounded connect time.
 
 No WAL and no memory-mapped I/O: WAL maps its `-shm` index into memory, and a `-shm` that
 cannot grow (a full disk, an immutable file) ends the process with SIGBUS instead of an error.
 A rollback journal fails a write with an error the service can turn into an alert. The file
 is created 0600 (it holds password hashes and the site's history), `open_engine` refuses a
 damaged file in one line, and `ServiceLock` keeps a second service off the same database.
-What is stored in it is `service/storage.py`'s; its tables are `service/schema.py`.
+What is stored in it is `service/storage.py`'s; its tables are `service/schema.py`, brought up
+to date by `service/migrate.py`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from panelpilot.service import schema
+CONNECT_TIMEOUT_S = 10
 
 
 class StorageError(Exception):
@@ -79,8 +82,22 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # pool_pre_ping: a connection the server closed (a restart) is replaced, not failed.
+        told = "connect_timeout" in parsed.query
+        timeout = {} if told else {"connect_timeout": CONNECT_TIMEOUT_S}
+        return create_engine(url, pool_pre_ping=True, connect_args=timeout)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
 def open_engine(url: str, *, check: bool = False) -> Engine:
-    """The engine of the database at `url`, its file created private and its tables made.
+    """The engine of the database at `url`, a SQLite file created private (its tables are
+    `migrate.upgrade`'s).
 
     With `check`, a SQLite file is also read through (`PRAGMA quick_check`) so damage is
     found at start, not in the middle of a write. Raises `StorageError` in one line.
@@ -89,10 +106,7 @@ def open_engine(url: str, *, check: bool = False) -> Engine:
     try:
         if db is not None:
             _create_private(db)
-        engine = create_engine(url)
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-        schema.metadata.create_all(engine)
+        engine = _engine(url)
     except (SQLAlchemyError, OSError, ImportError) as exc:  # ImportError: no DB driver
         raise StorageError(f"cannot open database {display_url(url)}: {reason(exc)}") from None
     if check and engine.dialect.name == "sqlite":

@@ -13,11 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, Integer, cast, delete, func, insert, select, update
+from sqlalchemy import Engine, Integer, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
-from panelpilot.service import schema
+from panelpilot.service import migrate, schema
 from panelpilot.service.database import StorageError, display_url, open_engine, reason
 
 DAY_S = 86_400.0
@@ -64,19 +67,51 @@ class EventRow(NamedTuple):
     message: str
 
 
+class _floor(FunctionElement[int]):
+    """The greatest integer not above a number, in every database: `CAST(x AS INTEGER)`
+    rounds on PostgreSQL and truncates on SQLite (whose `floor()` is optional)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_floor)
+def _floor_sql(element: _floor, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"FLOOR({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_floor, "sqlite")
+def _floor_sqlite(element: _floor, compiler: SQLCompiler, **kw: Any) -> str:
+    x = compiler.process(element.clauses, **kw)
+    return f"(CAST({x} AS INTEGER) - ({x} < CAST({x} AS INTEGER)))"
+
+
 class Storage:
     """The service's database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, schema_before: migrate.SchemaStatus | None = None) -> None:
         self.engine = engine
+        self.schema_before = schema_before  # where `open` found the schema (None: not told)
 
     @classmethod
     def open(cls, url: str, *, check: bool = False) -> Storage:
-        """Open (and create the tables of) the database at `url` (`database.open_engine`).
+        """Open the database at `url` (`database.open_engine`) and bring its schema to this
+        release's (`migrate.upgrade`: its tables made on first use).
 
-        With `check`, a SQLite file is also read through first. Raises `StorageError`.
+        With `check`, a SQLite file is also read through first. Raises `StorageError`: the
+        database cannot be reached or opened, or a newer panelpilot migrated it.
         """
-        return cls(open_engine(url, check=check))
+        engine = open_engine(url, check=check)
+        name = display_url(url)
+        try:
+            before = migrate.upgrade(engine, name)
+        except (SQLAlchemyError, OSError) as exc:
+            engine.dispose()
+            raise StorageError(f"cannot open database {name}: {reason(exc)}") from None
+        except StorageError:
+            engine.dispose()
+            raise
+        return cls(engine, before)
 
     def check_writable(self, at_s: float) -> None:
         """Prove a write commits now (the start-up event); `StorageError` says why not."""
@@ -238,7 +273,7 @@ class Storage:
     def telemetry(self, since_s: float, limit: int = 10_000) -> list[tuple[float, int, Any]]:
         """Telemetry rows since a time, oldest first: (at_s, step_s, data)."""
         t = schema.telemetry
-        query = select(t).where(t.c.at_s >= since_s).order_by(t.c.at_s).limit(limit)
+        query = select(t).where(t.c.at_s >= since_s).order_by(t.c.at_s, t.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [(r.at_s, r.step_s, json.loads(r.data_json)) for r in conn.execute(query)]
 
@@ -249,7 +284,7 @@ class Storage:
         """
         t = schema.telemetry
         cutoff = now_s - keep_s
-        bucket = cast(t.c.at_s / DOWNSAMPLE_STEP_S, Integer)
+        bucket = _floor(t.c.at_s / DOWNSAMPLE_STEP_S)
         keep = (
             select(func.max(t.c.id))
             .where(t.c.step_s == 0, t.c.at_s < cutoff)
