@@ -182,7 +182,8 @@ def test_what_a_skewed_charger_obeys_stays_within_the_envelope_and_is_never_unpr
     previous_s=st.floats(0, 60),
     gap_s=st.floats(0, 60),
     offset_share=st.floats(-1, 1),
-    skew_s=st.floats(0, 30),
+    # Below the 30 s lease: a clock a whole lease ahead sees the lease over on receipt.
+    skew_s=st.floats(0, 30, exclude_max=True),
 )
 def test_a_replacement_leaves_no_moment_without_a_valid_profile(
     previous_s: float, gap_s: float, offset_share: float, skew_s: float
