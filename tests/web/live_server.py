@@ -74,9 +74,16 @@ class LiveServer:
         self._thread.join(START_DEADLINE_S)
 
 
-def live_service(tmp_path: Path, period_s: float = 0.5) -> Service:
+def live_service(tmp_path: Path, period_s: float = 0.5, site_yaml: str = SITE_YAML) -> Service:
     """A service on simulated devices and the system clock, with an owner and an installer."""
-    site = load_site_text(SITE_YAML + f"control:\n  period_s: {period_s}\n", "live-site.yaml")
+    return live_world(tmp_path, period_s, site_yaml)[0]
+
+
+def live_world(
+    tmp_path: Path, period_s: float = 0.5, site_yaml: str = SITE_YAML
+) -> tuple[Service, World]:
+    """`live_service` and its simulated world (cars, loads)."""
+    site = load_site_text(site_yaml + f"control:\n  period_s: {period_s}\n", "live-site.yaml")
     clock = SystemClock()
     world = World.of(site, clock.monotonic_s, {"wc4": WC4_PASSWORD})
     for twin in world.chargers.values():
@@ -85,4 +92,4 @@ def live_service(tmp_path: Path, period_s: float = 0.5) -> Service:
     service = build_service(site, sim_driver_set(world), storage, clock)
     service.accounts.add_user("olive", "owner", OWNER_PASSWORD, clock.wall_s())
     service.accounts.add_user("ivan", "installer", INSTALLER_PASSWORD, clock.wall_s())
-    return service
+    return service, world

@@ -49,9 +49,10 @@ def test_home_shows_version_max_output_and_the_network(tmp_path: Path) -> None:
     client = client_for(harness(tmp_path))
     sign_in(client, "olive", OWNER_PASSWORD)
     html = client.get("/").text
-    assert 'Max output current: <span id="max-output">32 A</span>' in html
-    assert 'Devices in network: <span class="devices">3</span>' in html
-    assert '<span class="limit">72A</span>' in html
+    # Each charger with its own Max output current, not one for the whole site.
+    assert html.count('<td class="max-output num">32&nbsp;A</td>') == 4
+    assert 'Devices in network: <span class="devices num">3 / 6</span>' in html
+    assert '<span class="limit num">72&nbsp;A</span>' in html
 
 
 def test_installer_commissions_a_network_through_the_settings_lock(tmp_path: Path) -> None:
@@ -65,7 +66,7 @@ def test_installer_commissions_a_network_through_the_settings_lock(tmp_path: Pat
 
     client.post("/sharing/garage-net/state", data={"csrf": csrf, "enabled": "false"})
     page = client.get("/sharing/garage-net").text
-    assert 'Status: <span class="status">Disabled</span>' in page  # at once, not a cycle late
+    assert '<span class="status" id="network-status">Disabled</span>' in page  # at once
     too_low = client.post("/sharing/garage-net/limit", data={"csrf": csrf, "network_limit_a": "12"})
     assert too_low.status_code == 422
     assert "6 A x 3" in too_low.text
@@ -84,7 +85,8 @@ def test_installer_commissions_a_network_through_the_settings_lock(tmp_path: Pat
     )
     assert "Charger added to the network." in added.text
     assert "charger wc4 added" in added.text  # the last change, from the settings history
-    assert "4 / 4 Devices" in added.text
+    # The network's maximum size (six Gen 3 Wall Connectors), not the site file's count.
+    assert "Add Wall Connector <span" in added.text and "4 / 6 Devices" in added.text
 
     client.post("/sharing/garage-net/state", data={"csrf": csrf, "enabled": "true"})
     h.cycles(3)
@@ -106,12 +108,21 @@ def test_forms_without_the_session_csrf_token_are_refused(tmp_path: Path) -> Non
     assert response.status_code == 403
 
 
-def test_an_owner_cannot_open_the_pcs_settings_or_change_the_network(tmp_path: Path) -> None:
-    client = client_for(harness(tmp_path))
+def test_an_owner_sees_the_pcs_settings_read_only_and_cannot_change_them(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    client = client_for(h)
     csrf = sign_in(client, "olive", OWNER_PASSWORD)
     response = client.get("/pcs")
-    assert response.status_code == 403
-    assert "qualified personnel" in response.text
+    assert response.status_code == 200
+    assert 'id="read-only"' in response.text and "qualified personnel" in response.text
+    assert "<fieldset disabled>" in response.text and 'value="100"' in response.text
+    assert 'id="license-number"' not in response.text  # an owner enters no license
+    posted = client.post("/pcs", data={"csrf": csrf, "panel_limit_a": "90"})
+    assert posted.status_code == 422 and "qualified personnel" in posted.text
+    assert h.service.runtime.site.pcs.panel_limit_a == 100
+    network = client.get("/sharing/garage-net").text
+    # Disable and Remove are shown disabled, saying why, rather than failing after a click.
+    assert 'id="disable"' in network and network.count('title="only an installer') == 5
     refused = client.post("/sharing/garage-net/state", data={"csrf": csrf, "enabled": "false"})
     assert refused.status_code == 422
     assert "only an installer" in refused.text

@@ -33,7 +33,7 @@ def test_the_minimum_network_limit_shown_is_the_one_the_lock_enforces(tmp_path: 
     csrf = sign_in(client, "ivan", INSTALLER_PASSWORD)
     auth = bearer(token_for(h, "ivan", INSTALLER_PASSWORD))
     assert client.get("/api/networks/garage-net", headers=auth).json()["min_limit_a"] == 22
-    assert '<span id="min-limit">22A</span> for 3' in client.get("/sharing/garage-net").text
+    assert '<span id="min-limit">22&nbsp;A</span> for 3' in client.get("/sharing/garage-net").text
 
     client.post("/sharing/garage-net/state", data={"csrf": csrf, "enabled": "false"})
     below = client.post("/sharing/garage-net/limit", data={"csrf": csrf, "network_limit_a": "20"})

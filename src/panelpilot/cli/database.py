@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -10,10 +11,17 @@ if TYPE_CHECKING:
     from panelpilot.service.storage import Storage
 
 
+def _make_folder(db: str) -> None:
+    """A SQLite file's folder (the per-user data directory the first time) is made."""
+    if db.startswith("sqlite:///") and db != "sqlite:///:memory:":
+        Path(db.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
 def open_storage(db: str, *, check: bool = False) -> Storage:
     """The database at `db` (a `StorageError` when it cannot be used: one line, exit 2)."""
     from panelpilot.service.storage import Storage
 
+    _make_folder(db)
     storage = Storage.open(db, check=check)
     if check:
         # A full disk or a read-only file is found now, not in the first cycle.
@@ -25,6 +33,7 @@ def lock_database(db: str) -> ServiceLock | None:
     """One service per database: the lock, or a `StorageError` naming the other process."""
     from panelpilot.service.database import ServiceLock
 
+    _make_folder(db)
     return ServiceLock.acquire(db)
 
 

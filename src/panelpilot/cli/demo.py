@@ -67,6 +67,8 @@ def demo(
             print(f"panelpilot demo: {demo.service.runtime.site.name}")
             print(f"  open    http://{host}:{port}/")
             print(f"  sign in as installer, one-time password: {demo.installer_password}")
+            print(f"  database {db_path}; add an owner with")
+            print(f"    panelpilot users add NAME --role owner --db sqlite:///{db_path}")
             print(f"  wc4 is not in the network yet: add it with id wc4, password {sticker}")
             print(f"  (or its QR payload WIFI:T:WPA;S:wc4;P:{sticker};;)")
             print("  Ctrl-C stops; every charger is left at its fallback limit.", flush=True)

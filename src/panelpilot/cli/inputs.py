@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,16 @@ SitePath = Annotated[Path, typer.Argument(help="Site file (YAML).", show_default
 DbUrl = Annotated[
     str, typer.Option("--db", help="Database URL (SQLite file by default; PostgreSQL works).")
 ]
-DEFAULT_DB_URL = "sqlite:///panelpilot.db"
+
+
+def data_dir() -> Path:
+    """The per-user data directory: $XDG_DATA_HOME/panelpilot, else ~/.local/share/panelpilot."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "panelpilot"
+
+
+# Every command (`run`, `users`, `tokens`) finds the same database unless told `--db`.
+DEFAULT_DB_URL = f"sqlite:///{data_dir() / 'panelpilot.db'}"
 Host = Annotated[str, typer.Option(help="Address to listen on (local only unless told).")]
 Port = Annotated[int, typer.Option(help="Port to listen on.")]
 

@@ -58,3 +58,9 @@ def check(actor: Actor, rule: Rule) -> None:
         raise Forbidden(rule.refusal)
     if rule.needs_license and not actor.license_number:
         raise Forbidden(rule.no_license)
+
+
+def may(actor: Actor, rule: Rule) -> bool:
+    """Whether `actor` has the role `rule` needs (a page shows a control it may not use as
+    disabled, saying why, rather than failing after a click)."""
+    return actor.role == rule.role

@@ -20,22 +20,30 @@ from panelpilot.control.state import ControllerState
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import (
     Alert,
-    BatteryDecision,
-    BatteryReading,
     ChargerDecision,
     ChargerReading,
-    SolarDecision,
-    SolarReading,
 )
-from panelpilot.field import PANEL_LIMIT_DEFAULT_A
+from panelpilot.field import PANEL_LIMIT_DEFAULT_A, PANEL_LIMIT_MAX_A, PANEL_LIMIT_MIN_A
 from panelpilot.service.energy import SessionEnergy
+from panelpilot.service.event_log import LogPage, log_page
+from panelpilot.service.limited import CycleFacts, LimitReason, limit_reason, network_reason
 from panelpilot.service.panel import panel_view
+from panelpilot.service.read_parts import (
+    NETWORK_DEVICE_KIND,
+    NETWORK_MAX_DEVICES,
+    battery_view,
+    candidates,
+    circuit_views,
+    kw,
+    max_output,
+    network_status,
+    solar_view,
+)
 from panelpilot.service.runtime import CycleResult, Runtime
 from panelpilot.service.settings import SettingsManager
 from panelpilot.service.storage import EventRecord, SettingVersion, Storage
 from panelpilot.service.views import (
     AlertView,
-    BatteryView,
     ChargerView,
     CircuitView,
     DevicesView,
@@ -50,7 +58,6 @@ from panelpilot.service.views import (
     PcsView,
     SettingsView,
     SiteAlertView,
-    SolarView,
 )
 from panelpilot.site.model import Site
 
@@ -68,39 +75,6 @@ class _Inputs:
     energy_kwh: Mapping[str, float]  # session energy by charger
 
 
-def _max_output(site: Site) -> str:
-    maxes = sorted({c.max_a for c in site.chargers})
-    if not maxes:
-        return "none"
-    if len(maxes) == 1:
-        return f"{maxes[0]:g} A"
-    return f"{maxes[0]:g} A to {maxes[-1]:g} A"
-
-
-def _candidates(topology: Topology, network_id: str) -> tuple[str, ...]:
-    """Chargers that could be in a network: those fed from its circuit."""
-    circuit = topology.network_circuits.get(network_id)
-    return tuple(
-        cid
-        for cid, c in topology.chargers.items()
-        if circuit is None or topology.within(c.circuit, circuit)
-    )
-
-
-def _battery(d: BatteryDecision | None, r: BatteryReading | None) -> BatteryView | None:
-    if d is None:
-        return None
-    online = r is not None and r.online
-    current_a, soc = (r.current_a, r.soc) if r is not None and online else (None, None)
-    return BatteryView(d.max_discharge_a, d.charge_request_a, d.max_charge_a, current_a, soc)
-
-
-def _solar(d: SolarDecision | None, r: SolarReading | None) -> SolarView | None:
-    if d is None:
-        return None
-    return SolarView(d.max_a, r.current_a if r is not None and r.online else None)
-
-
 def _charger(
     inputs: _Inputs,
     charger_id: str,
@@ -108,17 +82,19 @@ def _charger(
     decision: ChargerDecision | None,
     reading: ChargerReading | None,
     alerts: Iterable[Alert],
+    reason: LimitReason | None,
 ) -> ChargerView:
     charger = inputs.topology.chargers[charger_id]
     health = inputs.health.get(charger_id)
     online = reading is not None and reading.online
+    current_a = reading.current_a if reading is not None and online else 0.0
     return ChargerView(
         id=charger_id,
         circuit=charger.circuit,
         network=network,
         controlled_by=f"panelpilot, network {network}" if network else "panelpilot",
         max_a=charger.max_a,
-        current_a=(current_a := reading.current_a if reading is not None and online else 0.0),
+        current_a=current_a,
         power_w=current_a * inputs.site.voltage_v,
         session_energy_kwh=inputs.energy_kwh.get(charger_id, 0.0),
         limit_a=decision.limit_a if decision else 0.0,
@@ -128,6 +104,9 @@ def _charger(
         connected=reading is not None and reading.connected,
         alerts=tuple(AlertView(a.code, a.severity, a.message) for a in alerts),
         driver_error=health.error if health else None,
+        limited_by=reason.text if reason else None,
+        limited_kind=reason.by if reason else None,
+        power_kw=kw(current_a, inputs.site.voltage_v) or 0.0,
     )
 
 
@@ -143,6 +122,31 @@ class _Version:
         """The last cycle's alerts."""
         last = self.inputs.last
         return () if last is None else last.decision.alerts
+
+    @cached_property
+    def facts(self) -> CycleFacts | None:
+        """The last cycle as the "limited by" derivation reads it (None before the first)."""
+        last = self.inputs.last
+        if last is None:
+            return None
+        return CycleFacts(
+            topology=self.inputs.topology,
+            chargers=last.decision.chargers,
+            readings=last.snapshot.chargers,
+            circuits=last.decision.circuits,
+            networks=last.decision.networks,
+            member_of=membership(self.inputs.settings),
+            resolution_a=self.inputs.site.control.resolution_a,
+        )
+
+    @cached_property
+    def reasons(self) -> dict[str, LimitReason | None]:
+        """Each charger's binding constraint, when something holds it."""
+        facts = self.facts
+        return {
+            c.id: limit_reason(facts, c.id, c.max_a) if facts else None
+            for c in self.inputs.site.chargers
+        }
 
     @cached_property
     def chargers(self) -> dict[str, ChargerView]:
@@ -162,6 +166,7 @@ class _Version:
                 decisions.get(c.id),
                 readings.get(c.id),
                 by_device.get(c.id, ()),
+                self.reasons[c.id],
             )
             for c in self.inputs.site.chargers
         }
@@ -178,25 +183,35 @@ class _Version:
         topo = inputs.topology
         in_network = set(net.members)
         devices = {network_id, *in_network}  # whose alerts count on the network's card
-        candidates = _candidates(topo, network_id)
+        fed = candidates(topo, network_id)
+        enabled_now = net.enabled and state is not None and state.enabled
+        facts = self.facts
+        reason = (
+            network_reason(facts, network_id, {m: self.reasons[m] for m in net.members})
+            if facts and enabled_now
+            else None
+        )
         return NetworkView(
             id=network_id,
             enabled=net.enabled,
             state="Enabled" if net.enabled else "Disabled",
             network_limit_a=net.limit_a,
             size=len(net.members),
-            max_devices=len(candidates),
+            max_devices=NETWORK_MAX_DEVICES,
+            device_kind=NETWORK_DEVICE_KIND,
             # What the settings lock enforces (control.settings), not 6 A per member.
             min_limit_a=sum(topo.chargers[cid].min_a for cid in net.members),
             members=tuple(self.chargers[cid] for cid in net.members),
-            addable=tuple(cid for cid in candidates if cid not in in_network),
+            addable=tuple(cid for cid in fed if cid not in in_network),
             current_a=state.current_a if state else 0.0,
             connections=state.connections if state else 0,
-            status="disabled" if not net.enabled else (state.status.value if state else "idle"),
+            status=network_status(net.enabled, state),
             active_alerts=sum(1 for a in self.alerts if a.device in devices),
             fallbacks_a={
                 cid: fallback_a(topo, inputs.settings, cid, network_id) for cid in net.members
             },
+            limited_by=reason.text if reason else None,
+            power_kw=kw(state.current_a if state else 0.0, inputs.site.voltage_v) or 0.0,
         )
 
     @cached_property
@@ -210,7 +225,7 @@ class _Version:
         return Overview(
             site_name=site.name,
             version=self.inputs.software,
-            max_output=_max_output(site),
+            max_output=max_output(site),
             chargers=len(site.chargers),
             networks=tuple(briefs),
             alerts=tuple(
@@ -220,16 +235,8 @@ class _Version:
 
     @cached_property
     def circuits(self) -> tuple[CircuitView, ...]:
-        """Every circuit's current against its limit, parents first."""
-        last = self.inputs.last
-        states = last.decision.circuits if last else {}
-        out = []
-        for circuit, depth in self.inputs.site.all_circuits():
-            state = states.get(circuit.id)
-            current_a = state.current_a if state else None
-            allocated_a = state.allocated_a if state else 0.0
-            out.append(CircuitView(circuit.id, depth, circuit.limit_a, current_a, allocated_a))
-        return tuple(out)
+        """Every circuit's current against its limit, parents first (`read_parts`)."""
+        return circuit_views(self.inputs.site, self.inputs.topology, self.inputs.last)
 
     @cached_property
     def pcs(self) -> PcsView:
@@ -239,6 +246,8 @@ class _Version:
             panel=pcs.panel,
             panel_limit_a=pcs.panel_limit_a,
             panel_limit_default_a=PANEL_LIMIT_DEFAULT_A,
+            panel_limit_min_a=PANEL_LIMIT_MIN_A,
+            panel_limit_max_a=PANEL_LIMIT_MAX_A,
             conductor_limit_a=pcs.conductor_limit_a,
             conductor_meter=pcs.conductor_meter,
             export_limit_a=pcs.export_limit_a,
@@ -256,9 +265,9 @@ class _Version:
             chargers=tuple(self.chargers.values()),
             meters={m: MeterView(meters.get(m)) for m in sorted(site.meter_ids())},
             batteries={
-                b.id: _battery(batteries.get(b.id), bat_r.get(b.id)) for b in site.batteries
+                b.id: battery_view(batteries.get(b.id), bat_r.get(b.id)) for b in site.batteries
             },
-            solar={s.id: _solar(solar.get(s.id), sol_r.get(s.id)) for s in site.solar},
+            solar={s.id: solar_view(solar.get(s.id), sol_r.get(s.id)) for s in site.solar},
             health=self.inputs.health,
         )
 
@@ -351,7 +360,7 @@ class Reads:
     def live(self) -> LiveView:
         """The Live page as first drawn."""
         now = self._now()
-        return LiveView(now.circuits, tuple(now.chargers.values()))
+        return LiveView(now.circuits, tuple(now.chargers.values()), now.inputs.site.voltage_v)
 
     def pcs(self) -> PcsView:
         """The PCS settings in effect."""
@@ -378,6 +387,10 @@ class Reads:
         """The newest version of one setting, if it ever changed."""
         newest = self._storage.setting_history(key, limit=1)
         return newest[0] if newest else None
+
+    def log(self, show: str, before_id: int | None = None) -> LogPage:
+        """A page of the event log for the Events page (`event_log`)."""
+        return log_page(self._storage, show, before_id)
 
     def events(self, limit: int, before_id: int | None = None) -> tuple[EventRecord, ...]:
         """The event log, newest first (page backwards with `before_id`)."""

@@ -188,7 +188,8 @@ class SettingsManager:
         return self.runtime.site.pcs.model_dump(mode="json")
 
     def change_pcs(self, actor: Actor, values: dict[str, float | None]) -> str:
-        """Set Panel, Conductor and Site Export Limits (None clears = disables one)."""
+        """Set Panel, Conductor and Site Export Limits (None clears = disables one); returns
+        what changed, "" when nothing did (and then nothing is recorded)."""
         check(actor, CHANGE_PCS)
         unknown = set(values) - set(PCS_FIELDS)
         if unknown:
@@ -202,7 +203,9 @@ class SettingsManager:
                 for k, label in PCS_FIELDS.items()
                 if old[k] != new[k]
             ]
-            summary = "PCS: " + ("; ".join(changed) if changed else "no change")
+            if not changed:
+                return ""
+            summary = "PCS: " + "; ".join(changed)
             self._record("pcs", old, new, actor, summary)
             self.runtime.replace_site(new_site)
             return summary

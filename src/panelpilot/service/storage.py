@@ -233,12 +233,41 @@ class Storage:
         with self.engine.begin() as conn:
             return self._event(conn, at_s, kind, severity, code, device, who, message)
 
-    def events(self, limit: int = 100, before_id: int | None = None) -> list[EventRecord]:
-        """Events, newest first (page backwards with `before_id`)."""
+    def events(
+        self,
+        limit: int = 100,
+        before_id: int | None = None,
+        kinds: Sequence[str] | None = None,
+        with_device: bool = False,
+    ) -> list[EventRecord]:
+        """Events, newest first (page backwards with `before_id`), only of `kinds` when given
+        and only those about a device with `with_device`."""
         t = schema.events
         query = select(t).order_by(t.c.id.desc()).limit(limit)
         if before_id is not None:
             query = query.where(t.c.id < before_id)
+        if kinds is not None:
+            query = query.where(t.c.kind.in_(kinds))
+        if with_device:
+            query = query.where(t.c.device.is_not(None))
+        return self._records(query)
+
+    def alert_edge(
+        self, kind: str, code: str | None, device: str | None, event_id: int
+    ) -> EventRecord | None:
+        """The other end of an alert: for `kind="alert"` its start before `event_id` (the
+        newest), for `kind="alert_cleared"` its clear after `event_id` (the oldest)."""
+        t = schema.events
+        same = (t.c.kind == kind) & (t.c.code == code)
+        same &= t.c.device.is_(None) if device is None else t.c.device == device
+        if kind == "alert":
+            query = select(t).where(same, t.c.id < event_id).order_by(t.c.id.desc()).limit(1)
+        else:
+            query = select(t).where(same, t.c.id > event_id).order_by(t.c.id).limit(1)
+        found = self._records(query)
+        return found[0] if found else None
+
+    def _records(self, query: Any) -> list[EventRecord]:
         with self.engine.connect() as conn:
             return [
                 EventRecord(r.id, r.at_s, r.kind, r.severity, r.code, r.device, r.who, r.message)

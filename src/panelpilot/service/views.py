@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from panelpilot.service.event_log import FILTERS, LogPage, LogRow, duration_text
 from panelpilot.service.storage import EventRecord, SettingVersion
 
 # The event log and the settings history are shown as storage keeps them.
 __all__ = [
+    "FILTERS",
     "AlertView",
     "BatteryView",
     "ChargerView",
@@ -23,6 +25,8 @@ __all__ = [
     "EventRecord",
     "HealthView",
     "LiveView",
+    "LogPage",
+    "LogRow",
     "MeterView",
     "Nav",
     "NetworkBrief",
@@ -34,6 +38,7 @@ __all__ = [
     "SettingsView",
     "SiteAlertView",
     "SolarView",
+    "duration_text",
 ]
 
 
@@ -76,6 +81,15 @@ class ChargerView:
     connected: bool
     alerts: tuple[AlertView, ...]
     driver_error: str | None
+    # What holds it below what its car would take (`service/limited.py`), when something does:
+    # "circuit garage at its limit (80 A, other loads 12 A)", "taking turns: ...".
+    limited_by: str | None = None
+    limited_kind: str | None = None  # charger_max, circuit, network, turns, ramping, car
+    power_kw: float = 0.0  # current_a at the site's voltage
+    # As the device reports them (OCPP BootNotification, a Wall Connector's version); None
+    # when its driver does not say.
+    firmware: str | None = None
+    serial_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +102,7 @@ class NetworkView:
     state: str  # "Enabled" or "Disabled", as the page's toggle says it
     network_limit_a: float | None
     size: int
-    max_devices: int  # chargers fed from its circuit
+    max_devices: int  # the most a network may have (six Gen 3 Wall Connectors, the seed)
     # The lowest limit the settings lock accepts: the sum of the members' min_a (site file
     # `chargers[].min_a`, at least the J1772 6 A each).
     min_limit_a: float
@@ -101,6 +115,9 @@ class NetworkView:
     status: str
     active_alerts: int
     fallbacks_a: Mapping[str, float]  # by member
+    limited_by: str | None = None  # the members' binding constraint, when they are held
+    power_kw: float = 0.0  # current_a at the site's voltage
+    device_kind: str = "Wall Connector"  # what "Add ..." adds
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +149,13 @@ class CircuitView:
     id: str
     depth: int
     limit_a: float
-    current_a: float | None  # None without a meter, or before the first cycle
+    # Measured by its meter; without one, the sum of the chargers below it (`computed`).
+    # None before the first cycle, or while its meter is lost.
+    current_a: float | None
     allocated_a: float
+    computed: bool = False  # current_a is the sum of its chargers' draw, not a meter's
+    chargers: tuple[str, ...] = ()  # the chargers below it (what a computed current sums)
+    power_kw: float | None = None  # current_a at the site's voltage
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +164,7 @@ class LiveView:
 
     circuits: tuple[CircuitView, ...]
     chargers: tuple[ChargerView, ...]
+    voltage_v: float = 240.0  # the site's, for kW beside A
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +174,8 @@ class PcsView:
     panel: str | None
     panel_limit_a: float | None
     panel_limit_default_a: float
+    panel_limit_min_a: float  # the setting's range (seeds/panel-limit.txt)
+    panel_limit_max_a: float
     conductor_limit_a: float | None
     conductor_meter: str | None
     export_limit_a: float | None

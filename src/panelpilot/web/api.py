@@ -178,7 +178,7 @@ async def put_pcs(service: ServiceDep, options: OptionsDep, body: PcsChange, who
         summary = service.settings.change_pcs(who.actor(number.strip() if number else None), values)
     except SettingsError as exc:
         raise _refused(exc) from None
-    return Done(summary=summary)
+    return Done(summary=summary or "PCS: unchanged (nothing recorded)")
 
 
 @router.get("/events", summary="The event log, newest first")

@@ -7,16 +7,16 @@ the field.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from panelpilot.service.access import Forbidden
 from panelpilot.service.service import Service
@@ -67,16 +67,48 @@ def _forbidden(request: Request, exc: Exception) -> Response:
     return render(request, "forbidden.html", principal_of(request), 403, reason=str(exc))
 
 
+def _back(request: Request) -> str:
+    """Where a refused form goes back to: the page it was posted from."""
+    path = request.url.path
+    if request.method == "POST" and path.count("/") > 1:
+        path = path.rsplit("/", 1)[0]
+    return path if request.method == "POST" else "/"
+
+
+def _error_page(request: Request, status: int, title: str, reason: str) -> Response:
+    """A page in the site's style (the header for a signed-in user), never raw JSON."""
+    principal = principal_of(request)
+    if principal is None and status == 404:
+        reason = "There is no such page."  # what exists is for signed-in users to see
+    return render(
+        request, "error.html", principal, status, title=title, reason=reason, back=_back(request)
+    )
+
+
 def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     message, errors = _validation_message(exc)
     if _is_api(request):
         return JSONResponse({"detail": message, "errors": errors}, status_code=422)
-    return HTMLResponse(
-        f"<!doctype html><title>Refused</title><p class=error>The form was refused: "
-        f"{html.escape(message)}. <a href=/>Back to Home</a></p>",
-        status_code=422,
-    )
+    return _error_page(request, 422, "The form was refused", f"{message}.")
+
+
+_TITLES = {404: "Not found", 405: "Not allowed here", 403: "Not allowed", 429: "Too many requests"}
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown URLs and refused requests: JSON under /api, a page everywhere else."""
+    assert isinstance(exc, StarletteHTTPException)
+    if _is_api(request) or request.url.path.startswith("/static/"):
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+    title = _TITLES.get(exc.status_code, "Refused")
+    detail = str(exc.detail) if exc.detail else title
+    response = _error_page(request, exc.status_code, title, detail[:1].upper() + detail[1:])
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
 
 
 def _keep(app: FastAPI, service: Service, options: WebOptions) -> None:
@@ -126,4 +158,5 @@ def create_app(service: Service, options: WebOptions | None = None) -> FastAPI:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     return app

@@ -40,9 +40,17 @@ def form_amps(label: str, text: str) -> float:
     return value
 
 
-def optional_form_amps(label: str, text: str) -> float | None:
-    """A form's amps where blank clears the setting (disables that limit)."""
-    return None if not text.strip() else form_amps(label, text)
+def optional_form_amps(
+    label: str, text: str, low: float = 0.0, high: float = MAX_AMPS
+) -> float | None:
+    """A form's amps where blank clears the setting (disables that limit), from `low` to
+    `high`: "Panel Limit 250 A: allowed 10-200 A"."""
+    if not text.strip():
+        return None
+    value = form_amps(label, text)
+    if not low <= value <= high:
+        raise SettingsError(f"{label} {value:g} A: allowed {low:g}-{high:g} A")
+    return value
 
 
 def form_int(label: str, text: str, low: int, high: int) -> int:

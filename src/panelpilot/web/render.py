@@ -20,6 +20,7 @@ NOTICES = {
     "added": "Charger added to the network.",
     "removed": "Charger removed: it is held at 6 A until it is power-cycled.",
     "pcs": "PCS limits saved.",
+    "pcs_same": "PCS limits unchanged: the values are the ones in effect.",
     "license": "License number accepted until you sign out.",
     "token_revoked": "API token revoked: it no longer works.",
 }

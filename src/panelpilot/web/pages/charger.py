@@ -16,4 +16,4 @@ async def charger(page: SignedIn, charger_id: str) -> HTMLResponse:
     view = page.service.reads.charger(charger_id)
     if view is None:
         raise HTTPException(404, f"unknown charger {charger_id!r}")
-    return page.render("charger.html", charger=view)
+    return page.render("charger.html", charger=view, live_src=f"/chargers/{charger_id}")

@@ -1,4 +1,5 @@
-"""Home: software version, installation, a card per Power Sharing network, alerts."""
+"""Home: software version, installation (each charger with its own Max output current), a
+card per Power Sharing network, alerts; the cards follow the stream (`static/live.js`)."""
 
 from __future__ import annotations
 
@@ -13,4 +14,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 async def home(page: SignedIn) -> HTMLResponse:
     """The Home page."""
-    return page.render("home.html", home=page.service.reads.overview())
+    reads = page.service.reads
+    return page.render(
+        "home.html", home=reads.overview(), network_views=reads.networks(),
+        charger_views=reads.chargers(), live_src="/",
+    )  # fmt: skip

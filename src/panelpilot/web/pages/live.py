@@ -15,4 +15,7 @@ router = APIRouter(include_in_schema=False)
 async def live(page: SignedIn) -> HTMLResponse:
     """The Live page as first drawn."""
     view = page.service.reads.live()
-    return page.render("live.html", circuits=view.circuits, charger_views=view.chargers)
+    return page.render(
+        "live.html", circuits=view.circuits, charger_views=view.chargers,
+        voltage_v=view.voltage_v, live_src="/live",
+    )  # fmt: skip

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from panelpilot.control.settings import SettingsError
 from panelpilot.control.types import Command
-from panelpilot.service.access import Forbidden
+from panelpilot.service.access import CHANGE_NETWORK, Forbidden, may
 from panelpilot.service.pairing import parse_qr_payload
 from panelpilot.web.deps import FormText, Page, Posted, SignedIn
 from panelpilot.web.numbers import form_amps
@@ -22,26 +22,35 @@ from panelpilot.web.render import done
 router = APIRouter(include_in_schema=False)
 
 
-def _sharing(page: Page, network_id: str, error: str | None = None) -> HTMLResponse:
-    """The page, with the reason a change was refused (422) if there was one."""
+def _sharing(
+    page: Page, network_id: str, error: str | None = None, typed_limit: str | None = None
+) -> HTMLResponse:
+    """The page, with the reason a change was refused (422) and the limit as typed."""
     reads = page.service.reads
     net = reads.network(network_id)
     if net is None:
         raise HTTPException(404, f"unknown network {network_id!r}")
     last = reads.last_change(f"network:{network_id}")
-    return page.render("sharing.html", 422 if error else 200, net=net, error=error, last=last)
+    return page.render(
+        "sharing.html", 422 if error else 200, net=net, error=error, last=last,
+        typed_limit=typed_limit, may_change=may(page.user.actor(), CHANGE_NETWORK),
+        refusal=CHANGE_NETWORK.refusal, live_src=f"/sharing/{network_id}",
+    )  # fmt: skip
 
 
-def _change(page: Page, network_id: str, command: Callable[[], Command], code: str) -> Response:
+def _change(
+    page: Page, network_id: str, command: Callable[[], Command], code: str,
+    typed_limit: str | None = None,
+) -> Response:  # fmt: skip
     """Make one network change; back to the page with its notice, or with the refusal.
 
-    A `Forbidden` (an owner) is shown in place like any refused change (422), as the page
-    has always done; only the PCS page, which an owner may not open at all, is a 403.
+    A `Forbidden` (an owner, whose buttons are shown disabled) is shown in place like any
+    refused change (422).
     """
     try:
         page.service.settings.change_network(page.user.actor(), command())
     except (SettingsError, Forbidden) as exc:
-        return _sharing(page, network_id, str(exc))
+        return _sharing(page, network_id, str(exc), typed_limit)
     return done(f"/sharing/{network_id}", code)
 
 
@@ -71,7 +80,7 @@ async def set_limit(page: Posted, network_id: str, network_limit_a: FormText = "
         limit_a = form_amps("Max network current", network_limit_a)
         return Command(network_id, network_limit_a=limit_a)
 
-    return _change(page, network_id, command, "limit")
+    return _change(page, network_id, command, "limit", network_limit_a)
 
 
 @router.post("/sharing/{network_id}/add")
