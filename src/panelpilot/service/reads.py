@@ -28,6 +28,7 @@ from panelpilot.service.energy import SessionEnergy
 from panelpilot.service.event_log import LogPage, log_page
 from panelpilot.service.limited import CycleFacts, LimitReason, limit_reason, network_reason
 from panelpilot.service.panel import panel_view
+from panelpilot.service.pcs_live import pcs_live
 from panelpilot.service.read_parts import (
     NETWORK_DEVICE_KIND,
     NETWORK_MAX_DEVICES,
@@ -359,8 +360,10 @@ class Reads:
 
     def live(self) -> LiveView:
         """The Live page as first drawn."""
-        now = self._now()
-        return LiveView(now.circuits, tuple(now.chargers.values()), now.inputs.site.voltage_v)
+        now, last = self._now(), self._now().inputs.last
+        snap, decision = (last.snapshot, last.decision) if last else (None, None)
+        pcs = pcs_live(now.inputs.site, now.panel, snap, decision)
+        return LiveView(now.circuits, tuple(now.chargers.values()), now.inputs.site.voltage_v, pcs)
 
     def pcs(self) -> PcsView:
         """The PCS settings in effect."""

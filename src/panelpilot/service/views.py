@@ -159,12 +159,45 @@ class CircuitView:
 
 
 @dataclass(frozen=True, slots=True)
+class PcsLimitRow:
+    """One PCS limit on the Live page: what it measures against the limit, in A and kW."""
+
+    name: str
+    current_a: float | None  # None before a cycle or while its meter is lost
+    power_kw: float | None
+    limit_a: float
+    limit_kw: float
+
+
+@dataclass(frozen=True, slots=True)
+class PcsSourceRow:
+    """A battery (discharge +) or solar inverter on the Live page: output against its cap."""
+
+    id: str
+    kind: str  # battery | solar
+    current_a: float | None  # None while not reporting
+    power_kw: float | None
+    cap_a: float | None  # None before a decision, or solar that is not controllable
+    rating_a: float
+
+
+@dataclass(frozen=True, slots=True)
+class PcsLive:
+    """The Live page's Power Control System section (`service/pcs_live.py`)."""
+
+    limits: tuple[PcsLimitRow, ...]
+    sources: tuple[PcsSourceRow, ...]
+    marks: tuple[float, ...]  # the Panel Limit's stages as shares of the limit
+
+
+@dataclass(frozen=True, slots=True)
 class LiveView:
     """The Live page as first drawn (the stream updates it): circuits parents first."""
 
     circuits: tuple[CircuitView, ...]
     chargers: tuple[ChargerView, ...]
     voltage_v: float = 240.0  # the site's, for kW beside A
+    pcs: PcsLive | None = None  # None on a site without PCS devices or limits
 
 
 @dataclass(frozen=True, slots=True)

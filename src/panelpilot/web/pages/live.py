@@ -17,5 +17,5 @@ async def live(page: SignedIn) -> HTMLResponse:
     view = page.service.reads.live()
     return page.render(
         "live.html", circuits=view.circuits, charger_views=view.chargers,
-        voltage_v=view.voltage_v, live_src="/live",
+        voltage_v=view.voltage_v, pcs=view.pcs, live_src="/live",
     )  # fmt: skip
