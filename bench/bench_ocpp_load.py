@@ -26,6 +26,8 @@ from panelpilot.control.controller import Controller
 from panelpilot.control.types import Command, Snapshot
 from panelpilot.drivers.ocpp import CentralSystem, CredentialStore, OcppChargerDriver
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint, start_fleet, stop_fleet
+from panelpilot.service.database import sqlite_url
+from panelpilot.service.storage import Storage
 from panelpilot.site import Site, load_site_text
 from panelpilot.site.drivers import OcppDriverConfig
 
@@ -81,7 +83,9 @@ async def run(n: int, rounds: int, validate_sims: bool) -> None:
     controller = Controller(site)
     clock = Clock()
     with tempfile.TemporaryDirectory() as tmp:
-        store = CredentialStore(Path(tmp) / "bench.db")
+        url = sqlite_url(str(Path(tmp) / "bench.db"))
+        Storage.open(url).close()  # the service's schema, its charge point table with it
+        store = CredentialStore(url)
         started = time.perf_counter()
         for i in range(n):
             store.add(f"cp{i}", PASSWORD)

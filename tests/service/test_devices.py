@@ -48,8 +48,8 @@ def test_a_wall_connector_read_over_its_local_api_cannot_take_a_limit() -> None:
 def test_an_ocpp_charger_dials_in_takes_its_limit_and_falls_back_on_shutdown(
     tmp_path: Path,
 ) -> None:
-    db = tmp_path / "pp.db"
-    Storage.open(sqlite_url(str(db)))
+    db = sqlite_url(str(tmp_path / "pp.db"))
+    Storage.open(db)
     CredentialStore(db).add("cp1", PASSWORD)
     site = load_site_text(
         SITE_YAML + "drivers:\n  - {kind: ocpp, device: wc1, charge_point_id: cp1}\n"

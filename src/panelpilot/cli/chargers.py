@@ -1,18 +1,18 @@
 """`panelpilot chargers`: OCPP charge point registrations (security profile 1: HTTP Basic Auth).
 
-The credential database is the SQLite file of the service (`--db`); passwords are stored as
-hashes and never printed.
+The credentials are in the service's database (`--db`, a URL: SQLite or PostgreSQL; a bare
+path is a SQLite file, as before URLs); passwords are stored as hashes and never printed.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from panelpilot.cli.database import open_storage
 from panelpilot.cli.exits import fail
-from panelpilot.cli.inputs import password_line
+from panelpilot.cli.inputs import DEFAULT_DB_URL, DbUrl, password_line
 
 if TYPE_CHECKING:
     from panelpilot.drivers.ocpp.credentials import CredentialStore
@@ -21,26 +21,42 @@ app = typer.Typer(
     help="Register OCPP charge points and their passwords (HTTP Basic Auth).",
     no_args_is_help=True,
 )
-DbOption = Annotated[
-    Path, typer.Option("--db", help="SQLite database of panelpilot.", show_default=True)
-]
-DEFAULT_DB = Path("panelpilot.db")
 ChargePointId = Annotated[str, typer.Argument(metavar="ID", help="Charge point identity.")]
 
 
-def _credentials(db: Path) -> CredentialStore:
+def _url(db: str) -> str:
+    """The database URL of `--db`: a bare path is a SQLite file."""
+    from pathlib import Path
+
+    from panelpilot.service.database import sqlite_url
+
+    if "://" in db:
+        return db
+    path = Path(db)
+    if path.is_dir() or not path.parent.is_dir():
+        raise fail(f"--db {db}: not a file in an existing directory")
+    return sqlite_url(db)
+
+
+def _credentials(db: str) -> CredentialStore:
+    """The credential store of the database at `db`, its schema brought up to date first."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from panelpilot.drivers.ocpp.credentials import CredentialStore
+    from panelpilot.service.database import display_url, reason
 
-    if db.is_dir() or not db.parent.is_dir():
-        raise fail(f"--db {db}: not a file in an existing directory")
+    url = _url(db)
+    open_storage(url).close()  # creates and migrates (StorageError: one line, exit 2)
     try:
-        return CredentialStore(db)
+        return CredentialStore(url)
     except SQLAlchemyError as exc:
-        raise fail(
-            f"--db {db}: not a usable SQLite database ({getattr(exc, 'orig', None) or exc})"
-        ) from None
+        raise fail(f"--db {display_url(url)}: not a usable database ({reason(exc)})") from None
+
+
+def _shown(db: str) -> str:
+    from panelpilot.service.database import display_url
+
+    return display_url(_url(db))
 
 
 @app.command("add")
@@ -50,7 +66,7 @@ def chargers_add(
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Set a new password.")] = False,
-    db: DbOption = DEFAULT_DB,
+    db: DbUrl = DEFAULT_DB_URL,
 ) -> None:
     """Register a charge point: `echo "$PW" | panelpilot chargers add WC-1 --password-stdin`."""
     if not password_stdin:
@@ -61,11 +77,11 @@ def chargers_add(
         store.add(charge_point_id, password, replace=replace)  # CredentialError: the boundary
     finally:
         store.close()
-    print(f"{charge_point_id}: registered in {db}")
+    print(f"{charge_point_id}: registered in {_shown(db)}")
 
 
 @app.command("list")
-def chargers_list(db: DbOption = DEFAULT_DB) -> None:
+def chargers_list(db: DbUrl = DEFAULT_DB_URL) -> None:
     """List registered charge points (ids and dates, never passwords)."""
     store = _credentials(db)
     try:
@@ -76,7 +92,7 @@ def chargers_list(db: DbOption = DEFAULT_DB) -> None:
 
 
 @app.command("remove")
-def chargers_remove(charge_point_id: ChargePointId, db: DbOption = DEFAULT_DB) -> None:
+def chargers_remove(charge_point_id: ChargePointId, db: DbUrl = DEFAULT_DB_URL) -> None:
     """Forget a charge point; it is refused at its next connection."""
     store = _credentials(db)
     try:
@@ -84,5 +100,5 @@ def chargers_remove(charge_point_id: ChargePointId, db: DbOption = DEFAULT_DB) -
     finally:
         store.close()
     if not removed:
-        raise fail(f"charge point {charge_point_id!r} is not registered in {db}")
-    print(f"{charge_point_id}: removed from {db}")
+        raise fail(f"charge point {charge_point_id!r} is not registered in {_shown(db)}")
+    print(f"{charge_point_id}: removed from {_shown(db)}")

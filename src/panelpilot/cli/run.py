@@ -109,8 +109,7 @@ def _devices(
     by the demo's module, imported only when the site file or the options ask for them)."""
     from panelpilot.service.devices import OcppOptions, build_devices
 
-    credentials = Path(db.removeprefix("sqlite:///")) if db.startswith("sqlite:///") else None
-    ocpp = OcppOptions(credentials, host, ocpp_port) if credentials is not None else None
+    ocpp = OcppOptions(db, host, ocpp_port)
     if twins is not None:
         from panelpilot.service.demo import twin_devices
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, Protocol
 
 from panelpilot.drivers.base import DriverSet
@@ -23,9 +22,10 @@ Clock = Callable[[], float]
 
 @dataclass(frozen=True, slots=True)
 class OcppOptions:
-    """Where the OCPP central system listens, and where the charge points' passwords are."""
+    """Where the OCPP central system listens, and the database URL of the charge points'
+    passwords (the service's own)."""
 
-    credentials_db: Path
+    credentials_url: str
     host: str = "127.0.0.1"
     port: int = 9000
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 CONNECT_TIMEOUT_S = 10
 
@@ -129,23 +131,48 @@ def _quick_check(engine: Engine, name: str) -> None:
         )
 
 
-class ServiceLock:
-    """One service per database: an exclusive lock on `<database>.lock`, naming the holder.
+# pg_try_advisory_lock's key for "one service per database": "pp-serve" in ASCII (not the
+# key `migrate.py` takes while migrating, which the service itself takes after this one).
+PG_SERVICE_LOCK_KEY = 0x70702D7365727665
+_HOLDER = re.compile(r"panelpilot pid (\d+)")
 
-    `flock` is released by the kernel when the process ends however it ends, so a killed
-    service never leaves a stale lock; the pid in the file is only there to name the holder.
+
+def _in_use(name: str, holder: str) -> StorageError:
+    who = f"pid {holder}" if holder.isdigit() else "a process"
+    return StorageError(
+        f"database {name} is in use by another panelpilot service ({who}); stop it "
+        "first, or give this one its own --db"
+    )
+
+
+class ServiceLock:
+    """One service per database, naming the holder when refused.
+
+    A SQLite file: an exclusive `flock` on `<database>.lock`, released by the kernel when the
+    process ends however it ends, so a killed service never leaves a stale lock (the pid in the
+    file is only there to name the holder). PostgreSQL: a session-level advisory lock
+    (`pg_try_advisory_lock`) on a connection of its own, held for the service's life and
+    released by the server when that connection ends, however the process ends; the holder
+    is named by that connection's `application_name`.
     """
 
-    def __init__(self, path: Path, fd: int) -> None:
-        self.path = path
-        self._fd: int | None = fd
+    def __init__(self, name: str, fd: int | None = None, conn: Connection | None = None) -> None:
+        self.name = name
+        self._fd = fd
+        self._conn = conn
 
     @classmethod
     def acquire(cls, url: str) -> ServiceLock | None:
-        """Lock the database at `url` for this process; None for non-SQLite databases.
+        """Lock the database at `url` for this process; None for in-memory SQLite.
 
         Raises `StorageError` naming the other process when it is already locked.
         """
+        try:
+            backend = make_url(url).get_backend_name()
+        except ArgumentError:  # not a URL: opening the database says so
+            return None
+        if backend == "postgresql":
+            return cls._acquire_postgres(url)
         db = sqlite_path(url)
         if db is None:
             return None
@@ -159,19 +186,58 @@ class ServiceLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
             os.close(fd)
-            who = f"pid {holder}" if holder.isdigit() else "a process"
-            raise StorageError(
-                f"database {db} is in use by another panelpilot service ({who}); stop it "
-                "first, or give this one its own --db"
-            ) from None
+            raise _in_use(str(db), holder) from None
         # Naming the holder is best effort: on a full disk the lock holds without it.
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        return cls(path, fd)
+        return cls(str(path), fd=fd)
+
+    @classmethod
+    def _acquire_postgres(cls, url: str) -> ServiceLock:
+        shown = display_url(url)
+        parsed = make_url(url)
+        args: dict[str, Any] = {"application_name": f"panelpilot pid {os.getpid()}"}
+        if "connect_timeout" not in parsed.query:
+            args["connect_timeout"] = CONNECT_TIMEOUT_S
+        try:
+            engine = create_engine(url, poolclass=NullPool, connect_args=args)
+            conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            got = conn.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_SERVICE_LOCK_KEY}
+            ).scalar()
+            holder = "" if got else _pg_holder(conn)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise StorageError(f"cannot lock database {shown}: {reason(exc)}") from None
+        if not got:
+            conn.close()
+            raise _in_use(shown, holder)
+        return cls(shown, conn=conn)
 
     def release(self) -> None:
         """Let another service open the database."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            # Closing the session releases its advisory locks; the unlock says so at once.
+            with contextlib.suppress(SQLAlchemyError):
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PG_SERVICE_LOCK_KEY})
+            with contextlib.suppress(SQLAlchemyError):
+                conn.close()
+
+
+def _pg_holder(conn: Connection) -> str:
+    """The pid of the panelpilot holding the service lock, '' when it cannot be told."""
+    name = conn.execute(
+        text(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted"
+            " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND l.classid::bigint = :high AND l.objid::bigint = :low AND l.objsubid = 1"
+        ),
+        {"high": PG_SERVICE_LOCK_KEY >> 32, "low": PG_SERVICE_LOCK_KEY & 0xFFFFFFFF},
+    ).scalar()
+    found = _HOLDER.fullmatch(str(name or ""))
+    return found.group(1) if found else ""

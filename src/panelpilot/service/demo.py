@@ -190,13 +190,13 @@ def prepare_demo(
     storage = Storage.open(sqlite_url(str(db_path)))
     installer_password = secrets.token_urlsafe(12)
     Accounts(storage).add_user("installer", "installer", installer_password, clock.wall_s())
-    store = CredentialStore(db_path)
+    store = CredentialStore(sqlite_url(str(db_path)))
     passwords = {c.id: secrets.token_urlsafe(12) for c in site.chargers}
     passwords["wc4"] = WC4_STICKER
     for cid, password in passwords.items():
         store.add(cid, password, replace=True)
     store.close()
-    ocpp = OcppOptions(db_path, host, 0)
+    ocpp = OcppOptions(sqlite_url(str(db_path)), host, 0)
     devices, world = simulated_devices(site, clock, ocpp=ocpp, simulate_rest=True)
     # Real inverters ramp: the battery over about 4 s, the solar inverter over about 8 s.
     for battery in world.batteries.values():

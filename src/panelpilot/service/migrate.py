@@ -25,7 +25,15 @@ from panelpilot.service.database import StorageError
 MIGRATIONS = Path(__file__).with_name("migrations")
 # pg_advisory_xact_lock's key: any constant of ours ("panelpilot" in ASCII, folded to 63 bits).
 PG_LOCK_KEY = 0x70616E656C70696C
-SERVICE_TABLES = ("users", "sessions", "tokens", "setting_versions", "events", "telemetry")
+SERVICE_TABLES = (
+    "users",
+    "sessions",
+    "tokens",
+    "setting_versions",
+    "events",
+    "telemetry",
+    "ocpp_charge_points",
+)
 
 
 @dataclass(frozen=True, slots=True)

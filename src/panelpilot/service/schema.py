@@ -1,8 +1,14 @@
-"""The tables of the service's database (SQLAlchemy Core; SQLite by default, any URL works)."""
+"""The tables of the service's database (SQLAlchemy Core; SQLite by default, any URL works).
+
+The OCPP charge points' table is declared by the only code that reads it
+(`drivers/ocpp/credentials.py`: drivers may not import the service) and listed here too.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+
+from panelpilot.drivers.ocpp import credentials
 
 metadata = MetaData()
 
@@ -73,3 +79,5 @@ telemetry = Table(
     Column("step_s", Integer, nullable=False),  # 0 = one cycle; else the bucket it stands for
     Column("data_json", Text, nullable=False),
 )
+
+ocpp_charge_points = credentials.charge_points.to_metadata(metadata)

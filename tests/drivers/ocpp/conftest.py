@@ -8,6 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from panelpilot.drivers.ocpp import CredentialStore
+from tests.databases import sqlite_database
 
 # 1 Jan 2027 00:00 UTC: a wall-clock epoch for the simulated time.
 T0 = 1_798_761_600.0
@@ -36,7 +37,7 @@ def clock() -> ManualClock:
 def store(tmp_path: Path) -> CredentialStore:
     # A cheap Argon2 cost keeps the tests quick; the stored hash names its own parameters.
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    credentials = CredentialStore(tmp_path / "panelpilot.db", hasher=cheap)
+    credentials = CredentialStore(sqlite_database(tmp_path / "panelpilot.db"), hasher=cheap)
     for i in range(1, 9):
         credentials.add(f"cp{i}", PASSWORD)
     return credentials

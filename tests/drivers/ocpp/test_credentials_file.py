@@ -5,14 +5,15 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from typer.testing import CliRunner
 
-from panelpilot.drivers.ocpp.credentials import CredentialStore
+from panelpilot.cli import app
 
 
 def test_a_new_credential_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     db = tmp_path / "pp.db"
-    store = CredentialStore(db, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    store.add("WC-1", "a password of 16+")
-    store.close()
+    result = CliRunner().invoke(
+        app, ["chargers", "add", "WC-1", "--password-stdin", "--db", str(db)], input="a password"
+    )
+    assert result.exit_code == 0, result.output
     assert stat.S_IMODE(db.stat().st_mode) == 0o600

@@ -19,6 +19,8 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 from panelpilot.drivers.ocpp import CentralSystem, CredentialStore
 from panelpilot.drivers.ocpp.credentials import default_hasher
 from panelpilot.drivers.ocpp.handshake import HandshakePolicy
+from panelpilot.service.database import sqlite_url
+from tests.databases import sqlite_database
 from tests.drivers.ocpp.addresses import SERVER_HOST, loopback_addresses
 from tests.drivers.ocpp.conftest import PASSWORD, ManualClock
 
@@ -80,7 +82,9 @@ async def boot_charger(central: CentralSystem, cp_id: str, source: str) -> str:
 @pytest.fixture
 def real_cost_store(tmp_path: Path) -> CredentialStore:
     """Chargers hashed at the production Argon2 cost, so checks are as slow as in the field."""
-    credentials = CredentialStore(tmp_path / "panelpilot.db", hasher=default_hasher())
+    credentials = CredentialStore(
+        sqlite_database(tmp_path / "panelpilot.db"), hasher=default_hasher()
+    )
     credentials.add("cp1", PASSWORD)
     credentials.add("cp2", PASSWORD)
     return credentials
@@ -137,7 +141,10 @@ class GatedStore(CredentialStore):
     HANGING = "hangs-forever-password"
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        super().__init__(
+            sqlite_database(path),
+            hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+        )
         self.release = threading.Event()
         self.entered = threading.Semaphore(0)
         self.checks = 0
@@ -211,7 +218,7 @@ def test_a_replaced_or_removed_password_is_not_let_in_from_the_cache(
     store: CredentialStore, clock: ManualClock, tmp_path: Path
 ) -> None:
     # The CLI changes passwords from another process: another store on the same file.
-    other_process = CredentialStore(tmp_path / "panelpilot.db")
+    other_process = CredentialStore(sqlite_url(str(tmp_path / "panelpilot.db")))
 
     async def scenario() -> list[int]:
         async with CentralSystem(store, clock=clock) as central:

@@ -1,9 +1,13 @@
-"""Charge point passwords (OCPP security profile 1), stored as Argon2id hashes in SQLite."""
+"""Charge point passwords (OCPP security profile 1), stored as Argon2id hashes in the service's
+database (SQLite or PostgreSQL, through SQLAlchemy).
+
+The table is declared here, beside the only code that reads it, and is the service's: it is
+created by the service's migrations (`service/migrations/`, revision 0002) and listed in
+`service/schema.py`. The store never creates or alters it.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,8 +15,21 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import String, create_engine, delete, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from panelpilot.drivers.base import DriverError
 
@@ -37,16 +54,15 @@ class CredentialError(DriverError, ValueError):
     """A charge point id or password that cannot be stored: names the charge point and why."""
 
 
-class _Base(DeclarativeBase):
-    pass
+metadata = MetaData()
 
-
-class _ChargePointRow(_Base):
-    __tablename__ = "ocpp_charge_points"
-
-    charge_point_id: Mapped[str] = mapped_column(String(48), primary_key=True)
-    password_hash: Mapped[str] = mapped_column(String(256))
-    created_at: Mapped[str] = mapped_column(String(32))
+charge_points = Table(
+    "ocpp_charge_points",
+    metadata,
+    Column("charge_point_id", String(48), primary_key=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", String(32), nullable=False),  # ISO 8601, UTC, seconds
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +82,54 @@ def check_charge_point_id(charge_point_id: str) -> str:
     return charge_point_id
 
 
-class CredentialStore:
-    """Registered charge points and their hashed passwords in one SQLite file."""
+def _display(url: str) -> str:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "the database URL given"
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return parsed.database  # the file
+    try:
+        return parsed.render_as_string(hide_password=True)
+    except ArgumentError:
+        return "the database URL given"
 
-    def __init__(self, db_path: Path | str, hasher: PasswordHasher | None = None) -> None:
-        """Open (creating if needed) the database; `hasher` sets the Argon2 cost of new hashes.
-        A new file is readable by its owner only: it holds password hashes."""
-        path = Path(db_path)
-        if str(db_path) != ":memory:" and not path.exists():
-            with contextlib.suppress(FileExistsError):
-                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        self._engine = create_engine(f"sqlite:///{db_path}")
-        _Base.metadata.create_all(self._engine)
+
+def _open(url: str) -> Engine:
+    """The engine of the service's database at `url`, its charge point table checked."""
+    shown = _display(url)
+    parsed = make_url(url)  # ArgumentError: not a URL (the caller's to name)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():  # never create a file others could read
+            raise CredentialError(f"database {shown}", "no such file")
+    # pool_pre_ping: a connection a restarted PostgreSQL closed is replaced, not failed.
+    engine = create_engine(url, pool_pre_ping=True)
+    try:
+        with engine.connect() as conn:
+            present = inspect(conn).has_table(charge_points.name)
+    except SQLAlchemyError:
+        engine.dispose()
+        raise
+    if not present:
+        engine.dispose()
+        raise CredentialError(
+            f"database {shown}",
+            f"no {charge_points.name} table: run `panelpilot db upgrade --db URL` first",
+        )
+    return engine
+
+
+class CredentialStore:
+    """Registered charge points and their hashed passwords, in the service's database."""
+
+    def __init__(self, db_url: str, hasher: PasswordHasher | None = None) -> None:
+        """Open the database at `db_url` (a SQLAlchemy URL whose schema the service's
+        migrations made); `hasher` sets the Argon2 cost of new hashes.
+
+        Raises `CredentialError` when the database or its table is missing, SQLAlchemy's
+        errors when it cannot be read.
+        """
+        self._engine = _open(db_url)
         self._hasher = hasher or default_hasher()
         # Verifying an unknown id costs the same as a known one (no id oracle by timing).
         self._dummy_hash = self._hasher.hash("panelpilot-unknown-charge-point")
@@ -96,45 +148,66 @@ class CredentialStore:
                 f"{PASSWORD_MIN_CHARS}..{PASSWORD_MAX_CHARS}",
             )
         password_hash = self._hasher.hash(password)
-        with Session(self._engine) as session, session.begin():
-            row = session.get(_ChargePointRow, charge_point_id)
-            if row is not None and not replace:
+        try:
+            self._write(charge_point_id, password_hash, replace=replace)
+        except IntegrityError:  # another process registered it between our read and write
+            raise CredentialError(charge_point_id, "already registered") from None
+
+    def _write(self, charge_point_id: str, password_hash: str, *, replace: bool) -> None:
+        table = charge_points
+        with self._engine.begin() as conn:
+            known = conn.execute(
+                select(table.c.charge_point_id)
+                .where(table.c.charge_point_id == charge_point_id)
+                .with_for_update()
+            ).first()
+            if known is not None and not replace:
                 raise CredentialError(
                     charge_point_id, "already registered (use --replace to set a new password)"
                 )
-            if row is None:
+            if known is None:
                 created = datetime.now(UTC).isoformat(timespec="seconds")
-                session.add(
-                    _ChargePointRow(
+                conn.execute(
+                    insert(table).values(
                         charge_point_id=charge_point_id,
                         password_hash=password_hash,
                         created_at=created,
                     )
                 )
             else:
-                row.password_hash = password_hash
+                conn.execute(
+                    update(table)
+                    .where(table.c.charge_point_id == charge_point_id)
+                    .values(password_hash=password_hash)
+                )
 
     def remove(self, charge_point_id: str) -> bool:
         """Forget a charge point; False when it was not registered."""
-        with Session(self._engine) as session, session.begin():
-            result = session.execute(
-                delete(_ChargePointRow).where(_ChargePointRow.charge_point_id == charge_point_id)
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                delete(charge_points).where(charge_points.c.charge_point_id == charge_point_id)
             )
-            return bool(getattr(result, "rowcount", 0))
+            return bool(result.rowcount)
 
     def list(self) -> list[ChargePointRecord]:
         """Every registered charge point, by id."""
-        with Session(self._engine) as session:
-            rows = session.scalars(
-                select(_ChargePointRow).order_by(_ChargePointRow.charge_point_id)
+        table = charge_points
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.charge_point_id, table.c.created_at).order_by(
+                    table.c.charge_point_id
+                )
             )
             return [ChargePointRecord(r.charge_point_id, r.created_at) for r in rows]
 
     def password_hash(self, charge_point_id: str) -> str | None:
         """The stored hash of a charge point, None when it is unknown."""
-        with Session(self._engine) as session:
-            row = session.get(_ChargePointRow, charge_point_id)
-            return None if row is None else row.password_hash
+        table = charge_points
+        with self._engine.connect() as conn:
+            found: str | None = conn.execute(
+                select(table.c.password_hash).where(table.c.charge_point_id == charge_point_id)
+            ).scalar_one_or_none()
+            return found
 
     def verify_hash(self, password_hash: str | None, password: str) -> bool:
         """Check a password against a stored hash (None = unknown id, always False).

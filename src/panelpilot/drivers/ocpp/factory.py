@@ -45,8 +45,8 @@ def build_ocpp(entries: Sequence[DeviceEntry], context: BuildContext) -> Built:
     configs = [e.config for e in entries if isinstance(e.config, OcppDriverConfig)]
     if context.ocpp is None:
         devices = ", ".join(c.device for c in configs)
-        raise DriverError(devices, "OCPP chargers need a SQLite --db for their passwords")
-    store = CredentialStore(context.ocpp.credentials_db)
+        raise DriverError(devices, "OCPP chargers need the service's database for their passwords")
+    store = CredentialStore(context.ocpp.credentials_url)
     central = CentralSystem(
         store,
         host=context.ocpp.host,
