@@ -26,10 +26,11 @@ from panelpilot.control.pcs_caps import (
     down,
     output_a,
     share,
+    silent_devices,
     solar_of,
     solar_output_a,
 )
-from panelpilot.control.pcs_law import CapMemory, Law, PcsMemory, cap_key, move
+from panelpilot.control.pcs_law import CapMemory, Law, PcsMemory, cap_key, hold_stages, move
 from panelpilot.control.types import (
     Alert,
     BatteryDecision,
@@ -85,17 +86,13 @@ def apply_pcs(
     below them (`high`: where a cap may rise to, gradually); `pcs_law.move` moves the caps.
     """
     memory = memory if memory is not None else PcsMemory()
-    alerts: list[Alert] = []
-    for b in site.batteries:
-        r = snap.batteries.get(b.id)
-        if r is None or not r.online:
-            alerts.append(alert("battery_unresponsive", f"battery {b.id} is not reporting", b.id))
-    for s in site.solar:
-        sr = snap.solar.get(s.id)
-        if sr is None or not sr.online:
-            alerts.append(alert("solar_unresponsive", f"solar {s.id} is not reporting", s.id))
-    low, curtailed_now = _limits(site, snap, within, meters, memory, 0.0, alerts)
-    high, _ = _limits(site, snap, within, meters, memory, site.pcs.deadband_pct / 100, [])
+    alerts = silent_devices(site, snap)
+    at: list[Alert] = []
+    near: list[Alert] = []
+    low, curtailed_now = _limits(site, snap, within, meters, memory, 0.0, at)
+    high, _ = _limits(site, snap, within, meters, memory, site.pcs.deadband_pct / 100, near)
+    held_alerts, stages = hold_stages(memory, at, near, snap.t, site.pcs.hold_s)
+    alerts.extend(held_alerts)
     pcs = site.pcs
     law = Law(snap.t, min(max(dt_s, 0.0), site.control.period_s), pcs.hold_s, pcs.raise_s)
     caps = dict(memory.caps)
@@ -109,7 +106,7 @@ def apply_pcs(
     held = memory.export_curtailing and any(
         solar[s.id].max_a < s.max_a for s in site.solar if s.controllable
     )
-    return PcsDecision(batteries, solar, alerts, PcsMemory(caps, curtailed_now or held))
+    return PcsDecision(batteries, solar, alerts, PcsMemory(caps, curtailed_now or held, stages))
 
 
 def _battery(

@@ -7,8 +7,9 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from panelpilot.control.types import Snapshot
-from panelpilot.site.model import Battery, Solar
+from panelpilot.control.alerts import alert
+from panelpilot.control.types import Alert, Snapshot
+from panelpilot.site.model import Battery, Site, Solar
 
 
 class Source(NamedTuple):
@@ -98,3 +99,17 @@ def batteries_of(batteries: list[Battery], snap: Snapshot) -> list[Source]:
 
 def solar_of(solar: list[Solar], snap: Snapshot) -> list[Source]:
     return [Source(s.id, min(solar_output_a(s, snap), s.max_a), s.max_a) for s in solar]
+
+
+def silent_devices(site: Site, snap: Snapshot) -> list[Alert]:
+    """An alert for every battery and solar inverter that is not reporting."""
+    alerts = []
+    for b in site.batteries:
+        r = snap.batteries.get(b.id)
+        if r is None or not r.online:
+            alerts.append(alert("battery_unresponsive", f"battery {b.id} is not reporting", b.id))
+    for s in site.solar:
+        sr = snap.solar.get(s.id)
+        if sr is None or not sr.online:
+            alerts.append(alert("solar_unresponsive", f"solar {s.id} is not reporting", s.id))
+    return alerts

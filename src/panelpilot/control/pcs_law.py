@@ -17,6 +17,11 @@ A lowering that follows a raise is a *reversal*. Each doubles the hold (30 s, 1 
 one brings it back to `hold_s`. Between the n reversals of a cap inside any hour lie raises,
 each after its hold, of at least hold_s x (1 + 2 + ... + 2^(n-2)), which bounds n
 (`max_reversals_per_hour`: 7 with the default 30 s).
+
+A stage's warning (`STAGE_CODES`) is held the same way (`hold_stages`): it starts when its
+threshold is crossed, stays while the current is inside the deadband below it, and ends only
+once it has stayed below the deadband for `hold_s`; a load hovering at a threshold raises one
+warning, not one per crossing.
 """
 
 from __future__ import annotations
@@ -27,9 +32,20 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from panelpilot.control.tolerances import EPS
+from panelpilot.control.types import Alert
 
 # An hour without a lowering forgets the reversals before it; no hold is longer.
 QUIET_S = 3600.0
+# The warnings of a limit's stages, held through the deadband and the hold (`hold_stages`).
+STAGE_CODES = frozenset(
+    {
+        "panel_limit_battery",
+        "panel_limit_solar",
+        "conductor_limit",
+        "export_limit_battery",
+        "export_limit_solar",
+    }
+)
 
 
 class CapMemory(NamedTuple):
@@ -48,6 +64,9 @@ class PcsMemory:
 
     caps: Mapping[str, CapMemory] = field(default_factory=dict)
     export_curtailing: bool = False
+    # Each stage warning in force (by code and device): when its condition last held, and
+    # the warning as it was last raised at the threshold itself.
+    stages: Mapping[tuple[str, str | None], tuple[float, Alert]] = field(default_factory=dict)
 
 
 class Law(NamedTuple):
@@ -87,6 +106,31 @@ def move(
         step = rating_a * law.dt_s / law.raise_s
         return mem._replace(cap_a=min(high, cap + step), raised=True)
     return mem
+
+
+def hold_stages(
+    memory: PcsMemory, at: list[Alert], near: list[Alert], t: float, hold_s: float
+) -> tuple[list[Alert], dict[tuple[str, str | None], tuple[float, Alert]]]:
+    """The cycle's alerts with its stage warnings held, and the warnings' memory.
+
+    `at` are the alerts raised at the thresholds, `near` those raised a deadband below them.
+    A stage warning in `at` is (re)started with its message; one only in `near` keeps the
+    message it was started with; one in neither lasts until `hold_s` after it last held.
+    """
+    stages: dict[tuple[str, str | None], tuple[float, Alert]] = {}
+    out = [a for a in at if a.code not in STAGE_CODES]
+    for a in at:
+        if a.code in STAGE_CODES:
+            stages[(a.code, a.device)] = (t, a)
+    for a in near:
+        key = (a.code, a.device)
+        if a.code in STAGE_CODES and key not in stages and key in memory.stages:
+            stages[key] = (t, memory.stages[key][1])
+    for key, (seen_t, a) in memory.stages.items():
+        if key not in stages and t - seen_t < hold_s:
+            stages[key] = (seen_t, a)
+    out.extend(a for _, a in stages.values())
+    return out, stages
 
 
 def max_reversals_per_hour(hold_s: float) -> int:

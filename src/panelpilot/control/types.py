@@ -14,6 +14,21 @@ from typing import Literal, NamedTuple
 Severity = Literal["info", "warning", "critical"]
 
 
+NeedSource = Literal["ev", "owner", "default", "estimate"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingNeed:
+    """What the session on a charger still needs: `energy_wh` more by `departure_t` (on the
+    snapshot's clock). Either may be unknown. `source` says where it came from: the car (OCPP
+    2.0.1 NotifyEVChargingNeeds, ISO 15118), the owner, a default for the id tag or charger,
+    or an estimate learned from the charger's history."""
+
+    departure_t: float | None = None
+    energy_wh: float | None = None  # still wanted from `t`, after what was delivered
+    source: NeedSource = "owner"
+
+
 @dataclass(frozen=True, slots=True)
 class ChargerReading:
     """One charger as measured. A charger missing from a snapshot is offline."""
@@ -25,6 +40,7 @@ class ChargerReading:
     # The lease end (`ChargerDecision.lease_until_t`) of the newest commitment the charger has
     # acknowledged; None when the source does not say (the last decision counts as applied).
     commitment_t: float | None = None
+    need: ChargingNeed | None = None  # the session's charging need, when anything is known
 
 
 @dataclass(frozen=True, slots=True)
