@@ -31,9 +31,19 @@ def demo(
     mqtt: MqttUrl = None,
     mqtt_site: MqttSite = None,
     mqtt_password_file: MqttPasswordFile = None,
+    speed: Annotated[
+        float,
+        typer.Option(
+            "--speed",
+            min=0.1,
+            max=20,
+            help="Run the demo's time this many times faster than real time (1-20; "
+            "10: ten demo minutes in one).",
+        ),
+    ] = 1.0,
 ) -> None:
     """Run the service on the built-in demo site: OCPP charge points and cars on loopback."""
-    from panelpilot.service.clock import SystemClock
+    from panelpilot.service.clock import ScaledClock, SystemClock
     from panelpilot.service.demo import (
         demo_side,
         demo_site,
@@ -51,7 +61,7 @@ def demo(
     workdir = Path(tempfile.mkdtemp(prefix="panelpilot-demo-"))
     db_path = db or workdir / "demo.db"
     lock = lock_database(f"sqlite:///{db_path}")
-    clock = SystemClock()
+    clock = SystemClock() if speed == 1 else ScaledClock(speed)
 
     # The devices (SunSpec twins, charge points) live on the control thread's loop.
     with ControlThread().running() as control:
@@ -66,6 +76,8 @@ def demo(
             sticker = demo.passwords["wc4"]
             print(f"panelpilot demo: {demo.service.runtime.site.name}")
             print(f"  open    http://{host}:{port}/")
+            if speed != 1:
+                print(f"  time runs {speed:g} x faster than real time")
             print(f"  sign in as installer, one-time password: {demo.installer_password}")
             print(f"  database {db_path}; add an owner with")
             print(f"    panelpilot users add NAME --role owner --db sqlite:///{db_path}")

@@ -39,6 +39,35 @@ class SystemClock:
         await asyncio.sleep(max(0.0, seconds))
 
 
+class ScaledClock:
+    """Time that runs `speed` times faster than the real clock from the moment it is made
+    (`panelpilot demo --speed`: at 10, ten demo minutes pass in one real minute). Every part
+    of the demo reads and waits on it: the control loop, the central system's commitments,
+    the simulated charge points' own clocks, the cars and the loads."""
+
+    def __init__(self, speed: float) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed {speed}: must be above 0")
+        self.speed = speed
+        self._real0_s = time.monotonic()
+        self._wall0_s = time.time()
+
+    def _elapsed_s(self) -> float:
+        return (time.monotonic() - self._real0_s) * self.speed
+
+    def monotonic_s(self) -> float:
+        """Real monotonic seconds since the start, times `speed`, from the real start."""
+        return self._real0_s + self._elapsed_s()
+
+    def wall_s(self) -> float:
+        """The wall clock at the start plus the scaled time since."""
+        return self._wall0_s + self._elapsed_s()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of scaled time."""
+        await asyncio.sleep(max(0.0, seconds) / self.speed)
+
+
 class ManualClock:
     """A clock that moves only when told (tests, faster-than-real-time runs)."""
 

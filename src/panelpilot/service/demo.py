@@ -17,7 +17,6 @@ import contextlib
 import math
 import random
 import secrets
-import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -217,13 +216,16 @@ async def run_fleet(demo: Demo, clock: Clock, stop: asyncio.Event, seed: int = 1
             c.id,
             demo.passwords[c.id],
             central.url(c.id),
-            clock=time.time,
+            clock=clock.wall_s,
             ev=SimEV(onboard_max_a=ARRIVALS.get(c.id, (0.0, 32.0))[1]),
             unit_max_a=c.max_a,
         )
         for c in site.chargers
     }
-    tasks = [asyncio.create_task(cp.keep_alive(meter_period_s=1.0)) for cp in fleet.values()]
+    tasks = [
+        asyncio.create_task(cp.keep_alive(meter_period_s=1.0, sleep=clock.sleep))
+        for cp in fleet.values()
+    ]
     try:
         await _scenario(fleet, world, clock, stop, random.Random(seed))
     finally:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -172,10 +172,16 @@ class SimulatedChargePoint:
         await self._boot()
         await self._status("Available")
 
-    async def keep_alive(self, meter_period_s: float = 10.0, retry_s: float = 5.0) -> None:
+    async def keep_alive(
+        self,
+        meter_period_s: float = 10.0,
+        retry_s: float = 5.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         """Run like a real charger until cancelled (demo): report, heartbeat, reconnect.
 
-        Real time on purpose: this is what a charger does on its own, not a test's clock.
+        It waits with `sleep`: real time by default (what a charger does on its own, not a
+        test's clock); the demo passes its own clock's, so `--speed` speeds the chargers up too.
         """
         while True:
             try:
@@ -186,7 +192,7 @@ class SimulatedChargePoint:
                     self.ready.set()
                 since_heartbeat_s = 0.0
                 while not self.disconnected.is_set():
-                    await asyncio.sleep(meter_period_s)
+                    await sleep(meter_period_s)
                     since_heartbeat_s += meter_period_s
                     if self.ev.plugged:
                         await self.send_meter_values()
@@ -196,7 +202,7 @@ class SimulatedChargePoint:
             except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as error:
                 LOG.info("%s: %s; retrying in %g s", self.charge_point_id, error, retry_s)
                 self.disconnected.set()
-                await asyncio.sleep(retry_s)
+                await sleep(retry_s)
 
     async def close(self) -> None:
         """Close the websocket."""
