@@ -3,6 +3,7 @@ legends off the data, and an image written."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -187,3 +188,16 @@ def test_trend_keeps_long_changes_and_takes_out_short_spikes() -> None:
     # A car taking turns (0 A, then 6 A for 15 minutes) is not a probe.
     turns = np.array([0.0] * 900 + [6.0] * 900 + [0.0] * 900)
     assert np.array_equal(limit_trend(turns, 1.0).limit_a, turns)
+
+
+def test_every_plot_docs_show_is_committed() -> None:
+    docs = Path(__file__).parents[2] / "docs"
+    text = (docs / "simulator.md").read_text()
+    shown = re.findall(r"!\[[^\]]*\]\((images/sim-[^)]+\.png)\)", text)
+    assert shown == [
+        "images/sim-seed-day.png",
+        "images/sim-shared-panel.png",
+        "images/sim-home-pcs.png",
+    ]
+    for name in shown:
+        assert (docs / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name

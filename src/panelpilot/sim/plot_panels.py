@@ -263,9 +263,13 @@ def car_energy(report: SimReport) -> dict[str, list[float]]:
 
 
 def draw_energy(ax: Axes, ctx: PlotContext) -> None:
-    """Energy per car under each controller against what it wanted: bars for a few cars,
-    for many the share of its energy each car got, cars sorted from least to most."""
+    """Energy per car under each controller against what it wanted: bars for a few cars (in
+    the order they arrived), for many the share of its energy each car got, sorted."""
     energy = car_energy(ctx.report)
+    cars = ctx.run.metrics["cars"]
+    order = sorted(range(len(cars)), key=lambda i: (cars[i]["arrive_s"], cars[i]["charger"]))
+    energy = {name: [kwh[i] for i in order] for name, kwh in energy.items()}
+    cars = [cars[i] for i in order]
     wanted = np.array(energy.pop("wanted"))
     n = len(wanted)
     if n <= MAX_CAR_BARS:
@@ -276,7 +280,6 @@ def draw_energy(ax: Axes, ctx: PlotContext) -> None:
             offset = (k - (len(energy) - 1) / 2) * width
             ax.bar(slots + offset, kwh, width * 0.95, label=name,
                    color=CONTROLLER_COLOURS.get(name))  # fmt: skip
-        cars = ctx.run.metrics["cars"]
         ax.set_xticks(slots, [f"{c['charger']}\n{c['arrive_s'] / 3600:.1f} h" for c in cars],
                       fontsize="x-small")  # fmt: skip
         ax.set_title("Energy per car (kWh) under each controller; outline: wanted", loc="left")
