@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from panelpilot.sim import plot_panels
 from panelpilot.sim.loader import load_scenario
 from panelpilot.sim.plot import build_figure, plot_report
 from panelpilot.sim.plot_series import limit_trend, reversals
@@ -201,3 +202,18 @@ def test_every_plot_docs_show_is_committed() -> None:
     ]
     for name in shown:
         assert (docs / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+
+
+def test_many_cars_get_one_curve_per_controller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past MAX_CAR_BARS cars, bars say nothing: each controller's sorted shares instead.
+    monkeypatch.setattr(plot_panels, "MAX_CAR_BARS", 1)
+    report = run(tmp_path, CARS_ONLY, "cars")
+    energy = axes(build_figure(report))["energy"]
+    curves = {str(x.get_label()).split(" ")[0]: x for x in energy.get_lines()}
+    assert list(curves) == ["panelpilot", "static", "none"]
+    for curve in curves.values():
+        shares = np.asarray(curve.get_ydata(), dtype=np.float64)
+        assert len(shares) == 2 and np.all(np.diff(shares) >= 0)
+        assert np.all((shares >= 0) & (shares <= 100))
