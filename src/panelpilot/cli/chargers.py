@@ -13,6 +13,7 @@ import typer
 from panelpilot.cli.database import open_storage
 from panelpilot.cli.exits import fail
 from panelpilot.cli.inputs import DEFAULT_DB_URL, DbUrl, password_line
+from panelpilot.cli.progress import Quiet, working
 
 if TYPE_CHECKING:
     from panelpilot.drivers.ocpp.credentials import CredentialStore
@@ -38,19 +39,22 @@ def _url(db: str) -> str:
     return sqlite_url(db)
 
 
-def _credentials(db: str) -> CredentialStore:
-    """The credential store of the database at `db`, its schema brought up to date first."""
-    from sqlalchemy.exc import SQLAlchemyError
+def _credentials(db: str, quiet: bool) -> CredentialStore:
+    """The credential store of the database at `db`, its schema brought up to date first
+    (a bar on a terminal meanwhile, unless `quiet`)."""
+    with working("database", quiet):
+        from sqlalchemy.exc import SQLAlchemyError
 
-    from panelpilot.drivers.ocpp.credentials import CredentialStore
-    from panelpilot.service.database import display_url, reason
+        from panelpilot.drivers.ocpp.credentials import CredentialStore
+        from panelpilot.service.database import display_url, reason
 
-    url = _url(db)
-    open_storage(url).close()  # creates and migrates (StorageError: one line, exit 2)
-    try:
-        return CredentialStore(url)
-    except SQLAlchemyError as exc:
-        raise fail(f"--db {display_url(url)}: not a usable database ({reason(exc)})") from None
+        url = _url(db)
+        open_storage(url).close()  # creates and migrates (StorageError: one line, exit 2)
+        try:
+            return CredentialStore(url)
+        except SQLAlchemyError as exc:
+            problem = f"--db {display_url(url)}: not a usable database ({reason(exc)})"
+    raise fail(problem)
 
 
 def _shown(db: str) -> str:
@@ -67,12 +71,13 @@ def chargers_add(
     ] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Set a new password.")] = False,
     db: DbUrl = DEFAULT_DB_URL,
+    quiet: Quiet = False,
 ) -> None:
     """Register a charge point: `echo "$PW" | panelpilot chargers add WC-1 --password-stdin`."""
     if not password_stdin:
         raise fail("give the password on standard input with --password-stdin")
     password = password_line()
-    store = _credentials(db)
+    store = _credentials(db, quiet)
     try:
         store.add(charge_point_id, password, replace=replace)  # CredentialError: the boundary
     finally:
@@ -81,9 +86,9 @@ def chargers_add(
 
 
 @app.command("list")
-def chargers_list(db: DbUrl = DEFAULT_DB_URL) -> None:
+def chargers_list(db: DbUrl = DEFAULT_DB_URL, quiet: Quiet = False) -> None:
     """List registered charge points (ids and dates, never passwords)."""
-    store = _credentials(db)
+    store = _credentials(db, quiet)
     try:
         for record in store.list():
             print(f"{record.charge_point_id}\t{record.created_at}")
@@ -92,9 +97,11 @@ def chargers_list(db: DbUrl = DEFAULT_DB_URL) -> None:
 
 
 @app.command("remove")
-def chargers_remove(charge_point_id: ChargePointId, db: DbUrl = DEFAULT_DB_URL) -> None:
+def chargers_remove(
+    charge_point_id: ChargePointId, db: DbUrl = DEFAULT_DB_URL, quiet: Quiet = False
+) -> None:
     """Forget a charge point; it is refused at its next connection."""
-    store = _credentials(db)
+    store = _credentials(db, quiet)
     try:
         removed = store.remove(charge_point_id)
     finally:

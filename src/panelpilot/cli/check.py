@@ -15,6 +15,7 @@ from rich.console import Console
 
 from panelpilot.cli.exits import EXIT_FINDINGS, EXIT_OK, fail
 from panelpilot.cli.inputs import SitePath
+from panelpilot.cli.progress import Quiet, working
 
 
 def _console() -> Console:
@@ -35,16 +36,18 @@ def check(
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write an HTML report with a diagram.")
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Check the installation's design against the source documents' rules (exit 1 on errors)."""
     from panelpilot.cli.check_html import render_html
     from panelpilot.cli.check_text import render_json, render_text
     from panelpilot.design.load import load_for_check
 
-    loaded = load_for_check(site)  # SiteFileError: the boundary
-    report = loaded.check()
-    if html is not None:
-        _write_html(html, render_html(report, loaded.site))
+    with working("checking", quiet):
+        loaded = load_for_check(site)  # SiteFileError: the boundary
+        report = loaded.check()
+        if html is not None:
+            _write_html(html, render_html(report, loaded.site))
     if as_json:
         print(render_json(report))
     else:

@@ -17,12 +17,16 @@ def _make_folder(db: str) -> None:
         Path(db.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
-def open_storage(db: str, *, check: bool = False) -> Storage:
-    """The database at `db` (a `StorageError` when it cannot be used: one line, exit 2)."""
-    from panelpilot.service.storage import Storage
+def open_storage(db: str, *, check: bool = False, quiet: bool = True) -> Storage:
+    """The database at `db` (a `StorageError` when it cannot be used: one line, exit 2);
+    `quiet=False` shows a bar on a terminal while it opens (and migrates)."""
+    from panelpilot.cli.progress import working
 
-    _make_folder(db)
-    storage = Storage.open(db, check=check)
+    with working("database", quiet):
+        from panelpilot.service.storage import Storage
+
+        _make_folder(db)
+        storage = Storage.open(db, check=check)
     if check:
         # A full disk or a read-only file is found now, not in the first cycle.
         storage.check_writable(time.time())

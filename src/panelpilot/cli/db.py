@@ -9,26 +9,28 @@ from __future__ import annotations
 import typer
 
 from panelpilot.cli.inputs import DEFAULT_DB_URL, DbUrl
+from panelpilot.cli.progress import Quiet, working
 
 app = typer.Typer(help="The database's schema: status and upgrade.", no_args_is_help=True)
 
 
 @app.command("status")
-def db_status(db: DbUrl = DEFAULT_DB_URL) -> None:
+def db_status(db: DbUrl = DEFAULT_DB_URL, quiet: Quiet = False) -> None:
     """Print the database's schema revision and this release's; exit 1 when behind."""
-    from sqlalchemy.exc import SQLAlchemyError
+    with working("database", quiet):
+        from sqlalchemy.exc import SQLAlchemyError
 
-    from panelpilot.service import migrate
-    from panelpilot.service.database import StorageError, display_url, open_engine, reason
+        from panelpilot.service import migrate
+        from panelpilot.service.database import StorageError, display_url, open_engine, reason
 
-    name = display_url(db)
-    engine = open_engine(db)
-    try:
-        found = migrate.status(engine)
-    except SQLAlchemyError as exc:  # unreachable, refused: one line, like every open
-        raise StorageError(f"cannot open database {name}: {reason(exc)}") from None
-    finally:
-        engine.dispose()
+        name = display_url(db)
+        engine = open_engine(db)
+        try:
+            found = migrate.status(engine)
+        except SQLAlchemyError as exc:  # unreachable, refused: one line, like every open
+            raise StorageError(f"cannot open database {name}: {reason(exc)}") from None
+        finally:
+            engine.dispose()
     migrate.refuse_newer(found, name)
     if found.up_to_date:
         print(f"{name}: schema {found.current}, up to date")
@@ -39,15 +41,16 @@ def db_status(db: DbUrl = DEFAULT_DB_URL) -> None:
 
 
 @app.command("upgrade")
-def db_upgrade(db: DbUrl = DEFAULT_DB_URL) -> None:
+def db_upgrade(db: DbUrl = DEFAULT_DB_URL, quiet: Quiet = False) -> None:
     """Bring the database's schema to this release's (its tables made when it is new)."""
-    from panelpilot.cli.database import open_storage
-    from panelpilot.service import migrate
-    from panelpilot.service.database import display_url
+    with working("upgrading", quiet):
+        from panelpilot.cli.database import open_storage
+        from panelpilot.service import migrate
+        from panelpilot.service.database import display_url
 
-    storage = open_storage(db)
-    before = storage.schema_before
-    storage.close()
+        storage = open_storage(db)
+        before = storage.schema_before
+        storage.close()
     name = display_url(db)
     if before is None or before.up_to_date:
         print(f"{name}: schema {migrate.head()}, up to date")

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from panelpilot.cli.exits import fail
 from panelpilot.cli.inputs import SitePath
+from panelpilot.cli.progress import Advance, Quiet, progress_bars
 from panelpilot.control import Controller, Decision, Snapshot, SnapshotError
 from panelpilot.control.codec import MAX_LINE_BYTES, decision_to_json, snapshot_from_line
 from panelpilot.site import Site, load_site
@@ -40,6 +41,15 @@ def _bounded_lines(handle: BinaryIO, name: str) -> Iterator[bytes]:
                 "a snapshot line may be at most that"
             )
         yield raw
+
+
+def _size(states: str) -> float | None:
+    """The size of a regular snapshot file in bytes, for the bar (None: a pipe or stdin)."""
+    path = Path(states)
+    try:
+        return float(path.stat().st_size) if states != "-" and path.is_file() else None
+    except OSError:
+        return None
 
 
 def _snapshot_lines(states: str) -> tuple[str, Iterator[bytes]]:
@@ -102,22 +112,16 @@ def _row(site: Site, meters: list[str], snap: Snapshot, d: Decision) -> list[str
     return row
 
 
-def decide(
-    site: SitePath,
-    states: Annotated[
-        str,
-        typer.Argument(help="JSON-lines file of snapshots, or - for stdin.", show_default=False),
-    ],
-    table: Annotated[
-        bool, typer.Option("--table", help="Print a readable table instead of JSON lines.")
-    ] = False,
-) -> None:
-    """Replay snapshots through one controller; print one decision per line."""
-    loaded = load_site(site)
-    name, lines = _snapshot_lines(states)
-    controller = Controller(loaded)
+def _replay(
+    site: Site, name: str, lines: Iterator[bytes], table: bool, advance: Advance, size: float | None
+) -> list[tuple[Snapshot, Decision]]:
+    """Every snapshot through one controller: JSON lines printed as they come, or the rows."""
+    controller = Controller(site)
     rows: list[tuple[Snapshot, Decision]] = []
+    read = 0.0
     for number, raw in enumerate(lines, start=1):
+        read += len(raw)
+        advance(read if size is not None else number, size)
         if not raw.strip():
             continue
         try:
@@ -129,6 +133,29 @@ def decide(
             rows.append((snap, decision))
         else:
             print(json.dumps(decision_to_json(decision)), flush=True)
+    return rows
+
+
+def decide(
+    site: SitePath,
+    states: Annotated[
+        str,
+        typer.Argument(help="JSON-lines file of snapshots, or - for stdin.", show_default=False),
+    ],
+    table: Annotated[
+        bool, typer.Option("--table", help="Print a readable table instead of JSON lines.")
+    ] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Replay snapshots through one controller; print one decision per line."""
+    loaded = load_site(site)
+    name, lines = _snapshot_lines(states)
+    size = _size(states)
+    # Decisions streaming to the terminal are their own progress; a bar would garble them.
+    quiet = quiet or (not table and sys.stdout.isatty())
+    with progress_bars(quiet) as bars:
+        advance = bars.task("snapshots", total=size)
+        rows = _replay(loaded, name, lines, table, advance, size)
     if table:
         rendered = _table(loaded, rows)
         console = Console()

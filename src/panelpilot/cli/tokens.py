@@ -13,6 +13,7 @@ import typer
 from panelpilot.cli.database import open_storage, utc
 from panelpilot.cli.exits import fail
 from panelpilot.cli.inputs import DEFAULT_DB_URL, DbUrl
+from panelpilot.cli.progress import Quiet
 
 app = typer.Typer(
     help="API tokens (Authorization: Bearer ...): create, list, revoke.", no_args_is_help=True
@@ -25,11 +26,12 @@ def tokens_create(
     user: Annotated[str, typer.Option("--user", help="Whose token it is.", show_default=False)],
     days: Annotated[int, typer.Option(help="Days until it expires (1 to 365).")] = 90,
     db: DbUrl = DEFAULT_DB_URL,
+    quiet: Quiet = False,
 ) -> None:
     """Create an API token for a user; prints its secret once."""
     from panelpilot.service.accounts import Accounts
 
-    storage = open_storage(db)
+    storage = open_storage(db, quiet=quiet)
     accounts = Accounts(storage)
     owner = next((u for u, _ in accounts.users() if u.name == user), None)
     if owner is None:
@@ -47,12 +49,13 @@ def tokens_list(
         str | None, typer.Option("--user", help="Only this user's tokens.", show_default=False)
     ] = None,
     db: DbUrl = DEFAULT_DB_URL,
+    quiet: Quiet = False,
 ) -> None:
     """List API tokens: id, user, name, created, expires (never the secrets)."""
     from panelpilot.service.accounts import Accounts
 
     now = time.time()
-    for t in Accounts(open_storage(db)).tokens(user):
+    for t in Accounts(open_storage(db, quiet=quiet)).tokens(user):
         state = "\texpired" if t.expired(now) else ""
         print(f"{t.id}\t{t.user}\t{t.name}\t{utc(t.created_s)}\t{utc(t.expires_s)}{state}")
 
@@ -61,11 +64,12 @@ def tokens_list(
 def tokens_revoke(
     token_id: Annotated[int, typer.Argument(metavar="ID", help="Token id (tokens list).")],
     db: DbUrl = DEFAULT_DB_URL,
+    quiet: Quiet = False,
 ) -> None:
     """Revoke an API token; it stops working at once (and ends its live streams)."""
     from panelpilot.service.accounts import AccountError, Accounts
 
-    storage = open_storage(db)
+    storage = open_storage(db, quiet=quiet)
     try:
         record = Accounts(storage).revoke_token(token_id)
     except (AccountError, OverflowError):  # the one refusal: no such token (or an id too big)
