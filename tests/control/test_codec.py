@@ -12,13 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from panelpilot.control import Controller, Snapshot, SnapshotError
+from panelpilot.control import ChargerReading, ChargingNeed, Controller, Snapshot, SnapshotError
 from panelpilot.control.codec import (
     MAX_DEPTH,
     MAX_LINE_BYTES,
     decision_to_json,
     decode_line,
     snapshot_from_line,
+    snapshot_to_json,
 )
 from panelpilot.site import load_site
 
@@ -168,7 +169,7 @@ def test_a_time_of_hundreds_of_digits_is_refused(digits: int) -> None:
 def test_deep_nesting_is_refused_at_the_depth_limit(raw: bytes) -> None:
     assert (
         one_line_error(raw)
-        == f"nested deeper than {MAX_DEPTH} levels of [ and {{; a snapshot nests 3"
+        == f"nested deeper than {MAX_DEPTH} levels of [ and {{; a snapshot nests 4"
     )
 
 
@@ -200,3 +201,87 @@ def test_the_documented_limits_are_the_codecs() -> None:
     assert f"{MAX_LINE_BYTES / 2**20:g} MiB ({MAX_LINE_BYTES:,} bytes)" in text
     assert f"at most {MAX_DEPTH} levels of `[` and `{{`" in text
     assert "within +-1e6" in text and "within +-1e12 s" in text
+
+
+# Charging needs on a charger reading (issue 14).
+FINITE = st.floats(-1e6, 1e6, allow_nan=False)
+NEED = st.builds(
+    ChargingNeed,
+    departure_t=st.none() | st.floats(-1e12, 1e12, allow_nan=False),
+    energy_wh=st.none() | st.floats(0, 1e7, allow_nan=False),
+    source=st.sampled_from(["ev", "owner", "default", "estimate"]),
+)
+CHARGER_READING = st.builds(
+    ChargerReading,
+    online=st.booleans(),
+    connected=st.booleans(),
+    current_a=st.floats(0, 1e6, allow_nan=False),
+    limit_a=st.none() | st.floats(0, 1e6, allow_nan=False),
+    commitment_t=st.none() | st.floats(-1e12, 1e12, allow_nan=False),
+    need=st.none() | NEED,
+)
+
+
+@PROPERTY
+@given(
+    st.floats(-1e12, 1e12, allow_nan=False),
+    st.dictionaries(st.sampled_from(CHARGERS), CHARGER_READING, max_size=4),
+    st.dictionaries(st.just("site"), FINITE | st.none(), max_size=1),
+)
+def test_a_snapshot_with_needs_reads_back_equal_from_its_line(
+    t: float, chargers: dict[str, ChargerReading], meters: dict[str, float | None]
+) -> None:
+    snap = Snapshot(t, meters, chargers)
+    assert snapshot_from_line(line(snapshot_to_json(snap))) == snap
+
+
+def test_a_need_is_read_with_its_fields() -> None:
+    raw = line(
+        {
+            "t": 1,
+            "chargers": {
+                "wc1": {
+                    "connected": True,
+                    "need": {"departure_t": 27000, "energy_wh": 25000, "source": "ev"},
+                },
+                "wc2": {"need": {"energy_wh": 9000}},
+            },
+        }
+    )
+    snap = snapshot_from_line(raw)
+    assert snap.chargers["wc1"].need == ChargingNeed(27000.0, 25000.0, "ev")
+    assert snap.chargers["wc2"].need == ChargingNeed(None, 9000.0, "owner")
+
+
+@pytest.mark.parametrize(
+    ("need", "message"),
+    [
+        (
+            {"energy_wh": -1},
+            "chargers.wc1.need.energy_wh: -1 is not allowed; allowed: null or a number of "
+            "watt-hours within 0..1e7",
+        ),
+        (
+            {"energy_wh": "25 kWh"},
+            'chargers.wc1.need.energy_wh: "25 kWh" is not allowed; allowed: null or a number '
+            "of watt-hours within 0..1e7",
+        ),
+        (
+            {"departure_t": math.inf},
+            "chargers.wc1.need.departure_t: Infinity is out of range; allowed: a finite number "
+            "of seconds within +-1e12",
+        ),
+        (
+            {"source": "guess"},
+            'chargers.wc1.need.source: "guess" is not allowed; allowed: ev, owner, default, '
+            "estimate",
+        ),
+        (
+            {"leaving": 7.5},
+            "chargers.wc1.need.leaving: unknown field; allowed: departure_t, energy_wh, source",
+        ),
+        (7.5, "chargers.wc1.need: expected an object {...}, got float"),
+    ],
+)
+def test_a_bad_need_field_is_refused_naming_it(need: Any, message: str) -> None:
+    assert one_line_error(line({"t": 1, "chargers": {"wc1": {"need": need}}})) == message

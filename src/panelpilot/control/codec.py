@@ -19,6 +19,7 @@ from panelpilot.control.types import (
     Alert,
     BatteryReading,
     ChargerReading,
+    ChargingNeed,
     CircuitState,
     Command,
     Decision,
@@ -32,7 +33,7 @@ T = TypeVar("T")
 
 # A snapshot line of 10,000 chargers is about 1 MB; nothing real comes near these.
 MAX_LINE_BYTES = 4 * 1024 * 1024
-# A snapshot nests 3 deep (`chargers.wc1.current_a`); the parser recurses once per level.
+# A snapshot nests 4 deep (`chargers.wc1.need.energy_wh`); the parser recurses once per level.
 MAX_DEPTH = 32
 # The longest id a site file allows, and its characters (`panelpilot.site.model.Ident`).
 MAX_ID_CHARS = 64
@@ -74,7 +75,7 @@ def decode_line(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SnapshotError(f"not UTF-8 text: {exc.reason} at byte {exc.start + 1}") from None
-    too_deep = f"nested deeper than {MAX_DEPTH} levels of [ and {{; a snapshot nests 3"
+    too_deep = f"nested deeper than {MAX_DEPTH} levels of [ and {{; a snapshot nests 4"
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _nesting(raw) > MAX_DEPTH:
         raise SnapshotError(too_deep)
     try:
@@ -108,6 +109,9 @@ def _mapping(value: Any, field: str) -> Mapping[str, Any]:
 # What a number may be, by kind: the largest size and how the message names it.
 _AMPS = (MAX_CURRENT_A, "amps", "1e6")
 _SECONDS = (MAX_TIME_S, "seconds", "1e12")
+# A session wanting more than 10 MWh is a mistake (the largest packs hold about 0.2 MWh).
+MAX_ENERGY_WH = 1e7
+NEED_SOURCES = ("ev", "owner", "default", "estimate")
 
 
 def _number(
@@ -173,8 +177,38 @@ def _devices(
     return out
 
 
+def _need(value: Any, field: str) -> ChargingNeed | None:
+    """`chargers.<id>.need`: departure (s, snapshot clock), energy still wanted (Wh), source."""
+    if value is None:
+        return None
+    obj = _mapping(value, field)
+    _keys(obj, field, ("departure_t", "energy_wh", "source"))
+    energy = obj.get("energy_wh")
+    if energy is not None and (
+        isinstance(energy, bool)
+        or not isinstance(energy, int | float)
+        or not 0 <= energy <= MAX_ENERGY_WH
+    ):
+        raise SnapshotError(
+            f"{field}.energy_wh: {_shown(energy)} is not allowed; allowed: null or a number of "
+            f"watt-hours within 0..1e7"
+        )
+    source = obj.get("source", "owner")
+    if source not in NEED_SOURCES:
+        raise SnapshotError(
+            f"{field}.source: {_shown(source)} is not allowed; allowed: {', '.join(NEED_SOURCES)}"
+        )
+    return ChargingNeed(
+        departure_t=_number(
+            obj.get("departure_t"), f"{field}.departure_t", optional=True, kind=_SECONDS
+        ),
+        energy_wh=None if energy is None else float(energy),
+        source=source,
+    )
+
+
 def _charger(obj: Mapping[str, Any], field: str) -> ChargerReading:
-    _keys(obj, field, ("online", "connected", "current_a", "limit_a", "commitment_t"))
+    _keys(obj, field, ("online", "connected", "current_a", "limit_a", "commitment_t", "need"))
     return ChargerReading(
         online=_bool(obj.get("online", True), f"{field}.online"),
         connected=_bool(obj.get("connected", False), f"{field}.connected"),
@@ -183,6 +217,7 @@ def _charger(obj: Mapping[str, Any], field: str) -> ChargerReading:
         commitment_t=_number(
             obj.get("commitment_t"), f"{field}.commitment_t", optional=True, kind=_SECONDS
         ),
+        need=_need(obj.get("need"), f"{field}.need"),
     )
 
 
@@ -249,6 +284,46 @@ def snapshot_from_json(obj: Any) -> Snapshot:
         solar=_devices(snap, "solar", _solar),
         commands=tuple(_command(c, f"commands[{i}]") for i, c in enumerate(commands_raw)),
     )
+
+
+def _reading_to_json(r: ChargerReading) -> dict[str, Any]:
+    out: dict[str, Any] = {"online": r.online, "connected": r.connected, "current_a": r.current_a}
+    if r.limit_a is not None:
+        out["limit_a"] = r.limit_a
+    if r.commitment_t is not None:
+        out["commitment_t"] = r.commitment_t
+    if r.need is not None:
+        n = r.need
+        out["need"] = {"departure_t": n.departure_t, "energy_wh": n.energy_wh, "source": n.source}
+    return out
+
+
+def snapshot_to_json(s: Snapshot) -> dict[str, Any]:
+    """One snapshot as the JSON object `snapshot_from_json` reads back to an equal one."""
+    out: dict[str, Any] = {
+        "t": s.t,
+        "meters": dict(s.meters),
+        "chargers": {k: _reading_to_json(r) for k, r in s.chargers.items()},
+        "batteries": {
+            k: {"online": b.online, "current_a": b.current_a, "soc": b.soc}
+            for k, b in s.batteries.items()
+        },
+        "solar": {k: {"online": v.online, "current_a": v.current_a} for k, v in s.solar.items()},
+    }
+    if s.commands:
+        out["commands"] = [_command_to_json(c) for c in s.commands]
+    return out
+
+
+def _command_to_json(c: Command) -> dict[str, Any]:
+    fields = {
+        "network": c.network,
+        "enabled": c.enabled,
+        "network_limit_a": c.network_limit_a,
+        "add": c.add,
+        "remove": c.remove,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def _alert(a: Alert) -> dict[str, Any]:
