@@ -53,7 +53,18 @@ ALERTS: tuple[AlertSpec, ...] = (
         "A meter a limit depends on is not reporting: what that limit controls is held or "
         "curtailed to its safe value, never raised.",
     ),
-    AlertSpec("circuit_overload", "critical", "A circuit's measured current is above its limit."),
+    AlertSpec(
+        "circuit_overload",
+        "critical",
+        "A circuit's measured current is above its limit for longer than the chargers take to "
+        "come down (one period plus the car's response), or above its breaker rating.",
+    ),
+    AlertSpec(
+        "circuit_load_step",
+        "info",
+        "A circuit's other loads stepped up past its limit: the chargers below it are coming "
+        "down, within one period plus the car's response.",
+    ),
     AlertSpec(
         "circuit_fixed_load",
         "warning",

@@ -52,6 +52,7 @@ from panelpilot.control.report import (
     charger_decisions,
     circuit_alerts,
     network_alerts,
+    overload_alerts,
 )
 from panelpilot.control.sequencer import pending_raises, sequence, steps_for
 from panelpilot.control.settings import apply_commands
@@ -313,6 +314,11 @@ class Controller:
             site, topo, meters, u, allocated, {c: room[k] for c, k in index.circuit_k.items()}
         )
         alerts += circuit_alerts(topo, index, meters, reserved.amounts, room)
+        ctl = site.control
+        over_alerts, over_since = overload_alerts(
+            topo, meters, st.over_since, snap.t, ctl.period_s + ctl.response_s
+        )
+        alerts += over_alerts
         alerts += about_networks
         # 11. PCS.
         dt = 0.0 if st.t is None else snap.t - st.t
@@ -327,6 +333,7 @@ class Controller:
             pcs.memory,
             st.online,
             st.first_t,
+            over_since,
         )
         return Decision(
             snap.t,

@@ -132,6 +132,51 @@ def network_alerts(networks: Mapping[str, NetworkMemory]) -> list[Alert]:
     ]
 
 
+def overload_alerts(
+    topology: Topology,
+    meters: Mapping[str, float | None],
+    over_since: Mapping[str, float],
+    t: float,
+    bound_s: float,
+) -> tuple[list[Alert], dict[str, float]]:
+    """Metered circuits over their limit, and since when (the state's `over_since`).
+
+    A circuit's other loads may step up faster than chargers can follow: control.md states
+    the bound, an overshoot of at most the step for `bound_s` (one period plus the car's
+    response). Within it the overshoot is `circuit_load_step` (info); past it, or above the
+    circuit's breaker rating at any moment, it is `circuit_overload` (critical).
+    """
+    out: list[Alert] = []
+    since: dict[str, float] = {}
+    for circuit_id in topology.metered:
+        circuit = topology.circuits[circuit_id]
+        reading = meters.get(circuit.meter or "")
+        if reading is None or reading <= circuit.limit_a:
+            continue
+        start = since[circuit_id] = over_since.get(circuit_id, t)
+        over = f"circuit {circuit_id}: {reading:.1f} A > limit {circuit.limit_a:g} A"
+        if circuit.breaker_a is not None and reading > circuit.breaker_a:
+            out.append(
+                alert(
+                    "circuit_overload",
+                    f"{over}, above its {circuit.breaker_a:g} A breaker",
+                    circuit_id,
+                )
+            )
+        elif t - start > bound_s:
+            out.append(alert("circuit_overload", f"{over} for {t - start:.0f} s", circuit_id))
+        else:
+            out.append(
+                alert(
+                    "circuit_load_step",
+                    f"{over} after its other loads rose; chargers coming down "
+                    f"(within {bound_s:g} s)",
+                    circuit_id,
+                )
+            )
+    return out, since
+
+
 def circuit_alerts(
     topology: Topology,
     index: Index,
@@ -139,7 +184,7 @@ def circuit_alerts(
     reserved: Sequence[float],
     capacities: Sequence[float],
 ) -> list[Alert]:
-    """Lost meters, circuits over their limit, circuits whose silent chargers fill them."""
+    """Lost meters, circuits whose silent chargers fill them (overloads: `overload_alerts`)."""
     out = []
     for circuit_id in topology.metered:
         circuit = topology.circuits[circuit_id]
@@ -150,14 +195,6 @@ def circuit_alerts(
                     "meter_lost",
                     f"meter {circuit.meter} of circuit {circuit_id} lost: "
                     "chargers below it are not raised",
-                    circuit_id,
-                )
-            )
-        elif reading > circuit.limit_a:
-            out.append(
-                alert(
-                    "circuit_overload",
-                    f"circuit {circuit_id}: {reading:.1f} A > limit {circuit.limit_a:g} A",
                     circuit_id,
                 )
             )

@@ -68,3 +68,5 @@ class ControllerState:
     pcs: PcsMemory = field(default_factory=PcsMemory)  # the batteries' and inverters' caps in force
     online: frozenset[str] = frozenset()  # the chargers that reported in the last cycle
     first_t: float | None = None  # the first cycle's time (commitments of an earlier process)
+    # Metered circuits over their limit now, and since when (`report.overload_alerts`).
+    over_since: Mapping[str, float] = field(default_factory=dict)
