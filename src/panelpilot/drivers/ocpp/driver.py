@@ -78,6 +78,11 @@ class OcppChargerDriver:
         need = charging_need(ev_need, self._central.clock(), self._decision_clock())
         return replace(reading, need=need)
 
+    def id_tag(self) -> str | None:
+        """The id tag the running session started with (`SessionTagged`)."""
+        connector = self._central.state(self.charge_point_id).connector(self.connector_id)
+        return connector.id_tag if connector.connected else None
+
     async def apply(self, decision: ChargerDecision) -> None:
         """Send the profiles a decision needs; DriverError when the charger is not connected
         (the decision is still kept, and installed when it connects)."""
@@ -113,6 +118,10 @@ class PairableOcppCharger:
     def alerts(self) -> tuple[Alert, ...]:
         """The OCPP driver's alerts (a charger refusing smart charging)."""
         return self.driver.alerts()
+
+    def id_tag(self) -> str | None:
+        """As the OCPP driver knows it."""
+        return self.driver.id_tag()
 
     async def verify_password(self, password: str) -> bool:
         """Whether the password is the charge point's registered one (Argon2, off the loop)."""

@@ -179,7 +179,7 @@ class V16Session(GuardedIntake, _Commitments, _V16ChargePoint):  # type: ignore[
         """A session starts once the connector holds our lease profile (bounded wait); every
         id tag is accepted (authorisation is not panelpilot's job)."""
         connector = self.state.connector(connector_id)
-        connector.connected = True
+        connector.connected, connector.id_tag = True, id_tag[:36]
         await self._wait_ready(connector_id)
         transaction_id = next(self._transaction_ids)
         connector.transaction_id = str(transaction_id)
@@ -280,6 +280,9 @@ class V201Session(GuardedIntake, _Commitments, _V201ChargePoint):  # type: ignor
         else:
             connector.transaction_id = str(transaction_info.get("transaction_id", ""))
             connector.connected = True
+            token = extra.get("id_token")
+            if isinstance(token, dict) and token.get("id_token"):
+                connector.id_tag = str(token["id_token"])[:36]
             self.state.set_current(evse_id, extra.get("meter_value") or ())
             if event_type == "Started":
                 await self._wait_ready(evse_id)

@@ -33,6 +33,7 @@ class ConnectorState:
     current_a: float = 0.0
     transaction_id: str | None = None
     ev_need: EvNeed | None = None  # NotifyEVChargingNeeds of this session (2.0.1)
+    id_tag: str | None = None  # the id tag (1.6) or idToken (2.0.1) the session started with
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,7 @@ class ChargePointState:
         state.status = status
         state.connected = status in CONNECTED_STATUSES
         if not state.connected:  # unplugged: the session and the car's need are over
-            state.current_a, state.ev_need = 0.0, None
+            state.current_a, state.ev_need, state.id_tag = 0.0, None, None
 
     def set_current(self, connector_id: int, meter_values: Iterable[Mapping[str, Any]]) -> None:
         """MeterValues (snake_case keys): the latest Current.Import, largest phase."""
