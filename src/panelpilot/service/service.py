@@ -34,7 +34,7 @@ from panelpilot.service.audit import Audit
 from panelpilot.service.clock import Clock
 from panelpilot.service.energy import SessionEnergy
 from panelpilot.service.metrics import Metrics
-from panelpilot.service.needs import NeedBook
+from panelpilot.service.need_settings import NeedSettings
 from panelpilot.service.needs_setup import need_book, stored_sessions
 from panelpilot.service.reads import Reads
 from panelpilot.service.recorder import Hub, Recorder, StorageWriter
@@ -93,7 +93,7 @@ class Service:
     clock: Clock
     version: str
     writer: StorageWriter
-    needs: NeedBook | None = None  # each session's charging need (service/needs.py)
+    needs: NeedSettings | None = None  # each session's charging need (service/needs.py)
     secure_cookies: bool = False  # set when served over HTTPS (behind a proxy)
     # Started with the loop, stopped after its fallbacks (the MQTT publisher).
     followers: list[Follower] = field(default_factory=list)
@@ -119,6 +119,7 @@ def build_service(
     max_gap_s = STALL_PERIODS * site.control.period_s
     needs = need_book(site, drivers, writer, clock, stored_sessions(storage), max_gap_s)
     runtime.needs = needs.apply
+    need_settings = NeedSettings(needs, runtime, audit, clock)
     return Service(
         runtime=runtime,
         storage=storage,
@@ -131,7 +132,7 @@ def build_service(
         clock=clock,
         version=software,
         writer=writer,
-        needs=needs,
+        needs=need_settings,
     )
 
 
