@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime
 
 from panelpilot.control.settings import SettingsError
 from panelpilot.service.access import Actor
 from panelpilot.service.audit import Audit
 from panelpilot.service.clock import Clock
-from panelpilot.service.needs import WH_PER_KWH, NeedBook, NeedView, OwnerNeed, next_time_of_day
+from panelpilot.service.needs import WH_PER_KWH, NeedBook, OwnerNeed, next_time_of_day
 from panelpilot.service.runtime import Runtime
+from panelpilot.service.views import NeedView
 from panelpilot.site.needs import MAX_ENERGY_KWH, minutes_of_day
 
 
@@ -27,6 +29,14 @@ class NeedSettings:
     runtime: Runtime
     audit: Audit
     clock: Clock
+
+    def local_time(self, wall_s: float) -> str:
+        """A wall-clock time as the site's people read it ("Thu 07:30", the site's zone)."""
+        return datetime.fromtimestamp(wall_s, self._zone()).strftime("%a %H:%M")
+
+    def _zone(self) -> zoneinfo.ZoneInfo | None:
+        tz = self.runtime.site.needs.timezone
+        return zoneinfo.ZoneInfo(tz) if tz is not None else None
 
     def views(self) -> dict[str, NeedView]:
         """Each charger's need as the last cycle put it into the snapshot."""
@@ -78,9 +88,7 @@ class NeedSettings:
             minutes_of_day(departure)
         except ValueError as problem:
             raise SettingsError(f"departure: {departure[:20]!r}: {problem}") from None
-        tz = self.runtime.site.needs.timezone
-        zone = zoneinfo.ZoneInfo(tz) if tz is not None else None
-        return next_time_of_day(departure, self.clock.wall_s(), zone)
+        return next_time_of_day(departure, self.clock.wall_s(), self._zone())
 
 
 def _words(departure: str | None, energy_kwh: float | None) -> str:

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from panelpilot.control.types import ChargerReading, ChargingNeed, NeedSource
+from panelpilot.service.views import NeedView
 from panelpilot.site.needs import NeedDefault, NeedsConfig, minutes_of_day
 
 WH_PER_KWH = 1000.0
@@ -51,18 +52,6 @@ class FinishedSession:
     charger: str
     stay_s: float
     energy_wh: float
-
-
-@dataclass(frozen=True, slots=True)
-class NeedView:
-    """A charger's need as its page shows it: `wanted_wh` when it was set, `delivered_wh`
-    since, `remaining_wh` (what the snapshot carries); the departure on the wall clock."""
-
-    source: NeedSource
-    departure_wall_s: float | None
-    wanted_wh: float | None
-    delivered_wh: float
-    remaining_wh: float | None
 
 
 @dataclass(slots=True)

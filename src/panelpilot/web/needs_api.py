@@ -14,16 +14,14 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from panelpilot.control.settings import SettingsError
-from panelpilot.service.need_settings import NeedSettings
-from panelpilot.service.needs import NeedView
-from panelpilot.service.service import Service
-from panelpilot.site.needs import MAX_ENERGY_KWH
+from panelpilot.service.views import NeedView
 from panelpilot.web.api import ERRORS, Done
 from panelpilot.web.deps import Reader, ServiceDep, Writer
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 
-EnergyKwh = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_ENERGY_KWH)]
+# A finite number; its range (0 < kWh <= 500) is the service's to refuse, in its words.
+EnergyKwh = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
 class NeedChange(BaseModel):
@@ -35,26 +33,26 @@ class NeedChange(BaseModel):
     energy_kwh: EnergyKwh | None = None
 
 
-def _needs(service: Service) -> NeedSettings:
-    if service.needs is None:
-        raise HTTPException(404, "this service keeps no charging needs")
-    return service.needs
+def _no_needs() -> HTTPException:
+    return HTTPException(404, "this service keeps no charging needs")
 
 
 @router.get("/needs", summary="Each charger's charging need, as the last snapshot carried it")
 async def needs(service: ServiceDep, _: Reader) -> dict[str, NeedView]:
     """Chargers with a known need: its source, departure (epoch s), energy wanted, delivered
     since it was set and still wanted (Wh)."""
-    return _needs(service).views()
+    if service.needs is None:
+        raise _no_needs()
+    return service.needs.views()
 
 
 @router.put("/chargers/{charger_id}/need", summary="Leaving at HH:MM, needs N kWh (this session)")
 async def put_need(service: ServiceDep, charger_id: str, body: NeedChange, who: Writer) -> Done:
     """The owner's need for the car plugged in now; it ends with the session."""
+    if service.needs is None:
+        raise _no_needs()
     try:
-        summary = _needs(service).set_need(
-            who.actor(), charger_id, body.departure, body.energy_kwh
-        )
+        summary = service.needs.set_need(who.actor(), charger_id, body.departure, body.energy_kwh)
     except SettingsError as exc:
         raise HTTPException(422, str(exc)) from None
     return Done(summary=summary)
@@ -63,8 +61,10 @@ async def put_need(service: ServiceDep, charger_id: str, body: NeedChange, who: 
 @router.delete("/chargers/{charger_id}/need", summary="Forget the owner's need")
 async def delete_need(service: ServiceDep, charger_id: str, who: Writer) -> Done:
     """The defaults and the estimate count again."""
+    if service.needs is None:
+        raise _no_needs()
     try:
-        summary = _needs(service).clear_need(who.actor(), charger_id)
+        summary = service.needs.clear_need(who.actor(), charger_id)
     except SettingsError as exc:
         raise HTTPException(422, str(exc)) from None
     return Done(summary=summary)
