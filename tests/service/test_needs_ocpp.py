@@ -12,7 +12,7 @@ from ocpp.v201 import call as v201_call
 
 from panelpilot.control.types import ChargingNeed
 from panelpilot.drivers.ocpp import CredentialStore
-from panelpilot.drivers.ocpp.profiles import iso_utc
+from panelpilot.drivers.ocpp.profiles import Version, iso_utc
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
 from panelpilot.service.clock import SystemClock
 from panelpilot.service.database import sqlite_url
@@ -34,7 +34,7 @@ NEEDS = """needs:
 
 
 def need_after_cycles(
-    tmp_path: Path, version: str, notify: v201_call.NotifyEVChargingNeeds | None
+    tmp_path: Path, version: Version, notify: v201_call.NotifyEVChargingNeeds | None
 ) -> tuple[ChargingNeed | None, float]:
     """The need in the snapshot of the last of a few cycles, and that snapshot's t."""
     db = sqlite_url(str(tmp_path / "pp.db"))
