@@ -33,6 +33,7 @@ NEVER_REACHES_A_COMMAND = {
     "panelpilot.site.yaml_reader.YamlLimitError": "the loader turns it into a SiteFileError",
     "panelpilot.drivers.ocpp.checks.CheckDropped": "a dropped check of one charge point",
     "panelpilot.drivers.ocpp.frames.FrameError": "a bad frame: answered with a CALLERROR",
+    "panelpilot.drivers.ocpp.needs.NeedProblem": "a car's need refused: answered Rejected",
     "panelpilot.drivers.sunspec.models.UnknownModelError": "a model the device map lacks",
     "panelpilot.service.access.Forbidden": "a web request's refusal (403)",
     "panelpilot.web.auth.SignInRequired": "a page that needs a sign-in (redirect)",

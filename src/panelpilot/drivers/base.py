@@ -150,3 +150,13 @@ class Pairable(Protocol):
     async def verify_password(self, password: str) -> bool:
         """Whether the password is this charger's."""
         ...
+
+
+@runtime_checkable
+class SessionTagged(Protocol):
+    """A charger driver that knows the id tag the session now plugged in was started with
+    (OCPP), for the site file's `needs.id_tags` defaults."""
+
+    def id_tag(self) -> str | None:
+        """The running session's id tag, None when there is none or it is unknown."""
+        ...

@@ -26,7 +26,14 @@ from typing import TypeVar
 from panelpilot.control import Controller
 from panelpilot.control.alerts import alert
 from panelpilot.control.state import ControllerState, NetworkMemory
-from panelpilot.control.types import Alert, ChargerDecision, Command, Decision, Snapshot
+from panelpilot.control.types import (
+    Alert,
+    ChargerDecision,
+    ChargerReading,
+    Command,
+    Decision,
+    Snapshot,
+)
 from panelpilot.drivers.base import DriverSet
 from panelpilot.service.clock import Clock
 from panelpilot.service.readings import read_devices
@@ -68,6 +75,8 @@ class SettingsPublished:
 
 
 CycleListener = Callable[[CycleResult], None]
+# Puts each session's charging need into the readings (`service/needs.py`): (t, wall_s, readings).
+NeedSource = Callable[[float, float, Mapping[str, ChargerReading]], Mapping[str, ChargerReading]]
 AlertSource = Callable[[], Iterable[Alert]]
 
 # A cycle that starts later than this share of the period after its slot is an overrun
@@ -105,6 +114,7 @@ class Runtime:
         self.listeners: list[CycleListener] = []
         # Extra alerts each cycle (the storage writer's), called on the control thread.
         self.alert_sources: list[AlertSource] = []
+        self.needs: NeedSource | None = None  # on the control thread, before every decide
         self.last: CycleResult | None = None
         self.cycles = 0
         self.overruns = 0
@@ -210,10 +220,14 @@ class Runtime:
         readings = await read_devices(self.drivers, self.supervisors)
         commands = self._take_inbox()
         self._refused = readings.refused
+        t = self.clock.monotonic_s()
+        chargers = readings.chargers
+        if self.needs is not None:
+            chargers = dict(self.needs(t, self.clock.wall_s(), chargers))
         return Snapshot(
-            t=self.clock.monotonic_s(),
+            t=t,
             meters=readings.meters,
-            chargers=readings.chargers,
+            chargers=chargers,
             batteries=readings.batteries,
             solar=readings.solar,
             commands=commands,

@@ -34,6 +34,8 @@ from panelpilot.service.audit import Audit
 from panelpilot.service.clock import Clock
 from panelpilot.service.energy import SessionEnergy
 from panelpilot.service.metrics import Metrics
+from panelpilot.service.need_settings import NeedSettings
+from panelpilot.service.needs_setup import need_book, stored_sessions
 from panelpilot.service.reads import Reads
 from panelpilot.service.recorder import Hub, Recorder, StorageWriter
 from panelpilot.service.runtime import Runtime
@@ -91,6 +93,7 @@ class Service:
     clock: Clock
     version: str
     writer: StorageWriter
+    needs: NeedSettings | None = None  # each session's charging need (service/needs.py)
     secure_cookies: bool = False  # set when served over HTTPS (behind a proxy)
     # Started with the loop, stopped after its fallbacks (the MQTT publisher).
     followers: list[Follower] = field(default_factory=list)
@@ -113,6 +116,10 @@ def build_service(
     energy = SessionEnergy(site.voltage_v, max_gap_s=STALL_PERIODS * site.control.period_s)
     runtime.listeners.append(energy)
     runtime.alert_sources.append(writer.alerts)
+    max_gap_s = STALL_PERIODS * site.control.period_s
+    needs = need_book(site, drivers, writer, clock, stored_sessions(storage), max_gap_s)
+    runtime.needs = needs.apply
+    need_settings = NeedSettings(needs, runtime, audit, clock)
     return Service(
         runtime=runtime,
         storage=storage,
@@ -125,6 +132,7 @@ def build_service(
         clock=clock,
         version=software,
         writer=writer,
+        needs=need_settings,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from panelpilot.control.types import NeedSource
 from panelpilot.service.event_log import FILTERS, LogPage, LogRow, duration_text
 from panelpilot.service.storage import EventRecord, SettingVersion
 
@@ -286,3 +287,15 @@ class Nav:
 
     network_ids: tuple[str, ...]
     charger_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NeedView:
+    """A charger's need as its page shows it: `wanted_wh` when it was set, `delivered_wh`
+    since, `remaining_wh` (what the snapshot carries); the departure on the wall clock."""
+
+    source: NeedSource
+    departure_wall_s: float | None
+    wanted_wh: float | None
+    delivered_wh: float
+    remaining_wh: float | None

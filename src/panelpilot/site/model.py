@@ -24,6 +24,7 @@ from panelpilot.site.base import SiteModel
 from panelpilot.site.drivers import DriverConfig
 from panelpilot.site.installation import Installation
 from panelpilot.site.mqtt import MqttConfig
+from panelpilot.site.needs import NeedsConfig
 
 Amps = Annotated[float, Field(ge=0)]
 PositiveAmps = Annotated[float, Field(gt=0)]
@@ -173,6 +174,7 @@ class Site(_Model):
     installation: Installation | None = None
     drivers: tuple[DriverConfig, ...] = ()
     mqtt: MqttConfig | None = None
+    needs: NeedsConfig = NeedsConfig()
 
     def all_circuits(self) -> Iterator[tuple[Circuit, int]]:
         """Every circuit with its depth, parents before children."""

@@ -297,6 +297,18 @@ def check_drivers(site: Site) -> Iterator[Finding]:
         seen.add((driver.kind, driver.device))
 
 
+def check_needs(site: Site) -> Iterator[Finding]:
+    """Every charger the `needs:` defaults name exists."""
+    chargers = {c.id for c in site.chargers}
+    allowed = ", ".join(sorted(chargers)) or "none"
+    for charger_id in site.needs.chargers:
+        if charger_id not in chargers:
+            yield (
+                ("needs", "chargers", charger_id),
+                f"unknown charger {charger_id!r}; known: {allowed}",
+            )
+
+
 CHECKS = (
     check_ids,
     check_tree,
@@ -306,6 +318,7 @@ CHECKS = (
     check_wiring,
     check_pcs,
     check_drivers,
+    check_needs,
 )
 
 

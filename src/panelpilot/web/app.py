@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from panelpilot.service.access import Forbidden
 from panelpilot.service.service import Service
-from panelpilot.web import api, meta
+from panelpilot.web import api, meta, needs_api
 from panelpilot.web.auth import SignInRequired, principal_of
 from panelpilot.web.limits import HashGate, RequestLimits
 from panelpilot.web.options import WebOptions
@@ -153,6 +153,7 @@ def create_app(service: Service, options: WebOptions | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages_router())
     app.include_router(api.router)
+    app.include_router(needs_api.router)
     app.add_api_websocket_route("/api/stream", stream)
     app.include_router(meta.router)
     app.add_exception_handler(SignInRequired, _sign_in)

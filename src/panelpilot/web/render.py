@@ -23,6 +23,8 @@ NOTICES = {
     "pcs_same": "PCS limits unchanged: the values are the ones in effect.",
     "license": "License number accepted until you sign out.",
     "token_revoked": "API token revoked: it no longer works.",
+    "need": "Charging need saved for this session.",
+    "need_cleared": "Charging need cleared: the site's defaults and the estimate count again.",
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading
 from panelpilot.drivers.ocpp.central import CentralSystem
 from panelpilot.drivers.ocpp.credentials import CredentialStore
+from panelpilot.drivers.ocpp.needs import charging_need
 from panelpilot.drivers.ocpp.smart_charging import CommitmentOptions
 from panelpilot.site.drivers import OcppDriverConfig
 
@@ -42,6 +43,7 @@ class OcppChargerDriver:
         self.offline_after_s = config.detection_s
         self.clock_skew_s = clock_skew_s
         self._central = central
+        self._decision_clock = decision_clock if decision_clock is not None else central.clock
         central.smart_charging.register(
             self.charge_point_id,
             self.connector_id,
@@ -57,14 +59,29 @@ class OcppChargerDriver:
 
     async def read(self) -> ChargerReading:
         """Online, plugged in, measured current, the limit in effect (max while refusing) and
-        the acknowledged commitment."""
-        return self._central.reading(
+        the acknowledged commitment; the car's charging need when it sent one (2.0.1)."""
+        reading = self._central.reading(
             self.charge_point_id,
             self.connector_id,
             max_a=self.max_a,
             offline_after_s=self.offline_after_s,
             clock_skew_s=self.clock_skew_s,
         )
+        return self._with_ev_need(reading)
+
+    def _with_ev_need(self, reading: ChargerReading) -> ChargerReading:
+        if not reading.connected:
+            return reading
+        ev_need = self._central.state(self.charge_point_id).connector(self.connector_id).ev_need
+        if ev_need is None:
+            return reading
+        need = charging_need(ev_need, self._central.clock(), self._decision_clock())
+        return replace(reading, need=need)
+
+    def id_tag(self) -> str | None:
+        """The id tag the running session started with (`SessionTagged`)."""
+        connector = self._central.state(self.charge_point_id).connector(self.connector_id)
+        return connector.id_tag if connector.connected else None
 
     async def apply(self, decision: ChargerDecision) -> None:
         """Send the profiles a decision needs; DriverError when the charger is not connected
@@ -101,6 +118,10 @@ class PairableOcppCharger:
     def alerts(self) -> tuple[Alert, ...]:
         """The OCPP driver's alerts (a charger refusing smart charging)."""
         return self.driver.alerts()
+
+    def id_tag(self) -> str | None:
+        """As the OCPP driver knows it."""
+        return self.driver.id_tag()
 
     async def verify_password(self, password: str) -> bool:
         """Whether the password is the charge point's registered one (Argon2, off the loop)."""

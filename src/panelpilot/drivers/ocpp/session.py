@@ -20,6 +20,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from panelpilot.drivers.ocpp.intake import GuardedIntake, call_of
+from panelpilot.drivers.ocpp.needs import answer_charging_needs
 from panelpilot.drivers.ocpp.profiles import iso_utc
 from panelpilot.drivers.ocpp.state import ChargePointState
 
@@ -178,7 +179,7 @@ class V16Session(GuardedIntake, _Commitments, _V16ChargePoint):  # type: ignore[
         """A session starts once the connector holds our lease profile (bounded wait); every
         id tag is accepted (authorisation is not panelpilot's job)."""
         connector = self.state.connector(connector_id)
-        connector.connected = True
+        connector.connected, connector.id_tag = True, id_tag[:36]
         await self._wait_ready(connector_id)
         transaction_id = next(self._transaction_ids)
         connector.transaction_id = str(transaction_id)
@@ -275,14 +276,25 @@ class V201Session(GuardedIntake, _Commitments, _V201ChargePoint):  # type: ignor
         )
         connector = self.state.connector(evse_id)
         if event_type == "Ended":
-            connector.transaction_id, connector.current_a = None, 0.0
+            connector.transaction_id, connector.current_a, connector.ev_need = None, 0.0, None
         else:
             connector.transaction_id = str(transaction_info.get("transaction_id", ""))
             connector.connected = True
+            token = extra.get("id_token")
+            if isinstance(token, dict) and token.get("id_token"):
+                connector.id_tag = str(token["id_token"])[:36]
             self.state.set_current(evse_id, extra.get("meter_value") or ())
             if event_type == "Started":
                 await self._wait_ready(evse_id)
         return v201_result.TransactionEvent()
+
+    @handles("NotifyEVChargingNeeds")
+    def on_charging_needs(self, charging_needs: dict[str, Any], evse_id: int, **_: Any) -> Any:
+        """ISO 15118 departure and energy for the EVSE's session (`needs.py`)."""
+        need, answer = answer_charging_needs(self.id, evse_id, charging_needs, self._clock())
+        if need is not None:
+            self.state.connector(evse_id).ev_need = need
+        return answer
 
     def _evse_of(self, transaction_info: dict[str, Any]) -> int:
         wanted = str(transaction_info.get("transaction_id", ""))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from panelpilot.control.types import ChargerReading
+from panelpilot.drivers.ocpp.needs import EvNeed
 from panelpilot.drivers.ocpp.profiles import RateUnit
 from panelpilot.drivers.ocpp.schedules import HOLD, Commitment
 
@@ -31,6 +32,8 @@ class ConnectorState:
     connected: bool = False
     current_a: float = 0.0
     transaction_id: str | None = None
+    ev_need: EvNeed | None = None  # NotifyEVChargingNeeds of this session (2.0.1)
+    id_tag: str | None = None  # the id tag (1.6) or idToken (2.0.1) the session started with
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ class ChargePointState:
     def on_boot(self) -> None:
         """A BootNotification: the charger restarted, so no transaction of before runs on."""
         for connector in self.connectors.values():
-            connector.transaction_id = None
+            connector.transaction_id, connector.ev_need = None, None
 
     def set_status(self, connector_id: int, status: str) -> None:
         """A StatusNotification."""
@@ -111,8 +114,8 @@ class ChargePointState:
         state = self.connector(connector_id)
         state.status = status
         state.connected = status in CONNECTED_STATUSES
-        if not state.connected:
-            state.current_a = 0.0
+        if not state.connected:  # unplugged: the session and the car's need are over
+            state.current_a, state.ev_need, state.id_tag = 0.0, None, None
 
     def set_current(self, connector_id: int, meter_values: Iterable[Mapping[str, Any]]) -> None:
         """MeterValues (snake_case keys): the latest Current.Import, largest phase."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from panelpilot.web.pages import access, charger, events, home, live, pcs, sharing, signin
+from panelpilot.web.pages import access, charger, events, home, live, need, pcs, sharing, signin
 
-PAGES = (signin, home, sharing, charger, pcs, live, events, access)
+PAGES = (signin, home, sharing, charger, need, pcs, live, events, access)
 
 
 def pages_router() -> APIRouter:
