@@ -165,6 +165,8 @@ def test_charger_live_and_event_pages_render(tmp_path: Path) -> None:
     assert 'Status: <span id="status">Charging</span>' in charger
     assert client.get("/chargers/nope").status_code == 404
     live = client.get("/live").text
+    assert 'Firmware: <span id="firmware">1.0.0-sim</span>' in charger
+    assert 'Serial number: <span id="serial">SIM-wc1</span>' in charger
     assert 'data-circuit="garage"' in live and 'data-charger="wc4"' in live
     assert "signed in" in client.get("/events").text
 
@@ -202,3 +204,17 @@ def test_a_configured_license_pattern_is_the_one_checked(tmp_path: Path) -> None
     assert refused.status_code == 422 and "CA-[0-9]{6}" in refused.text
     ok = client.post("/pcs/license", data={"csrf": csrf, "license_number": "CA-123456"})
     assert ok.status_code == 200 and "License number accepted" in ok.text
+
+
+def test_a_charger_that_does_not_say_its_serial_number_shows_unknown(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    h.world.chargers["wc2"].serial_number = None
+    h.world.chargers["wc2"].firmware = None
+    h.cycles(1)
+    client = client_for(h)
+    sign_in(client, "olive", OWNER_PASSWORD)
+    page = client.get("/chargers/wc2").text
+    assert 'Firmware: <span id="firmware">Unknown</span>' in page
+    assert 'Serial number: <span id="serial">Unknown</span>' in page
+    view = h.service.reads.charger("wc1")
+    assert view is not None and view.serial_number == "SIM-wc1"  # the API's record too
