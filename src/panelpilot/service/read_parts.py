@@ -19,8 +19,6 @@ from panelpilot.service.supervisor import Supervisor
 from panelpilot.service.views import BatteryView, CircuitView, HealthView, SolarView
 from panelpilot.site.model import Site
 
-# Seed (wall-connector-power-sharing.txt): "up to six Gen 3 Wall Connectors" in a network.
-NETWORK_MAX_DEVICES = 6
 NETWORK_DEVICE_KIND = "Wall Connector"  # what the seed's page adds
 
 

@@ -28,7 +28,6 @@ from panelpilot.service.panel import panel_view
 from panelpilot.service.pcs_live import pcs_live
 from panelpilot.service.read_parts import (
     NETWORK_DEVICE_KIND,
-    NETWORK_MAX_DEVICES,
     battery_view,
     candidates,
     circuit_views,
@@ -60,6 +59,7 @@ from panelpilot.service.views import (
     SiteAlertView,
 )
 from panelpilot.site.model import Site
+from panelpilot.site.sharing_limits import network_max_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +201,7 @@ class _Version:
             state="Enabled" if net.enabled else "Disabled",
             network_limit_a=net.limit_a,
             size=len(net.members),
-            max_devices=NETWORK_MAX_DEVICES,
+            max_devices=network_max_size(inputs.site, network_id),
             device_kind=NETWORK_DEVICE_KIND,
             # What the settings lock enforces (control.settings), not 6 A per member.
             min_limit_a=sum(topo.chargers[cid].min_a for cid in net.members),
