@@ -191,6 +191,8 @@ def test_installer_commissions_the_network_and_sees_the_new_allocation_live(tab:
     expect(page.locator("#draw")).to_have_text(f"16{NBSP}A / 16{NBSP}A")
     expect(page.locator("#max-output")).to_have_text(f"32{NBSP}A")
     expect(page.locator("#why")).to_contain_text("network garage-net")
+    expect(page.locator("#firmware")).to_have_text("1.0.0-sim")  # what the unit reports
+    expect(page.locator("#serial")).to_have_text("SIM-wc4")
     tab.shot("charger")
 
     page.goto("/pcs")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from panelpilot.site import SiteFileError, load_site_text
 from panelpilot.web.options import WebOptions
+from tests.service.helpers import SITE_YAML
 from tests.web.helpers import (
     INSTALLER_PASSWORD,
     OWNER_PASSWORD,
@@ -165,6 +169,8 @@ def test_charger_live_and_event_pages_render(tmp_path: Path) -> None:
     assert 'Status: <span id="status">Charging</span>' in charger
     assert client.get("/chargers/nope").status_code == 404
     live = client.get("/live").text
+    assert 'Firmware: <span id="firmware">1.0.0-sim</span>' in charger
+    assert 'Serial number: <span id="serial">SIM-wc1</span>' in charger
     assert 'data-circuit="garage"' in live and 'data-charger="wc4"' in live
     assert "signed in" in client.get("/events").text
 
@@ -202,3 +208,57 @@ def test_a_configured_license_pattern_is_the_one_checked(tmp_path: Path) -> None
     assert refused.status_code == 422 and "CA-[0-9]{6}" in refused.text
     ok = client.post("/pcs/license", data={"csrf": csrf, "license_number": "CA-123456"})
     assert ok.status_code == 200 and "License number accepted" in ok.text
+
+
+def test_a_charger_that_does_not_say_its_serial_number_shows_unknown(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    h.world.chargers["wc2"].serial_number = None
+    h.world.chargers["wc2"].firmware = None
+    h.cycles(1)
+    client = client_for(h)
+    sign_in(client, "olive", OWNER_PASSWORD)
+    page = client.get("/chargers/wc2").text
+    assert 'Firmware: <span id="firmware">Unknown</span>' in page
+    assert 'Serial number: <span id="serial">Unknown</span>' in page
+    view = h.service.reads.charger("wc1")
+    assert view is not None and view.serial_number == "SIM-wc1"  # the API's record too
+
+
+def test_a_network_at_its_max_size_refuses_one_more_in_the_seeds_words(tmp_path: Path) -> None:
+    site = load_site_text(
+        SITE_YAML.replace(
+            "{id: garage-net, circuit: garage, network_limit_a: 72}",
+            "{id: garage-net, circuit: garage, network_limit_a: 72, max_size: 3}",
+        ),
+        "site.yaml",
+    )
+    h = harness(tmp_path, site)
+    client = client_for(h)
+    csrf = sign_in(client, "ivan", INSTALLER_PASSWORD)
+    client.post("/sharing/garage-net/state", data={"csrf": csrf, "enabled": "false"})
+    page = client.get("/sharing/garage-net").text
+    assert "3 / 3 Devices" in page  # the network's max_size, not the default six
+    full = client.post(
+        "/sharing/garage-net/add",
+        data={"csrf": csrf, "qr": f"WIFI:T:WPA;S:wc4;P:{WC4_PASSWORD};;"},
+    )
+    assert full.status_code == 422
+    assert (
+        "network garage-net is full: 3 / 3 Devices; remove a charger first, or raise the "
+        "network&#39;s max_size in the site file (Gen 3 Wall Connectors: at most 6)"
+    ) in full.text
+    assert "wc4" not in h.service.settings.network("garage-net").members
+
+
+def test_a_site_file_with_more_members_than_max_size_names_the_field() -> None:
+    with pytest.raises(SiteFileError) as info:
+        load_site_text(
+            SITE_YAML.replace(
+                "{id: garage-net, circuit: garage, network_limit_a: 72}",
+                "{id: garage-net, circuit: garage, network_limit_a: 72, max_size: 2}",
+            ),
+            "site.yaml",
+        )
+    assert "networks[0].max_size: 3 chargers are in network garage-net, above its max_size 2" in (
+        str(info.value)
+    )

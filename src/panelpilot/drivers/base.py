@@ -2,7 +2,8 @@
 one error type.
 
 One protocol per device role (`ChargerDriver`, `MeterDriver`, `BatteryDriver`, `SolarDriver`),
-and one per optional ability (`Connectable`, `Closable`, `Alerting`, `Pairable`): a driver
+and one per optional ability (`Connectable`, `Closable`, `Alerting`, `Pairable`,
+`Identified`): a driver
 offers an ability by having its method, and the service asks with `isinstance`. Everything
 above the drivers (the runtime, its supervisors, the settings) sees only these.
 """
@@ -159,4 +160,24 @@ class SessionTagged(Protocol):
 
     def id_tag(self) -> str | None:
         """The running session's id tag, None when there is none or it is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    """What a device says about itself (OCPP BootNotification, a Wall Connector's version
+    API); None for what it did not say."""
+
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware: str | None = None
+    part_number: str | None = None
+
+
+@runtime_checkable
+class Identified(Protocol):
+    """A driver that knows its device's identity (firmware, serial number)."""
+
+    def identity(self) -> DeviceIdentity | None:
+        """What the device last said about itself; None before it said anything."""
         ...

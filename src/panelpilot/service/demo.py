@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from panelpilot.drivers.base import DeviceIdentity
 from panelpilot.drivers.factory import DriverKind, OcppOptions
 from panelpilot.drivers.ocpp import CredentialStore
 from panelpilot.drivers.ocpp.simulator import SimEV, SimulatedChargePoint
@@ -29,6 +30,7 @@ from panelpilot.drivers.registry import DRIVER_KINDS
 from panelpilot.drivers.sim import World
 from panelpilot.drivers.sim.factory import sim_kind
 from panelpilot.drivers.sim.twin_client import twin_driver_set
+from panelpilot.drivers.sim.world import SIM_FIRMWARE, sim_serial
 from panelpilot.drivers.sunspec.simdevices import SimBattery as SunSpecSimBattery
 from panelpilot.drivers.sunspec.simdevices import SimMeter as SunSpecSimMeter
 from panelpilot.drivers.sunspec.simdevices import SimSolar as SunSpecSimSolar
@@ -219,6 +221,7 @@ async def run_fleet(demo: Demo, clock: Clock, stop: asyncio.Event, seed: int = 1
             clock=clock.wall_s,
             ev=SimEV(onboard_max_a=ARRIVALS.get(c.id, (0.0, 32.0))[1]),
             unit_max_a=c.max_a,
+            identity=DeviceIdentity("panelpilot", "SimWC", sim_serial(c.id), SIM_FIRMWARE),
         )
         for c in site.chargers
     }

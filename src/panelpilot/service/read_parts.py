@@ -3,6 +3,8 @@ page's circuits (a circuit without a meter shows the sum of the chargers below i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import (
     BatteryDecision,
@@ -11,13 +13,38 @@ from panelpilot.control.types import (
     SolarDecision,
     SolarReading,
 )
+from panelpilot.drivers.base import ChargerDriver, DeviceIdentity, Identified
 from panelpilot.service.runtime import CycleResult
-from panelpilot.service.views import BatteryView, CircuitView, SolarView
+from panelpilot.service.supervisor import Supervisor
+from panelpilot.service.views import BatteryView, CircuitView, HealthView, SolarView
 from panelpilot.site.model import Site
 
-# Seed (wall-connector-power-sharing.txt): "up to six Gen 3 Wall Connectors" in a network.
-NETWORK_MAX_DEVICES = 6
 NETWORK_DEVICE_KIND = "Wall Connector"  # what the seed's page adds
+
+
+def health_views(supervisors: Mapping[str, Supervisor]) -> dict[str, HealthView]:
+    """Each driver's health as the pages show it, by device id."""
+    return {
+        k: HealthView(s.health.up, s.health.failures, s.health.last_error)
+        for k, s in supervisors.items()
+    }
+
+
+def identities(chargers: Mapping[str, ChargerDriver]) -> dict[str, DeviceIdentity]:
+    """What each charger said about itself (`Identified` drivers: OCPP BootNotification, a
+    Wall Connector's version API), by charger id; a driver that fails to say is left out, so
+    a page never fails for it."""
+    out: dict[str, DeviceIdentity] = {}
+    for cid, driver in chargers.items():
+        if not isinstance(driver, Identified):
+            continue
+        try:
+            identity = driver.identity()
+        except Exception:  # a driver's bug must not fail a page
+            continue
+        if identity is not None:
+            out[cid] = identity
+    return out
 
 
 def kw(current_a: float | None, voltage_v: float) -> float | None:

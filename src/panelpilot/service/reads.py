@@ -18,11 +18,8 @@ from functools import cached_property
 from panelpilot.control.settings import fallback_a, membership
 from panelpilot.control.state import ControllerState
 from panelpilot.control.topology import Topology
-from panelpilot.control.types import (
-    Alert,
-    ChargerDecision,
-    ChargerReading,
-)
+from panelpilot.control.types import Alert, ChargerDecision, ChargerReading
+from panelpilot.drivers.base import DeviceIdentity
 from panelpilot.field import PANEL_LIMIT_DEFAULT_A, PANEL_LIMIT_MAX_A, PANEL_LIMIT_MIN_A
 from panelpilot.service.energy import SessionEnergy
 from panelpilot.service.event_log import LogPage, log_page
@@ -31,10 +28,11 @@ from panelpilot.service.panel import panel_view
 from panelpilot.service.pcs_live import pcs_live
 from panelpilot.service.read_parts import (
     NETWORK_DEVICE_KIND,
-    NETWORK_MAX_DEVICES,
     battery_view,
     candidates,
     circuit_views,
+    health_views,
+    identities,
     kw,
     max_output,
     network_status,
@@ -61,6 +59,7 @@ from panelpilot.service.views import (
     SiteAlertView,
 )
 from panelpilot.site.model import Site
+from panelpilot.site.sharing_limits import network_max_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +73,7 @@ class _Inputs:
     health: Mapping[str, HealthView]
     software: str
     energy_kwh: Mapping[str, float]  # session energy by charger
+    identities: Mapping[str, DeviceIdentity]  # what each charger said about itself
 
 
 def _charger(
@@ -87,6 +87,7 @@ def _charger(
 ) -> ChargerView:
     charger = inputs.topology.chargers[charger_id]
     health = inputs.health.get(charger_id)
+    identity = inputs.identities.get(charger_id)
     online = reading is not None and reading.online
     current_a = reading.current_a if reading is not None and online else 0.0
     return ChargerView(
@@ -108,6 +109,8 @@ def _charger(
         limited_by=reason.text if reason else None,
         limited_kind=reason.by if reason else None,
         power_kw=kw(current_a, inputs.site.voltage_v) or 0.0,
+        firmware=identity.firmware if identity else None,
+        serial_number=identity.serial_number if identity else None,
     )
 
 
@@ -198,7 +201,7 @@ class _Version:
             state="Enabled" if net.enabled else "Disabled",
             network_limit_a=net.limit_a,
             size=len(net.members),
-            max_devices=NETWORK_MAX_DEVICES,
+            max_devices=network_max_size(inputs.site, network_id),
             device_kind=NETWORK_DEVICE_KIND,
             # What the settings lock enforces (control.settings), not 6 A per member.
             min_limit_a=sum(topo.chargers[cid].min_a for cid in net.members),
@@ -315,18 +318,15 @@ class Reads:
 
     def _inputs(self) -> _Inputs:
         runtime = self._runtime
-        health = {
-            k: HealthView(s.health.up, s.health.failures, s.health.last_error)
-            for k, s in runtime.supervisors.items()
-        }
         return _Inputs(
             site=runtime.site,
             topology=runtime.controller.topology,
             last=runtime.last,
             settings=self._settings.state_view(),
-            health=health,
+            health=health_views(runtime.supervisors),
             software=self._software,
             energy_kwh=self._energy.kwh() if self._energy is not None else {},
+            identities=identities(runtime.drivers.chargers),
         )
 
     def site(self) -> Site:

@@ -31,6 +31,7 @@ from panelpilot.service.pairing import Pairable
 from panelpilot.service.runtime import Runtime
 from panelpilot.service.storage import Storage
 from panelpilot.site import Site, SiteFileError, parse_site
+from panelpilot.site.sharing_limits import full_message, network_max_size
 
 # Actor, Forbidden and NotStored are named here too: the settings are where callers meet them.
 __all__ = ["Actor", "Forbidden", "NetworkSettings", "NotStored", "SettingsManager"]
@@ -152,12 +153,22 @@ class SettingsManager:
         check(actor, CHANGE_NETWORK)
         with self._lock:
             view = self.state_view()
+            self._check_room(view, cmd)
             old = network_value(view, cmd.network) if cmd.network in view.networks else None
             view, summary = apply_command(self.runtime.controller.topology, view, cmd)
             new = network_value(view, cmd.network)
             self._record(f"network:{cmd.network}", old, new, actor, summary)
             self.runtime.submit(cmd)
             return summary
+
+    def _check_room(self, view: ControllerState, cmd: Command) -> None:
+        """Refuse adding a charger to a network already at its maximum size."""
+        net = view.networks.get(cmd.network)
+        if cmd.add is None or net is None or cmd.add in net.members:
+            return
+        most = network_max_size(self.runtime.site, cmd.network)
+        if len(net.members) >= most:
+            raise SettingsError(full_message(cmd.network, len(net.members), most))
 
     async def add_charger(
         self, actor: Actor, network_id: str, charger_id: str, password: str

@@ -103,7 +103,9 @@ class NetworkView:
     state: str  # "Enabled" or "Disabled", as the page's toggle says it
     network_limit_a: float | None
     size: int
-    max_devices: int  # the most a network may have (six Gen 3 Wall Connectors, the seed)
+    # The most it may hold: the site file's networks[].max_size, six Gen 3 Wall Connectors
+    # by default (the seed; site/sharing_limits.network_max_size).
+    max_devices: int
     # The lowest limit the settings lock accepts: the sum of the members' min_a (site file
     # `chargers[].min_a`, at least the J1772 6 A each).
     min_limit_a: float

@@ -68,6 +68,12 @@ class Network(_Model):
         default=None, description='"Max network current"; required while enabled.'
     )
     enabled: bool = True
+    max_size: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        default=None,
+        description='"Network Size" at most: the chargers it may hold ("Add ... n / max '
+        'Devices"). Default 6, a network of Gen 3 Wall Connectors (seed), or the number of '
+        "chargers the site file puts in it where that is more; set it for other chargers.",
+    )
 
 
 class Charger(_Model):

@@ -175,6 +175,12 @@ def check_networks(site: Site) -> Iterator[Finding]:
                     "(set network_limit_a, or enabled: false)"
                 ),
             )
+        if net.max_size is not None and len(members) > net.max_size:
+            yield (
+                ("networks", i, "max_size"),
+                f"{len(members)} chargers are in network {net.id}, above its max_size "
+                f"{net.max_size} (raise max_size or move chargers out)",
+            )
         if net.network_limit_a is not None and members:
             need = sum(c.min_a for c in members)
             if net.network_limit_a < need:

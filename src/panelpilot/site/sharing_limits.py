@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from panelpilot.field import MAX_NETWORK_SIZE
 from panelpilot.site.model import Site
 
 
@@ -110,3 +111,21 @@ def minimum_message(limit_a: float, mins_a: list[float]) -> str:
     else:
         per = "the chargers' min_a sum " + " + ".join(f"{m:g}" for m in mins_a)
     return f"{limit_a:g} A is below {per} = {need:g} A"
+
+
+def network_max_size(site: Site, network_id: str) -> int:
+    """The most chargers a network may hold: its `max_size`; without one the seed's six Gen 3
+    Wall Connectors, or the site file's own count of members where that is more (a network
+    of other chargers the file made larger)."""
+    net = next(n for n in site.networks if n.id == network_id)
+    if net.max_size is not None:
+        return net.max_size
+    return max(MAX_NETWORK_SIZE, len(site.network_members(network_id)))
+
+
+def full_message(network_id: str, size: int, max_size: int) -> str:
+    """Why one more charger cannot join: the seed's count in words."""
+    return (
+        f"network {network_id} is full: {size} / {max_size} Devices; remove a charger first, "
+        "or raise the network's max_size in the site file (Gen 3 Wall Connectors: at most 6)"
+    )

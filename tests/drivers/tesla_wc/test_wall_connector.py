@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 
 import pytest
 
 from panelpilot.control.types import ChargerReading, Snapshot
-from panelpilot.drivers.base import ChargerDriver, DriverError
+from panelpilot.drivers.base import ChargerDriver, DeviceIdentity, DriverError, Identified
 from panelpilot.drivers.tesla_wc import (
     ChargerMonitor,
     TeslaWallConnector,
@@ -120,3 +121,38 @@ def test_read_info_gives_the_firmware_version():
                 await driver.close()
 
     assert asyncio.run(scenario()) == "24.36.3+gc9a7e4d9f7b3e0"
+
+
+def _identity(unit: SimWallConnector) -> DeviceIdentity | None:
+    async def scenario() -> DeviceIdentity | None:
+        async with WallConnectorServer(unit) as server:
+            driver = TeslaWallConnector("wc1", "127.0.0.1", server.port)
+            try:
+                assert driver.identity() is None  # nothing before it answered
+                await driver.read()
+                return driver.identity()
+            finally:
+                await driver.close()
+
+    return asyncio.run(scenario())
+
+
+def test_the_version_api_gives_firmware_serial_and_part_number() -> None:
+    assert isinstance(TeslaWallConnector("wc1", "127.0.0.1"), Identified)
+    assert _identity(SimWallConnector()) == DeviceIdentity(
+        "Tesla", "Gen 3 Wall Connector", "PGT22137007ZZZ", "24.36.3+gc9a7e4d9f7b3e0", "1734412-02-E"
+    )
+
+
+def test_an_oversized_serial_number_is_left_out_with_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unit = SimWallConnector()
+    unit.serial_number = "S" * 300
+    with caplog.at_level(logging.WARNING):
+        identity = _identity(unit)
+    assert identity is not None
+    assert identity.serial_number is None and identity.firmware == unit.firmware_version
+    lines = [r.getMessage() for r in caplog.records]
+    assert "wc1: version serial_number is 300 characters, at most 64 allowed; left out" in lines
+    assert not any(r.exc_info for r in caplog.records)

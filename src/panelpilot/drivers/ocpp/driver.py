@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading
+from panelpilot.drivers.base import DeviceIdentity
 from panelpilot.drivers.ocpp.central import CentralSystem
 from panelpilot.drivers.ocpp.credentials import CredentialStore
 from panelpilot.drivers.ocpp.needs import charging_need
@@ -98,6 +99,15 @@ class OcppChargerDriver:
             )
         )
 
+    def identity(self) -> DeviceIdentity | None:
+        """What the charge point said in its last BootNotification (kept across
+        reconnections); None before it booted."""
+        return self._central.state(self.charge_point_id).identity
+
+    def identity_problem(self) -> str | None:
+        """Why its last BootNotification was refused or had a field left out."""
+        return self._central.state(self.charge_point_id).identity_problem
+
 
 class PairableOcppCharger:
     """An OCPP charger whose pairing password is the one it authenticates with."""
@@ -122,6 +132,14 @@ class PairableOcppCharger:
     def id_tag(self) -> str | None:
         """As the OCPP driver knows it."""
         return self.driver.id_tag()
+
+    def identity(self) -> DeviceIdentity | None:
+        """As the OCPP driver knows it (its BootNotification)."""
+        return self.driver.identity()
+
+    def identity_problem(self) -> str | None:
+        """As the OCPP driver knows it."""
+        return self.driver.identity_problem()
 
     async def verify_password(self, password: str) -> bool:
         """Whether the password is the charge point's registered one (Argon2, off the loop)."""

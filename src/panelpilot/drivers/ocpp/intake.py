@@ -18,6 +18,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from panelpilot.drivers.ocpp.frames import FrameError, error_answer, format_violation, parse_frame
+from panelpilot.drivers.ocpp.identity import boot_identity, refused_boot
 from panelpilot.drivers.ocpp.state import ChargePointState
 
 LOG = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class GuardedIntake:
             # The library's own intake would parse the frame again and log a traceback for
             # every unknown action or schema violation; its dispatch is called directly so
             # those become one line and a strike here.
-            await self._handle_call(Call(unique_id, action, message[3]))  # type: ignore[attr-defined]
+            await self._dispatch(Call(unique_id, action, message[3]))
         except OCPPError as error:  # unknown action, payload against the schema
             await self._reject(unique_id, error, action)
         except ConnectionClosed:
@@ -89,6 +90,25 @@ class GuardedIntake:
         except Exception:  # a handler bug must not end the session
             LOG.exception("%s: error handling %s", self.id, action[:40])
             await self._send(CallError(unique_id, "InternalError", "", {}).to_json())
+
+    async def _dispatch(self, call: Call) -> None:
+        """The library's dispatch; a BootNotification also records the charger's identity
+        (`identity.py`), or why the schema refused it."""
+        boot = call.action == "BootNotification"
+        try:
+            await self._handle_call(call)  # type: ignore[attr-defined]
+        except OCPPError:
+            if boot:
+                self.state.identity_problem = refused_boot(
+                    self.id, self._ocpp_version, call.payload
+                )
+            raise
+        if boot:
+            self.state.identity, self.state.identity_problem = boot_identity(
+                self._ocpp_version, call.payload
+            )
+            if self.state.identity_problem is not None:
+                LOG.warning("%s: %s; left out", self.id, self.state.identity_problem)
 
     async def _reject(self, unique_id: str, error: OCPPError, action: str = "") -> None:
         """Answer a CALLERROR and count a strike; too many within the window close the socket."""

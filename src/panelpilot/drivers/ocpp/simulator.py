@@ -24,6 +24,8 @@ from ocpp.v201 import call as v201_call
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from panelpilot.drivers.base import DeviceIdentity
+from panelpilot.drivers.ocpp.identity import boot_notification
 from panelpilot.drivers.ocpp.profiles import RateUnit, Version, decode_profile, iso_utc
 from panelpilot.drivers.ocpp.schedules import Profile, composite_limit_a
 from panelpilot.drivers.ocpp.simulator_handlers import V16Client, V201Client
@@ -72,6 +74,7 @@ class SimulatedChargePoint:
         rate_units: tuple[RateUnit, ...] = ("A",),
         voltage_v: float = 240.0,
         profile_gate: asyncio.Event | None = None,
+        identity: DeviceIdentity | None = None,
     ) -> None:
         """Configure; `connect()` dials the central system.
 
@@ -83,7 +86,7 @@ class SimulatedChargePoint:
         a TxProfile still applies). It accepts stack levels up to `max_stack_level` and
         schedules in `rate_units` (W through `voltage_v`). With `profile_gate`, each
         SetChargingProfile is answered only once the event is set (a slow charger); its other
-        messages go on meanwhile.
+        messages go on meanwhile. `identity` is what its BootNotification says.
         """
         self.charge_point_id = charge_point_id
         self.version: Version = version
@@ -98,6 +101,7 @@ class SimulatedChargePoint:
         self.voltage_v = voltage_v
         self.profile_gate = profile_gate
         self.validate_schemas = validate_schemas
+        self.identity = identity or DeviceIdentity("panelpilot", "SimWC", firmware="sim")
         self.profiles: dict[int, Profile] = {}  # by profile id
         self.profiles_received = 0
         self.received: list[Profile] = []  # every profile accepted, in order
@@ -230,17 +234,7 @@ class SimulatedChargePoint:
     # -- what a charge point tells the central system --------------------------------------
 
     async def _boot(self) -> None:
-        if self.version == "1.6":
-            await self._call(
-                v16_call.BootNotification(
-                    charge_point_model="SimWC",
-                    charge_point_vendor="panelpilot",
-                    firmware_version="sim",
-                )
-            )
-        else:
-            station = {"model": "SimWC", "vendor_name": "panelpilot", "firmware_version": "sim"}
-            await self._call(v201_call.BootNotification(charging_station=station, reason="PowerUp"))
+        await self._call(boot_notification(self.version, self.identity))
 
     async def _status(self, status: str) -> None:
         now = iso_utc(self.now())

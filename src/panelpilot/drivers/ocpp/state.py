@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from panelpilot.control.types import ChargerReading
+from panelpilot.drivers.base import DeviceIdentity
 from panelpilot.drivers.ocpp.needs import EvNeed
 from panelpilot.drivers.ocpp.profiles import RateUnit
 from panelpilot.drivers.ocpp.schedules import HOLD, Commitment
@@ -70,6 +71,10 @@ class ChargePointState:
     vendor: str = ""
     model: str = ""
     firmware: str = ""
+    # From the last BootNotification (identity.py), kept across reconnections; why the last
+    # one was refused or had a field left out.
+    identity: DeviceIdentity | None = None
+    identity_problem: str | None = None
     connectors: dict[int, ConnectorState] = field(default_factory=dict)
     cap_acked_a: float | None = None  # the station cap acknowledged on this connection
     profile_settings: ProfileSettings | None = None  # read on this connection

@@ -10,7 +10,7 @@ from panelpilot.control.types import (
     SolarDecision,
     SolarReading,
 )
-from panelpilot.drivers.base import DriverError, DriverSet
+from panelpilot.drivers.base import DeviceIdentity, DriverError, DriverSet
 from panelpilot.drivers.sim.world import World
 
 
@@ -46,6 +46,11 @@ class SimCharger:
     async def verify_password(self, password: str) -> bool:
         """Whether `password` is the one on the charger's sticker (pairing)."""
         return password == self.world.chargers[self.device_id].password
+
+    def identity(self) -> DeviceIdentity | None:
+        """A simulated unit's vendor, model, serial number and firmware (`Identified`)."""
+        twin = self.world.chargers[self.device_id]
+        return DeviceIdentity("panelpilot", "Simulated charger", twin.serial_number, twin.firmware)
 
 
 class SimMeter:

@@ -15,6 +15,13 @@ from dataclasses import dataclass, field
 from panelpilot.field import J1772_MIN_A
 from panelpilot.site.model import Site
 
+SIM_FIRMWARE = "1.0.0-sim"  # what every simulated charger reports as its firmware
+
+
+def sim_serial(device_id: str) -> str:
+    """A simulated charger's serial number: "SIM-" and its id, within OCPP's 25 characters."""
+    return f"SIM-{device_id}"[:25]
+
 
 @dataclass(slots=True)
 class ChargerTwin:
@@ -28,6 +35,10 @@ class ChargerTwin:
     lease_until_s: float = float("inf")
     car_wants_a: float = 0.0  # 0 = no car (or a full one)
     online: bool = True
+    # What it reports about itself (the charger page's Firmware and Serial number); None:
+    # a unit that does not say.
+    serial_number: str | None = None
+    firmware: str | None = SIM_FIRMWARE
 
     def draw_a(self) -> float:
         """What the car draws now: J1772 pilots below 6 A mean no charging."""
@@ -113,7 +124,12 @@ class World:
             site=site,
             now_s=now_s,
             chargers={
-                c.id: ChargerTwin(c.circuit, c.max_a, pw.get(c.id, f"{c.id}-password"))
+                c.id: ChargerTwin(
+                    c.circuit,
+                    c.max_a,
+                    pw.get(c.id, f"{c.id}-password"),
+                    serial_number=sim_serial(c.id),
+                )
                 for c in site.chargers
             },
             batteries={b.id: BatteryTwin(b.circuit) for b in site.batteries},

@@ -22,11 +22,14 @@ from tesla_wall_connector.exceptions import (
 )
 
 from panelpilot.control.types import ChargerReading
-from panelpilot.drivers.base import DriverError
+from panelpilot.drivers.base import DeviceIdentity, DriverError
 
 log = logging.getLogger(__name__)
 
 PHASE_CURRENT_FIELDS = ("currentA_a", "currentB_a", "currentC_a")  # vitals, amps
+# /api/1/version fields: Gen 3 serial numbers are 14 characters, part numbers 12, firmware
+# versions about 25 ("24.36.3+gc9a7e4d9f7b3e0"); anything longer than this is not a unit's.
+LONGEST_VERSION_FIELD = 64
 
 
 @runtime_checkable
@@ -59,6 +62,27 @@ class WallConnectorInfo:
     serial_number: str
 
 
+VERSION_FIELDS = ("serial_number", "firmware_version", "part_number")
+
+
+def _text(device_id: str, raw: dict[str, object], field: str) -> str | None:
+    """One /api/1/version field as text, or None (logged) when it is not a unit's."""
+    value = raw.get(field)
+    if value is None:
+        return None
+    why = None
+    if not isinstance(value, str):
+        why = f"is not text ({type(value).__name__})"
+    elif len(value) > LONGEST_VERSION_FIELD:
+        why = f"is {len(value)} characters, at most {LONGEST_VERSION_FIELD} allowed"
+    elif not value.isprintable():
+        why = "holds control characters"
+    if why is not None or not isinstance(value, str):
+        log.warning("%s: version %s %s; left out", device_id, field, why)
+        return None
+    return value.strip() or None
+
+
 def _number(raw: dict[str, object], field: str) -> float | None:
     value = raw.get(field)
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -74,6 +98,8 @@ class TeslaWallConnector:
         self._address = host if port == 80 else f"{host}:{port}"
         self._timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None  # made in the running loop
+        self._identity: DeviceIdentity | None = None
+        self._identity_due = True  # asked at the first answer, and after each silence
 
     def _client(self) -> WallConnector:
         if self._session is None:
@@ -86,6 +112,7 @@ class TeslaWallConnector:
             vitals = await self._client().async_get_vitals()
         except WallConnectorConnectionError as exc:
             log.warning("%s offline: %s", self.device_id, exc)
+            self._identity_due = True  # it may come back with new firmware
             return ChargerReading(online=False)
         except WallConnectorError as exc:
             raise DriverError(self.device_id, f"vitals are not valid JSON: {exc}") from exc
@@ -98,7 +125,33 @@ class TeslaWallConnector:
         phases = [abs(a) for f in PHASE_CURRENT_FIELDS if (a := _number(raw, f)) is not None]
         if not phases:
             raise DriverError(self.device_id, "vitals lack the phase currents (currentA_a, ...)")
+        if self._identity_due:
+            await self._refresh_identity()
         return ChargerReading(online=True, connected=connected, current_a=max(phases))
+
+    def identity(self) -> DeviceIdentity | None:
+        """Firmware, serial and part number from /api/1/version (`Identified`), asked once the
+        unit answers and again after it was silent; None before."""
+        return self._identity
+
+    async def _refresh_identity(self) -> None:
+        """Ask /api/1/version; a failure or a field that is not a unit's is logged in one
+        line and left out (the vitals still count)."""
+        self._identity_due = False
+        try:
+            version = (await self._client().async_get_version()).raw_data
+        except (WallConnectorError, KeyError, TypeError) as exc:
+            log.warning("%s: version not read: %s", self.device_id, exc)
+            return
+        raw = version if isinstance(version, dict) else {}
+        fields = {k: _text(self.device_id, raw, k) for k in VERSION_FIELDS}
+        self._identity = DeviceIdentity(
+            vendor="Tesla",
+            model="Gen 3 Wall Connector",
+            serial_number=fields["serial_number"],
+            firmware=fields["firmware_version"],
+            part_number=fields["part_number"],
+        )
 
     async def read_info(self) -> WallConnectorInfo:
         """Firmware, part and serial number (DriverError when the unit does not answer)."""
