@@ -122,13 +122,6 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every scenario x battery x algorithm; print and write the tables."""
     args = parse(sys.argv[1:] if argv is None else argv)
-    if "panelpilot-needs" in args.algorithms:
-        print(
-            "panelpilot-needs: not available yet: the control core takes no charging needs "
-            "(issue 14)",
-            file=sys.stderr,
-        )
-        return 2
     control = dict(args.control)
     try:
         site_for(generate(SPECS[args.scenarios[0]], args.seed), control)

@@ -106,7 +106,6 @@ def test_a_limit_becomes_a_j1772_pilot() -> None:
 
 def test_panelpilot_in_acn_sim_stays_within_the_limit() -> None:
     pytest.importorskip("acnportal")
-    from bench.acn.adapter import PanelpilotAlgo
     from bench.acn.runner import simulate
 
     events = tiny(30.0)
@@ -114,5 +113,6 @@ def test_panelpilot_in_acn_sim_stays_within_the_limit() -> None:
     assert r.metrics.violations == 0 and r.metrics.peak_a <= 30.0
     assert 0.0 < r.metrics.energy_pct <= 75.0 + 1e-6  # never above the offline optimum
     assert r.counters is not None and len(r.counters.decide_ns) == events.horizon() + 1
-    with pytest.raises(NotImplementedError, match="needs"):
-        PanelpilotAlgo(events, with_needs=True)
+    with_needs = simulate(events, "ideal", "panelpilot-needs")
+    assert with_needs.metrics.violations == 0 and with_needs.metrics.peak_a <= 30.0
+    assert 0.0 < with_needs.metrics.energy_pct <= 75.0 + 1e-6

@@ -20,35 +20,56 @@ has always settled by the next cycle; a probe (`probe_s` 60 s) is one period. Th
 five periods (`lease_s` 300 s) so a lease outlives a cycle. The pilot sent is the limit
 rounded down to an allowed J1772 rate (0 or 6..32 A in 1 A steps).
 
-Charging needs (departure, energy wanted) are what ACN's deadline-aware algorithms use and
-panelpilot cannot be given yet: `needs_of` computes them, and `with_needs=True` is refused
-until `Snapshot` carries them (issue 14). That is the one place to wire them in.
+Cadence: the service decides every `period_s` (1 s by default), so a raise into current freed
+by lowering another car goes out once that car's reading shows the decrease, within
+`response_s` (5 s). ACN asks once a minute. When a decision leaves a raise waiting for room,
+the adapter runs the controller's next cycle `response_s` later (just before the hold on the
+lowered cars runs out), with each lowered car reading what it draws once it has followed its
+lower pilot (J1772: within 5 s), and sends that cycle's pilots for the period. So a raise
+reaches ACN at most `response_s` early, never a minute late; no other reading is made up.
+
+Charging needs (`with_needs=True`): each session's departure (ACN's `estimated_departure`)
+and energy still wanted (`remaining_demand`) as a `ChargingNeed` on its charger's reading,
+as OCPP 2.0.1 NotifyEVChargingNeeds would give them (source "ev").
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from acnportal.algorithms import BaseAlgorithm
 
 from bench.acn.events import EventSet
 from bench.acn.site import pilot_of, site_for
-from panelpilot.control import ChargerReading, ChargerStatus, Controller, Decision, Snapshot
+from panelpilot.control import (
+    ChargerReading,
+    ChargerStatus,
+    ChargingNeed,
+    Controller,
+    Decision,
+    Snapshot,
+)
 
 READING_DECIMALS = 1
 # A car reading less than this draws nothing (full, or not started).
 IDLE_A = 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class Need:
-    """What a session's driver could tell panelpilot: leaving at, still wanting."""
+# The next cycle runs this long before the lowered cars' hold on their old limit runs out.
+BEFORE_HOLD_ENDS_S = 1e-3
 
-    departure_t: float  # seconds on the snapshot's clock
-    energy_kwh: float
+
+def followed(snap: Snapshot, decision: Decision, response_s: float) -> Snapshot:
+    """The snapshot of the cycle `response_s` after `snap`: every car that was lowered now
+    draws at most its new limit (it has followed the pilot); nothing else has changed."""
+    readings = {}
+    for sid, r in snap.chargers.items():
+        cap = decision.chargers[sid].limit_a
+        readings[sid] = replace(r, current_a=min(r.current_a, cap)) if r.current_a > cap else r
+    return Snapshot(snap.t + response_s - BEFORE_HOLD_ENDS_S, snap.meters, readings)
 
 
 @dataclass(slots=True)
@@ -77,12 +98,6 @@ class PanelpilotAlgo(BaseAlgorithm):
         with_needs: bool = False,
         control: Mapping[str, float] | None = None,
     ) -> None:
-        if with_needs:
-            raise NotImplementedError(
-                "panelpilot with needs: the control core does not take charging needs yet "
-                "(issue 14: departure time and energy wanted in the Snapshot); when it does, "
-                "pass PanelpilotAlgo.needs_of(...) in snapshot()"
-            )
         super().__init__()
         self.max_recompute = 1
         self.events = events
@@ -94,8 +109,9 @@ class PanelpilotAlgo(BaseAlgorithm):
         """The snapshot clock: seconds since the simulation's first period."""
         return float(self.interface.current_time) * float(self.interface.period) * 60.0
 
-    def readings(self) -> dict[str, ChargerReading]:
-        """What each EVSE reports: a car plugged in, and what it drew in the last period."""
+    def readings(self, needs: Mapping[str, ChargingNeed]) -> dict[str, ChargerReading]:
+        """What each EVSE reports: a car plugged in, what it drew in the last period, and its
+        need when the car tells it."""
         network = self.interface._simulator.network  # the chargers' own plug state
         out: dict[str, ChargerReading] = {}
         for sid in self.events.stations:
@@ -104,30 +120,38 @@ class PanelpilotAlgo(BaseAlgorithm):
                 out[sid] = ChargerReading(True, False, 0.0)
             else:
                 drawn = round(float(ev.current_charging_rate), READING_DECIMALS)
-                out[sid] = ChargerReading(True, True, drawn)
+                out[sid] = ChargerReading(True, True, drawn, need=needs.get(sid))
         return out
 
-    def needs_of(self, active_sessions: list[Any]) -> dict[str, Need]:
-        """Each active session's departure and remaining energy, by EVSE (not used yet)."""
+    def needs_of(self, active_sessions: list[Any]) -> dict[str, ChargingNeed]:
+        """Each active session's departure and energy still wanted, by EVSE."""
         period_s = float(self.interface.period) * 60.0
         return {
-            s.station_id: Need(float(s.estimated_departure) * period_s, float(s.remaining_demand))
+            s.station_id: ChargingNeed(
+                float(s.estimated_departure) * period_s, 1000.0 * float(s.remaining_demand), "ev"
+            )
             for s in active_sessions
         }
 
     def snapshot(self, active_sessions: list[Any]) -> Snapshot:
-        """The snapshot of this period (needs would join it here)."""
-        return Snapshot(self.now_s(), {}, self.readings())
+        """The snapshot of this period."""
+        needs = self.needs_of(active_sessions) if self.with_needs else {}
+        return Snapshot(self.now_s(), {}, self.readings(needs))
 
     def schedule(self, active_sessions: list[Any]) -> dict[str, list[float]]:
-        """One decision; each EVSE's pilot for this period."""
+        """One decision, and the next cycle's when a raise waits; each EVSE's pilot."""
         snap = self.snapshot(active_sessions)
         start = time.perf_counter_ns()
         decision = self.controller.decide(snap)
+        if any(d.limit_a + 1e-9 < d.target_a for d in decision.chargers.values()):
+            decision = self.controller.decide(followed(snap, decision, self.response_s()))
         self.counters.decide_ns.append(time.perf_counter_ns() - start)
         self.count(snap, decision)
         top = self.events.max_pilot_a
         return {sid: [pilot_of(d.limit_a, top)] for sid, d in decision.chargers.items()}
+
+    def response_s(self) -> float:
+        return self.controller.site.control.response_s
 
     def count(self, snap: Snapshot, decision: Decision) -> None:
         """Add this cycle's raise waits, pauses, probes and idle holds to the counters."""

@@ -74,8 +74,7 @@ def _panelpilot_needs(events: EventSet, control: Mapping[str, float]) -> Any:
     return PanelpilotAlgo(events, with_needs=True, control=control)
 
 
-# Name -> factory; "optimum" is solved offline, not simulated. "panelpilot-needs" is refused
-# (NotImplementedError) until the control core takes charging needs.
+# Name -> factory; "optimum" is solved offline, not simulated.
 ALGORITHMS: dict[str, Factory] = {
     "panelpilot": _panelpilot,
     "roundrobin": _sorted(algorithms.first_come_first_served, False, robin=True),
@@ -88,6 +87,7 @@ ALGORITHMS: dict[str, Factory] = {
 }
 DEFAULT_ALGORITHMS = (
     "panelpilot",
+    "panelpilot-needs",
     "roundrobin",
     "edf",
     "llf",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from panelpilot.control import (
     BatteryReading,
     ChargerReading,
+    ChargingNeed,
     Command,
     Controller,
     Decision,
@@ -28,6 +29,7 @@ class Loop:
     t: float = 0.0
     controller: Controller | None = None
     limits: dict[str, float] = field(default_factory=dict)
+    needs: dict[str, ChargingNeed] = field(default_factory=dict)  # what each car says it needs
 
     def __post_init__(self) -> None:
         self.controller = Controller(self.site)
@@ -39,7 +41,9 @@ class Loop:
 
     def snapshot(self, commands: tuple[Command, ...] = ()) -> Snapshot:
         chargers = {
-            c.id: ChargerReading(True, c.id in self.wants_a, self.draw_a(c.id))
+            c.id: ChargerReading(
+                True, c.id in self.wants_a, self.draw_a(c.id), need=self.needs.get(c.id)
+            )
             for c in self.site.chargers
             if c.id not in self.offline
         }

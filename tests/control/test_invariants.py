@@ -185,9 +185,15 @@ def test_allocation_is_max_min_fair_and_pauses_only_when_minimum_does_not_fit(
                 continue
             mine = [k for k, (ms, _) in cons.items() if c.id in ms]
             if cd.target_a == 0:
-                # Paused: some constraint cannot fit one more minimum.
+                # Paused: some constraint cannot fit one more minimum; for a car that does
+                # not draw (standby), not even in what is left once the others have theirs.
+                standby = controller.state.chargers[c.id].idle_car
                 used = {
-                    k: sum(6.0 for m in cons[k][0] if m in snap.chargers and d.chargers[m].target_a)
+                    k: sum(
+                        (d.chargers[m].target_a if standby else 6.0)
+                        for m in cons[k][0]
+                        if m in snap.chargers and d.chargers[m].target_a
+                    )
                     for k in mine
                 }
                 assert any(used[k] + c.min_a > cons[k][1] - 1e-3 for k in mine), (

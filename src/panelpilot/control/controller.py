@@ -259,6 +259,7 @@ class Controller:
             and not sent.pending
             and not over
             and not pending_raises(steps, sent.limits)
+            and not any(c.required_a is not None for c in claims)  # time alone moves a need
         ):
             until = quiet_until(st.chargers, online, defiant, leases, cfg, t, first_t)
             low, high = region(allocation, room, layout)

@@ -5,11 +5,18 @@ near its real draw so its spare current goes to the others, and a car that uses 
 offered is taken to want its charger's max again. A capped car is re-probed (offered its max)
 `probe_s` after it was capped; each probe it leaves unused doubles the wait before the next, up
 to `probe_max_s`, because a probe takes current from the cars that are charging for the
-seconds it lasts. A car seen using all it is offered starts again from `probe_s`.
+seconds it lasts. A car seen using all it is offered starts again from `probe_s`. A probe
+whose raise waits for room (another car must lower first) is judged only once the raise has
+been sent, so a probe never counts as unused before the car was offered more.
+
+A car plugged in that does not draw is a standby claim: its minimum only from what is left.
+A car with a known need (departure and energy still wanted) claims `required_a`, the current
+that delivers the energy by departure at the site's voltage (`sharing`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from operator import itemgetter
 
@@ -17,7 +24,7 @@ from panelpilot.control.layout import Layout
 from panelpilot.control.sharing import Claim
 from panelpilot.control.state import ChargerMemory
 from panelpilot.control.topology import Topology
-from panelpilot.control.types import ChargerReading, Snapshot
+from panelpilot.control.types import ChargerReading, ChargingNeed, Snapshot
 from panelpilot.field import DRAWING_A
 from panelpilot.site.model import Charger, ControlSettings
 
@@ -30,12 +37,24 @@ def update(
     if not reading.connected or not mem.connected:
         return _plugged(mem, charger, reading.connected)
     demand_a, capped, idle, unused, probing = _observed(mem, charger, reading.current_a, t, cfg)
-    if capped is not None and t >= _probe_due(capped, unused, cfg):
+    probe_t = mem.probe_t
+    # (A car that draws nothing is not probed: its standby minimum shows when it starts.)
+    if capped is not None and not idle and t >= _probe_due(capped, unused, cfg):
         demand_a, capped, probing = charger.max_a, None, True  # re-probe: does it want more?
-    if idle and not mem.admitted and t - mem.turn_since_t >= cfg.rotation_s:
-        idle = False  # a paused idle car gets a turn now and then to show it wants
-    new = (demand_a, capped, idle, unused, probing)
-    if new == (mem.demand_a, mem.capped_since_t, mem.idle_car, mem.probes_unused, mem.probing):
+        probe_t = t
+    if idle and not mem.admitted and t >= _probe_due(mem.turn_since_t, unused, cfg):
+        # A paused car that does not draw gets a test turn at its minimum now and then to
+        # show it wants; each one it leaves unused doubles the wait, like a probe's.
+        idle, probing, probe_t = False, True, t
+    new = (demand_a, capped, idle, unused, probing, probe_t)
+    if new == (
+        mem.demand_a,
+        mem.capped_since_t,
+        mem.idle_car,
+        mem.probes_unused,
+        mem.probing,
+        mem.probe_t,
+    ):
         return mem
     return mem._replace(
         demand_a=demand_a,
@@ -43,6 +62,7 @@ def update(
         idle_car=idle,
         probes_unused=unused,
         probing=probing,
+        probe_t=probe_t,
     )
 
 
@@ -67,7 +87,7 @@ def _observed(
     """(demand, capped since, idle, probes unused, probing) from what the car draws, once its
     last change has settled (J1772: a car follows within 5 s); as they were before that."""
     unused = mem.probes_unused
-    if t - mem.changed_t < cfg.response_s or mem.limit_a < charger.min_a:
+    if t - mem.changed_t < cfg.response_s or mem.limit_a < charger.min_a or _offer_due(mem, t, cfg):
         return mem.demand_a, mem.capped_since_t, mem.idle_car, unused, mem.probing
     if drawn_a >= mem.limit_a - cfg.resolution_a:
         return charger.max_a, None, False, 0, False  # uses all it gets: it may want more
@@ -76,6 +96,25 @@ def _observed(
     if mem.probing:
         unused += 1  # offered more, it still drew less than it had
     return demand_a, capped, drawn_a < DRAWING_A, unused, False
+
+
+def _offer_due(mem: ChargerMemory, t: float, cfg: ControlSettings) -> bool:
+    """A probe whose raise has not been sent yet (it waits for room), for at most `probe_s`:
+    what the car draws does not answer it yet."""
+    return mem.probing and mem.changed_t < mem.probe_t and t - mem.probe_t < cfg.probe_s
+
+
+def required_a(need: ChargingNeed | None, t: float, voltage_v: float) -> float | None:
+    """The current that delivers `need`'s energy by its departure (inf once it is due);
+    None when either is unknown."""
+    if need is None or need.departure_t is None or need.energy_wh is None:
+        return None
+    if need.energy_wh <= 0:
+        return 0.0
+    left_s = need.departure_t - t
+    if left_s <= 0:
+        return math.inf
+    return need.energy_wh * 3600.0 / (voltage_v * left_s)
 
 
 def _reset(mem: ChargerMemory) -> bool:
@@ -94,7 +133,12 @@ def _probe_due(capped_since_t: float, probes_unused: int, cfg: ControlSettings) 
 
 
 def probe_due_t(mem: ChargerMemory, cfg: ControlSettings) -> float:
-    """When a capped car is next offered its max (inf when it is not capped)."""
+    """When a capped car is next offered its max, or a paused one that does not draw its
+    test turn (inf when neither is due)."""
+    if mem.idle_car:
+        return (
+            float("inf") if mem.admitted else _probe_due(mem.turn_since_t, mem.probes_unused, cfg)
+        )
     if mem.capped_since_t is None:
         return float("inf")
     return _probe_due(mem.capped_since_t, mem.probes_unused, cfg)
@@ -148,12 +192,89 @@ def claims(
         if fixed is not None:
             claim = Claim(cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, ks, True)
         else:
-            want = mem.demand_a if mem.connected else 0.0
+            claim = _claim(charger, mem, readings[cid].need, ks, t, cfg, topology.voltage_v)
             old = previous.get(cid)
-            if old is not None and old.demand_a == want and old.constraints is ks and not old.exact:
+            if old is not None and _same(old, claim):
                 claim = old
-            else:
-                claim = Claim(cid, want, charger.min_a, charger.priority, ks)
         keyed.append((admission_key(claim, mem, t, cfg), claim))
     keyed.sort(key=itemgetter(0))
-    return [claim for _, claim in keyed]
+    ordered = [claim for _, claim in keyed]
+    if any(c.laxity_s is not None for c in ordered):
+        order_by_laxity(ordered)
+    return ordered
+
+
+# A car holding a turn keeps it until a waiting car's laxity is this much lower (a pause and
+# a restart each cost a car's response, and a contactor cycle).
+LAXITY_HYSTERESIS_S = 60.0
+
+
+def _claim(
+    charger: Charger,
+    mem: ChargerMemory,
+    need: ChargingNeed | None,
+    ks: tuple[int, ...],
+    t: float,
+    cfg: ControlSettings,
+    volts: float,
+) -> Claim:
+    """A charger's claim: its demand, and what its need requires and allows."""
+    want = mem.demand_a if mem.connected else 0.0
+    standby = mem.idle_car and mem.connected
+    required = laxity = None
+    deferred = False
+    if need is not None and not standby:
+        required = required_a(need, t, volts)
+        if required is not None:
+            laxity = _laxity_s(need, want, charger.min_a, mem.admitted, t, volts)
+            deferred = laxity > cfg.period_s
+    return Claim(
+        charger.id,
+        want,
+        charger.min_a,
+        charger.priority,
+        ks,
+        False,
+        required,
+        standby,
+        laxity,
+        deferred,
+    )
+
+
+def _same(old: Claim, new: Claim) -> bool:
+    """Whether `old` claims what `new` does (then `old` is used: claims are never changed)."""
+    return (
+        old.demand_a == new.demand_a
+        and old.constraints is new.constraints
+        and not old.exact
+        and old.required_a == new.required_a
+        and old.standby == new.standby
+        and old.laxity_s == new.laxity_s
+        and old.deferred == new.deferred
+    )
+
+
+def order_by_laxity(ordered: list[Claim]) -> None:
+    """Within each priority, the places held by cars with a known need go to those cars in
+    order of least laxity (the time they can still wait and finish at their rate); every car
+    without a need keeps its place in the turn order, so a need never starves it."""
+    places: dict[int, list[int]] = {}
+    for i, c in enumerate(ordered):
+        if c.laxity_s is not None:
+            places.setdefault(c.priority, []).append(i)
+    for slots in places.values():
+        group = sorted((ordered[i] for i in slots), key=lambda c: (c.laxity_s, c.key))
+        for i, claim in zip(slots, group, strict=True):
+            ordered[i] = claim
+
+
+def _laxity_s(
+    need: ChargingNeed, rate_a: float, min_a: float, admitted: bool, t: float, volts: float
+) -> float:
+    """How long the car can still wait and finish at `rate_a` (less the hysteresis while it
+    holds a turn); `need` has both its departure and its energy."""
+    assert need.departure_t is not None and need.energy_wh is not None
+    rate = max(rate_a, min_a)
+    laxity = need.departure_t - t - need.energy_wh * 3600.0 / (volts * rate)
+    return laxity - LAXITY_HYSTERESIS_S if admitted else laxity

@@ -7,6 +7,17 @@ current, except where a constraint it sits under is full or it wants less. A cha
 at least its `min_a` (J1772 cannot signal less than 6 A): when a constraint cannot give every
 charger its minimum, chargers are admitted in the caller's order and the rest wait (paused).
 Higher `priority` classes are filled first.
+
+Two kinds of claim change that (docs/control.md, "Charging needs"):
+
+* A *standby* claim (a car plugged in that does not draw: full, or waiting for its own timer)
+  gets its minimum only from what is left once every other claim has its share, so a full
+  car never holds 6 A that a charging car could use.
+* A claim with a known need (`required_a`: the current that delivers the energy still wanted
+  by departure) is filled in three water-fills, class by class (`_needs_fill`): first the
+  plain max-min shares `F`; then every car up to what it requires (a car without a need up to
+  its share in `F`); then what is left, shared max-min. So a car that cannot finish gets at
+  least its fair share, and a car without a need never gets less than its fair share.
 """
 
 from __future__ import annotations
@@ -29,6 +40,11 @@ class Claim:
     priority: int
     constraints: tuple[int, ...]
     exact: bool = False  # a fixed limit (a fallback) kept as is, not rounded to the step
+    # The current that delivers its need by departure (None: no need known; inf: past due).
+    required_a: float | None = None
+    standby: bool = False  # plugged in, not drawing: its minimum only from what is left
+    laxity_s: float | None = None  # with a need: how long it can still wait and finish
+    deferred: bool = False  # a need that can wait: served after the others, least laxity first
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +70,73 @@ def allocate(
     max(0, capacity); each target is 0 or within [min_a, max(min_a, demand_a)].
     """
     active: set[int] = set()
-    admitted, paused, used = _admit(claims, capacities_a, active)
+    later = [c for c in claims if c.standby or c.deferred]
+    regular = [c for c in claims if not (c.standby or c.deferred)] if later else claims
+    admitted, paused, used = _admit(regular, capacities_a, active)
     # Capacity left above everyone's minimum, shared by water-filling class by class.
     extra = [max(0.0, capacities_a[k] - used[k]) for k in range(len(capacities_a))]
     levels = _levels(admitted, extra, active)
     targets = dict.fromkeys((c.key for c in claims), 0.0)
-    for claim, value in zip(
-        admitted, _quantize(admitted, levels, capacities_a, resolution_a, active), strict=True
-    ):
+    values, slack = _quantize(admitted, levels, capacities_a, resolution_a, active)
+    for claim, value in zip(admitted, values, strict=True):
         targets[claim.key] = value
+    if later:
+        deferred = [c for c in later if c.deferred]
+        for claim, value in _serve_deferred(deferred, slack, paused, active, resolution_a):
+            targets[claim.key] = value
+        for claim in _admit_standby([c for c in later if c.standby], slack, paused, active):
+            targets[claim.key] = claim.min_a
     return Allocation(targets, frozenset(paused), frozenset(active))
+
+
+def _serve_deferred(
+    deferred: Sequence[Claim],
+    slack: list[float],
+    paused: set[str],
+    active: set[int],
+    resolution_a: float,
+) -> list[tuple[Claim, float]]:
+    """Deferred claims (needs that can wait), in order, least laxity first: each as much of
+    its demand as every constraint above it has left, in whole steps; those that cannot have
+    their minimum wait."""
+    out = []
+    for claim in deferred:
+        if claim.demand_a <= 0:
+            continue
+        room = min((slack[k] for k in claim.constraints), default=math.inf)
+        give = min(_top(claim), math.floor(room / resolution_a + EPS) * resolution_a)
+        if give < claim.min_a - EPS:
+            paused.add(claim.key)
+            active.update(k for k in claim.constraints if slack[k] < claim.min_a)
+            continue
+        if give < _top(claim):
+            active.update(k for k in claim.constraints if slack[k] - give < resolution_a)
+        for k in claim.constraints:
+            slack[k] -= give
+        out.append((claim, give))
+    return out
+
+
+def _admit_standby(
+    standby: Sequence[Claim], slack: list[float], paused: set[str], active: set[int]
+) -> list[Claim]:
+    """Standby claims, in order, each given its minimum where every constraint above it
+    still has that much left; the rest wait."""
+    out = []
+    for claim in standby:
+        if claim.demand_a <= 0:
+            continue
+        need = claim.min_a - EPS
+        for k in claim.constraints:
+            if slack[k] < need:
+                paused.add(claim.key)
+                active.add(k)
+                break
+        else:
+            for k in claim.constraints:
+                slack[k] -= claim.min_a
+            out.append(claim)
+    return out
 
 
 def _admit(
@@ -94,16 +167,71 @@ def _levels(admitted: list[Claim], extra: list[float], active: set[int]) -> list
     """Each admitted claim's level: water-filled class by class, higher priority first."""
     classes = {c.priority for c in admitted}
     if len(classes) <= 1:
-        return _water_fill(admitted, extra, active)  # the usual case: one class
+        return _fill_class(admitted, extra, active)  # the usual case: one class
     position = {id(c): i for i, c in enumerate(admitted)}
     levels = [0.0] * len(admitted)
     for priority in sorted(classes, reverse=True):
         group = [c for c in admitted if c.priority == priority]
-        for claim, alloc in zip(group, _water_fill(group, extra, active), strict=True):
+        for claim, alloc in zip(group, _fill_class(group, extra, active), strict=True):
             levels[position[id(claim)]] = alloc
             for k in claim.constraints:
                 extra[k] = max(0.0, extra[k] - (alloc - claim.min_a))
     return levels
+
+
+def _fill_class(group: list[Claim], extra: list[float], active: set[int]) -> list[float]:
+    """One priority class: plain water-filling, or `_needs_fill` when a need is known."""
+    if any(c.required_a is not None for c in group):
+        return _needs_fill(group, extra, active)
+    return _water_fill(group, extra, active)
+
+
+def _needs_fill(group: list[Claim], extra: list[float], active: set[int]) -> list[float]:
+    """Levels for a class in which some needs are known (the module's water-fills)."""
+    fair = _water_fill(group, extra, set())
+    first = [
+        Claim(c.key, _first_cap(c, f), c.min_a, c.priority, c.constraints)
+        for c, f in zip(group, fair, strict=True)
+    ]
+    base = _water_fill(first, extra, active)
+    left = list(extra)
+    for c, a in zip(group, base, strict=True):
+        for k in c.constraints:
+            left[k] -= a - c.min_a
+    base = _greedy(group, base, left)
+    rest = [
+        Claim(c.key, max(0.0, _top(c) - a), 0.0, c.priority, c.constraints)
+        for c, a in zip(group, base, strict=True)
+    ]
+    more = _water_fill(rest, [max(0.0, x) for x in left], active)
+    return [a + b for a, b in zip(base, more, strict=True)]
+
+
+def _greedy(group: list[Claim], base: list[float], left: list[float]) -> list[float]:
+    """Cars with a need, in the group's order (least laxity first), each raised toward its
+    demand as far as every constraint above it has room left; `left` is used up."""
+    out = list(base)
+    for i, c in enumerate(group):
+        if c.required_a is None:
+            continue
+        room = min((left[k] for k in c.constraints), default=0.0)
+        give = min(_top(c) - out[i], room)
+        if give > 0:
+            out[i] += give
+            for k in c.constraints:
+                left[k] -= give
+    return out
+
+
+def _top(c: Claim) -> float:
+    return c.demand_a if c.demand_a > c.min_a else c.min_a
+
+
+def _first_cap(c: Claim, fair_a: float) -> float:
+    """How far the second fill takes a claim: what its need requires (at least its
+    minimum), or its fair share when no need is known; never above its demand."""
+    want = fair_a if c.required_a is None else max(c.min_a, c.required_a)
+    return max(c.min_a, min(_top(c), want))
 
 
 def _water_fill(group: Sequence[Claim], extra: list[float], active: set[int]) -> list[float]:
@@ -253,11 +381,12 @@ def _quantize(
     capacities_a: Sequence[float],
     resolution_a: float,
     active: set[int],
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
     """Round down to the charger's resolution, then hand out whole steps left over.
 
     Steps go to the lowest allocations first, so the result stays max-min fair within one
-    resolution step and never exceeds any capacity. Returns targets in `admitted` order.
+    resolution step and never exceeds any capacity. Returns targets in `admitted` order, and
+    each constraint's capacity left.
     """
     n = len(admitted)
     targets = [0.0] * n
@@ -293,4 +422,4 @@ def _quantize(
                     slack[k] -= resolution_a
                 still.append(i)
         candidates = still
-    return targets
+    return targets, slack

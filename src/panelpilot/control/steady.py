@@ -118,8 +118,9 @@ def quiet_until(
                 times.append(mem.defiant_since_t + response)
         else:
             times += (mem.hold_until_t, mem.changed_t + response, mem.turn_since_t + rotation)
-            if mem.capped_since_t is not None:
-                times.append(probe_due_t(mem, cfg))
+            times.append(probe_due_t(mem, cfg))
+            if mem.probing:
+                times.append(mem.probe_t + cfg.probe_s)  # a probe not offered yet is judged
         if mem.held:
             times.append(leases.renewal_due_t(mem.held[-1]))
             times.append(next_change_t(mem.held, t, bounds))

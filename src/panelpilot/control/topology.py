@@ -18,6 +18,7 @@ class Topology:
     chargers: dict[str, Charger]
     network_circuits: dict[str, str]  # network id -> the circuit it shares
     metered: tuple[str, ...] = ()  # circuits with a meter, in `order`
+    voltage_v: float = 240.0  # the site's nominal voltage (energy to current)
 
     @classmethod
     def of(cls, site: Site) -> Topology:
@@ -48,6 +49,7 @@ class Topology:
             {c.id: c for c in site.chargers},
             {n.id: n.circuit for n in site.networks},
             tuple(cid for cid in order if circuits[cid].meter),
+            site.voltage_v,
         )
 
     def roll_up(self, own_a: dict[str, float]) -> dict[str, float]:
