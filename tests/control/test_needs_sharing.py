@@ -55,7 +55,13 @@ def test_a_deferred_probe_is_judged_only_once_its_raise_was_sent() -> None:
     # Probing since t=100 (offered 40 A), but the raise waits for room: the limit is still the
     # 14 A cap set at t=50 and the car draws 12 A of it. That is no answer to the probe.
     mem = ChargerMemory(
-        limit_a=14.0, changed_t=50.0, demand_a=40.0, probing=True, probe_t=100.0, connected=True
+        limit_a=14.0,
+        changed_t=50.0,
+        demand_a=40.0,
+        probing=True,
+        probe_t=100.0,
+        connected=True,
+        able_a=12.0,  # seen drawing 12 A of more: the most it draws now
     )
     reading = ChargerReading(True, True, 12.0)
     assert update(mem, CAR, reading, 110.0, CFG) is mem
@@ -73,16 +79,21 @@ def test_a_paused_car_that_draws_nothing_gets_test_turns_ever_further_apart() ->
     loop.wants_a = {"wc1": 32.0, "wc2": 32.0, "wc3": 0.0}  # wc3: full, plugged in
     loop.settle(30)
     starts, before = [], 0.0
-    for _ in range(4000):
+    for _ in range(12000):
         d = loop.step()
         now = d.chargers["wc3"].limit_a
         if now > 0 and before == 0:
             starts.append(loop.t)
         before = now
     gaps = [round(b - a) for a, b in pairwise(starts)]
-    # probe_s (60 s) doubling up to probe_max_s (900 s), after the 7 s a test turn takes
-    # (given, the car's 5 s response, judged, paused).
-    assert gaps[:5] == [127, 247, 487, 907, 907]
+    # probe_s (60 s) doubling up to standby_test_max_s (3600 s); from one test turn to the
+    # next is the wait since its pause plus
+    # the few seconds a test turn takes (given once the others have lowered, the car's 5 s
+    # response, judged) and, once a commitment must wait for the lease grid, up to a grid step.
+    waits = [120.0, 240.0, 480.0, 960.0, 1920.0, 3600.0]  # from the second test turn on
+    assert len(gaps) >= len(waits)
+    for gap, wait in zip(gaps, waits, strict=False):
+        assert wait + 5 <= gap <= wait + 5 + site.control.lease_s / 2, (gaps, waits)
     assert loop.limits["wc1"] + loop.limits["wc2"] == 40  # the charging cars have it all
 
 
@@ -143,3 +154,16 @@ def test_needs_keep_every_limit_and_the_fair_share_of_cars_without_one(
         if (c.required_a is None and not c.standby) or cannot_finish:
             # A car without a need, or one that cannot finish, keeps its fair share.
             assert got.targets_a[c.key] >= plain.targets_a[c.key] - RES - 1e-6, c
+
+
+def test_what_a_car_can_draw_is_learned_from_drawing_less_than_offered() -> None:
+    mem = ChargerMemory(limit_a=32.0, changed_t=0.0, demand_a=40.0, connected=True)
+    # A 6.6 kW on-board charger at 240 V: 27.5 A of 32 offered.
+    small = update(mem, CAR, ChargerReading(True, True, 27.5), 60.0, CFG)
+    assert small.able_a == 27.5
+    # Offered 40 A later, it takes all of it: what it can draw is no longer known.
+    more = small._replace(limit_a=40.0, changed_t=100.0)
+    assert update(more, CAR, ChargerReading(True, True, 40.0), 160.0, CFG).able_a == math.inf
+    # Unplugged, a new car is a new unknown.
+    gone = update(small, CAR, ChargerReading(True, False, 0.0), 200.0, CFG)
+    assert gone.able_a == math.inf

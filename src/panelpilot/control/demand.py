@@ -39,14 +39,15 @@ def update(
     demand_a, capped, idle, unused, probing = _observed(mem, charger, reading.current_a, t, cfg)
     probe_t = mem.probe_t
     # (A car that draws nothing is not probed: its standby minimum shows when it starts.)
-    if capped is not None and not idle and t >= _probe_due(capped, unused, cfg):
+    if capped is not None and not idle and not probing and t >= _probe_due(capped, unused, cfg):
         demand_a, capped, probing = charger.max_a, None, True  # re-probe: does it want more?
         probe_t = t
-    if idle and not mem.admitted and t >= _probe_due(mem.turn_since_t, unused, cfg):
+    if idle and not mem.admitted and t >= _test_due(mem.turn_since_t, unused, cfg):
         # A paused car that does not draw gets a test turn at its minimum now and then to
         # show it wants; each one it leaves unused doubles the wait, like a probe's.
         idle, probing, probe_t = False, True, t
-    new = (demand_a, capped, idle, unused, probing, probe_t)
+    able = _able(mem, charger, reading.current_a, t, cfg)
+    new = (demand_a, capped, idle, unused, probing, probe_t, able)
     if new == (
         mem.demand_a,
         mem.capped_since_t,
@@ -54,6 +55,7 @@ def update(
         mem.probes_unused,
         mem.probing,
         mem.probe_t,
+        mem.able_a,
     ):
         return mem
     return mem._replace(
@@ -63,7 +65,22 @@ def update(
         probes_unused=unused,
         probing=probing,
         probe_t=probe_t,
+        able_a=able,
     )
+
+
+def _able(
+    mem: ChargerMemory, charger: Charger, drawn_a: float, t: float, cfg: ControlSettings
+) -> float:
+    """The most the car can draw now, as far as seen: what it drew when it last drew less
+    than it was offered (an on-board charger's limit, a battery tapering); inf while it has
+    used all it was offered above that."""
+    settled = t - mem.changed_t >= cfg.response_s and mem.limit_a >= charger.min_a
+    if not settled or drawn_a < DRAWING_A:
+        return mem.able_a
+    if drawn_a < mem.limit_a - cfg.resolution_a:
+        return drawn_a
+    return math.inf if drawn_a > mem.able_a else mem.able_a
 
 
 def _plugged(mem: ChargerMemory, charger: Charger, connected: bool) -> ChargerMemory:
@@ -78,6 +95,7 @@ def _plugged(mem: ChargerMemory, charger: Charger, connected: bool) -> ChargerMe
         idle_car=False,
         probes_unused=0,
         probing=False,
+        able_a=math.inf,
     )
 
 
@@ -123,6 +141,7 @@ def _reset(mem: ChargerMemory) -> bool:
         and not mem.idle_car
         and mem.probes_unused == 0
         and not mem.probing
+        and mem.able_a == math.inf
     )
 
 
@@ -130,6 +149,12 @@ def _probe_due(capped_since_t: float, probes_unused: int, cfg: ControlSettings) 
     # (The exponent is bounded: a car parked for weeks must not overflow a float.)
     wait = min(cfg.probe_s * 2.0 ** min(probes_unused, 40), max(cfg.probe_s, cfg.probe_max_s))
     return capped_since_t + wait
+
+
+def _test_due(paused_t: float, tests_unused: int, cfg: ControlSettings) -> float:
+    """When a paused car that draws nothing gets its next test turn."""
+    cap = max(cfg.probe_s, cfg.standby_test_max_s)
+    return paused_t + min(cfg.probe_s * 2.0 ** min(tests_unused, 40), cap)
 
 
 def probe_due_t(mem: ChargerMemory, cfg: ControlSettings) -> float:
@@ -149,14 +174,17 @@ def admission_key(
 ) -> tuple[int, int, float, str]:
     """Order in which chargers get their minimum when there is not enough for all.
 
-    Higher priority first; then cars that hold a turn not yet used up; then cars waiting
-    (longest first); then cars whose turn is up (the longest charging last); cars that are
-    plugged in but do not draw come last.
+    Higher priority first; then cars that hold a turn not yet used up; then cars that have
+    waited at least `rotation_s` (longest first); then cars whose turn is up (the longest
+    charging last); then cars paused less than `rotation_s` ago (they just had a turn: ahead
+    of the cars whose turn is up they would take it back from the next one, and each such
+    swap is a pause and a restart); cars that are plugged in but do not draw come last.
     """
     if mem.idle_car:
-        group, since = 3, mem.turn_since_t
+        group, since = 4, mem.turn_since_t
     elif not mem.admitted:
-        group, since = 1, mem.turn_since_t
+        group = 1 if t - mem.turn_since_t >= cfg.rotation_s else 3
+        since = mem.turn_since_t
     elif t - mem.turn_since_t < cfg.rotation_s:
         group, since = 0, mem.turn_since_t
     else:
@@ -204,11 +232,6 @@ def claims(
     return ordered
 
 
-# A car holding a turn keeps it until a waiting car's laxity is this much lower (a pause and
-# a restart each cost a car's response, and a contactor cycle).
-LAXITY_HYSTERESIS_S = 60.0
-
-
 def _claim(
     charger: Charger,
     mem: ChargerMemory,
@@ -226,7 +249,8 @@ def _claim(
     if need is not None and not standby:
         required = required_a(need, t, volts)
         if required is not None:
-            laxity = _laxity_s(need, want, charger.min_a, mem.admitted, t, volts)
+            rate = min(want, mem.able_a)
+            laxity = _laxity_s(need, rate, charger.min_a, mem.admitted, t, volts, cfg.rotation_s)
             deferred = laxity > cfg.period_s
     return Claim(
         charger.id,
@@ -270,11 +294,19 @@ def order_by_laxity(ordered: list[Claim]) -> None:
 
 
 def _laxity_s(
-    need: ChargingNeed, rate_a: float, min_a: float, admitted: bool, t: float, volts: float
+    need: ChargingNeed,
+    rate_a: float,
+    min_a: float,
+    admitted: bool,
+    t: float,
+    volts: float,
+    hysteresis_s: float,
 ) -> float:
-    """How long the car can still wait and finish at `rate_a` (less the hysteresis while it
-    holds a turn); `need` has both its departure and its energy."""
+    """How long the car can still wait and finish at `rate_a`, less `hysteresis_s` while it
+    holds a turn (so a car charging keeps its turn until a waiting car's laxity is that much
+    lower: every swap is a pause, a restart and a contactor cycle); `need` has both its
+    departure and its energy."""
     assert need.departure_t is not None and need.energy_wh is not None
     rate = max(rate_a, min_a)
     laxity = need.departure_t - t - need.energy_wh * 3600.0 / (volts * rate)
-    return laxity - LAXITY_HYSTERESIS_S if admitted else laxity
+    return laxity - hysteresis_s if admitted else laxity

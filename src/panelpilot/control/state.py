@@ -31,6 +31,7 @@ class ChargerMemory(NamedTuple):
     probes_unused: int = 0  # probes in a row it did not take (each doubles the next wait)
     probing: bool = False  # offered its max by a probe; the next settled reading tells
     probe_t: float = float("-inf")  # when the probe began (a raise it waits for comes later)
+    able_a: float = float("inf")  # the most the car was seen able to draw (inf: not seen)
     connected: bool = False
     admitted: bool = False  # holds a turn (not paused)
     turn_since_t: float = 0.0  # when it last was admitted or paused

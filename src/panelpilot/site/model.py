@@ -161,6 +161,7 @@ class ControlSettings(_Model):
     probe_s: Annotated[float, Field(gt=0)] = 60.0
     probe_max_s: Annotated[float, Field(gt=0)] = 900.0
     rotation_s: Annotated[float, Field(gt=0)] = 900.0
+    standby_test_max_s: Annotated[float, Field(gt=0)] = 3600.0
     resolution_a: Annotated[float, Field(gt=0, le=6)] = 1.0
     headroom_a: Annotated[float, Field(gt=0, le=16)] = 2.0
 
