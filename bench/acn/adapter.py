@@ -86,6 +86,7 @@ class Counters:
     # cycles where another car was held below what it would draw (limited or paused).
     idle_held_a: float = 0.0
     probing_before: set[str] = field(default_factory=set)
+    pilots_before: dict[str, float] = field(default_factory=dict)
 
 
 class PanelpilotAlgo(BaseAlgorithm):
@@ -158,6 +159,7 @@ class PanelpilotAlgo(BaseAlgorithm):
         c = self.counters
         memory = self.controller.state.chargers
         probing_now: set[str] = set()
+        pilots_now: dict[str, float] = {}
         short = False
         idle_a = 0.0
         for sid, d in decision.chargers.items():
@@ -167,8 +169,12 @@ class PanelpilotAlgo(BaseAlgorithm):
             c.paused += d.status is ChargerStatus.PAUSED
             short |= d.status in (ChargerStatus.PAUSED, ChargerStatus.LIMITED)
             reading = snap.chargers[sid]
-            if reading.connected and reading.current_a < IDLE_A:
-                idle_a += pilot_of(d.limit_a, self.events.max_pilot_a)
+            pilot = pilot_of(d.limit_a, self.events.max_pilot_a)
+            # Offered current last period and drew none of it: held by a car that draws
+            # nothing (a car just started reads 0 from its pause, and is not counted).
+            if reading.connected and reading.current_a < IDLE_A and c.pilots_before.get(sid):
+                idle_a += pilot
+            pilots_now[sid] = pilot
             m = memory.get(sid)
             if m is not None and m.probing:
                 probing_now.add(sid)
@@ -176,5 +182,6 @@ class PanelpilotAlgo(BaseAlgorithm):
                     c.probes += 1
                     c.probes_deferred += waiting
         c.probing_before = probing_now
+        c.pilots_before = pilots_now
         if short:
             c.idle_held_a += idle_a

@@ -62,6 +62,7 @@ def test_a_deferred_probe_is_judged_only_once_its_raise_was_sent() -> None:
         probe_t=100.0,
         connected=True,
         able_a=12.0,  # seen drawing 12 A of more: the most it draws now
+        charged=True,
     )
     reading = ChargerReading(True, True, 12.0)
     assert update(mem, CAR, reading, 110.0, CFG) is mem
@@ -73,18 +74,37 @@ def test_a_deferred_probe_is_judged_only_once_its_raise_was_sent() -> None:
     assert update(mem, CAR, reading, 100.0 + CFG.probe_s, CFG).probes_unused == 1
 
 
-def test_a_paused_car_that_draws_nothing_gets_test_turns_ever_further_apart() -> None:
-    site = network_site(limit_a=40, size=3, max_a=32)
-    loop = Loop(site)
-    loop.wants_a = {"wc1": 32.0, "wc2": 32.0, "wc3": 0.0}  # wc3: full, plugged in
-    loop.settle(30)
+def _test_turns(loop: Loop, cid: str, seconds: int) -> list[float]:
+    """When `cid` was given current after none, over `seconds` one-second cycles."""
     starts, before = [], 0.0
-    for _ in range(12000):
-        d = loop.step()
-        now = d.chargers["wc3"].limit_a
+    for _ in range(seconds):
+        now = loop.step().chargers[cid].limit_a
         if now > 0 and before == 0:
             starts.append(loop.t)
         before = now
+    return starts
+
+
+def test_a_full_car_is_asked_once_an_hour_while_the_others_use_every_amp() -> None:
+    site = network_site(limit_a=40, size=3, max_a=32)
+    loop = Loop(site)
+    loop.wants_a = {"wc1": 32.0, "wc2": 32.0, "wc3": 32.0}
+    loop.settle(30)
+    loop.wants_a["wc3"] = 0.0  # it charged, and now it is full
+    full_t = loop.t
+    starts = _test_turns(loop, "wc3", 4 * 3600)
+    # Not once in its first hour (a car waiting for its own timer is asked 6 times).
+    assert len(starts) == 3 and starts[0] - full_t >= 3600, (full_t, starts)
+    gaps = [round(b - a) for a, b in pairwise(starts)]
+    assert all(3600 + 5 <= g <= 3600 + 5 + site.control.lease_s / 2 for g in gaps), gaps
+
+
+def test_a_paused_car_that_draws_nothing_gets_test_turns_ever_further_apart() -> None:
+    site = network_site(limit_a=40, size=3, max_a=32)
+    loop = Loop(site)
+    loop.wants_a = {"wc1": 32.0, "wc2": 32.0, "wc3": 0.0}  # wc3: waits for its own timer
+    loop.settle(30)
+    starts = _test_turns(loop, "wc3", 12000)
     gaps = [round(b - a) for a, b in pairwise(starts)]
     # probe_s (60 s) doubling up to standby_test_max_s (3600 s); from one test turn to the
     # next is the wait since its pause plus

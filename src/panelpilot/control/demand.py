@@ -42,12 +42,13 @@ def update(
     if capped is not None and not idle and not probing and t >= _probe_due(capped, unused, cfg):
         demand_a, capped, probing = charger.max_a, None, True  # re-probe: does it want more?
         probe_t = t
-    if idle and not mem.admitted and t >= _test_due(mem.turn_since_t, unused, cfg):
+    charged = mem.charged or reading.current_a >= DRAWING_A
+    if idle and not mem.admitted and t >= _test_due(mem.turn_since_t, unused, charged, cfg):
         # A paused car that does not draw gets a test turn at its minimum now and then to
         # show it wants; each one it leaves unused doubles the wait, like a probe's.
         idle, probing, probe_t = False, True, t
     able = _able(mem, charger, reading.current_a, t, cfg)
-    new = (demand_a, capped, idle, unused, probing, probe_t, able)
+    new = (demand_a, capped, idle, unused, probing, probe_t, able, charged)
     if new == (
         mem.demand_a,
         mem.capped_since_t,
@@ -56,6 +57,7 @@ def update(
         mem.probing,
         mem.probe_t,
         mem.able_a,
+        mem.charged,
     ):
         return mem
     return mem._replace(
@@ -66,6 +68,7 @@ def update(
         probing=probing,
         probe_t=probe_t,
         able_a=able,
+        charged=charged,
     )
 
 
@@ -96,6 +99,7 @@ def _plugged(mem: ChargerMemory, charger: Charger, connected: bool) -> ChargerMe
         probes_unused=0,
         probing=False,
         able_a=math.inf,
+        charged=False,
     )
 
 
@@ -142,6 +146,7 @@ def _reset(mem: ChargerMemory) -> bool:
         and mem.probes_unused == 0
         and not mem.probing
         and mem.able_a == math.inf
+        and not mem.charged
     )
 
 
@@ -151,9 +156,13 @@ def _probe_due(capped_since_t: float, probes_unused: int, cfg: ControlSettings) 
     return capped_since_t + wait
 
 
-def _test_due(paused_t: float, tests_unused: int, cfg: ControlSettings) -> float:
-    """When a paused car that draws nothing gets its next test turn."""
+def _test_due(paused_t: float, tests_unused: int, charged: bool, cfg: ControlSettings) -> float:
+    """When a paused car that draws nothing gets its next test turn: a car that charged and
+    stopped is full, and is asked every `standby_test_max_s`; one that has not drawn yet (a
+    timer of its own) first after `probe_s`, the wait doubling up to that."""
     cap = max(cfg.probe_s, cfg.standby_test_max_s)
+    if charged:
+        return paused_t + cap
     return paused_t + min(cfg.probe_s * 2.0 ** min(tests_unused, 40), cap)
 
 
@@ -161,9 +170,9 @@ def probe_due_t(mem: ChargerMemory, cfg: ControlSettings) -> float:
     """When a capped car is next offered its max, or a paused one that does not draw its
     test turn (inf when neither is due)."""
     if mem.idle_car:
-        return (
-            float("inf") if mem.admitted else _probe_due(mem.turn_since_t, mem.probes_unused, cfg)
-        )
+        if mem.admitted:
+            return float("inf")
+        return _test_due(mem.turn_since_t, mem.probes_unused, mem.charged, cfg)
     if mem.capped_since_t is None:
         return float("inf")
     return _probe_due(mem.capped_since_t, mem.probes_unused, cfg)

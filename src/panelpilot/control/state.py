@@ -32,6 +32,7 @@ class ChargerMemory(NamedTuple):
     probing: bool = False  # offered its max by a probe; the next settled reading tells
     probe_t: float = float("-inf")  # when the probe began (a raise it waits for comes later)
     able_a: float = float("inf")  # the most the car was seen able to draw (inf: not seen)
+    charged: bool = False  # the car has drawn current since it was plugged in
     connected: bool = False
     admitted: bool = False  # holds a turn (not paused)
     turn_since_t: float = 0.0  # when it last was admitted or paused
