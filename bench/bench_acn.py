@@ -40,10 +40,10 @@ HEAD = (
 )
 RULE = "|---|---|---|---:|---:|---:|---:|---:|---:|"
 CAUSES_HEAD = (
-    "| scenario | batteries | decisions | raise waits | A·min waiting | paused "
+    "| scenario | batteries | algorithm | decisions | raise waits | A·min waiting | paused "
     "| probes | deferred probes | A·min held by idle cars |"
 )
-CAUSES_RULE = "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+CAUSES_RULE = "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
 
 
 def row(events: EventSet, battery: str, algorithm: str, r: Result) -> str:
@@ -60,13 +60,13 @@ def row(events: EventSet, battery: str, algorithm: str, r: Result) -> str:
     )
 
 
-def causes_row(events: EventSet, battery: str, r: Result) -> str:
+def causes_row(events: EventSet, battery: str, algorithm: str, r: Result) -> str:
     """panelpilot's counted causes (issue 14), one markdown row."""
     c = r.counters
     assert c is not None
     minutes = events.period_min
     return (
-        f"| {events.name} | {battery} | {len(c.decide_ns)} | {c.raise_waits} "
+        f"| {events.name} | {battery} | {NAMES[algorithm]} | {len(c.decide_ns)} | {c.raise_waits} "
         f"| {c.raise_wait_a * minutes:.0f} | {c.paused} | {c.probes} | {c.probes_deferred} "
         f"| {c.idle_held_a * minutes:.0f} |"
     )
@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lines.append(row(events, battery, algorithm, r))
                 print(lines[-1], flush=True)
                 if r.counters is not None:
-                    causes.append(causes_row(events, battery, r))
+                    causes.append(causes_row(events, battery, algorithm, r))
     text = "\n".join(
         [
             f"Python {platform.python_version()}, {platform.machine()}, seed {args.seed}, "

@@ -165,25 +165,20 @@ def test_needs_keep_every_limit_and_the_fair_share_of_cars_without_one(
     for c in claims:
         v = got.targets_a[c.key]
         assert v == 0 or c.min_a - 1e-9 <= v <= max(c.min_a, c.demand_a) + 1e-9  # 0 or 6 A+
-    # The same claims with nothing known: plain max-min fairness (standby cars as they are).
-    plain = allocate(
-        [Claim(c.key, c.demand_a, c.min_a, 0, (0,), standby=c.standby) for c in claims], [cap], RES
-    )
+
+    # The same claims with nothing known: plain max-min fairness (standby cars as they are),
+    # in the turn order (as given) and in the order the needs made.
+    def plain(claims_in_order: list[Claim]) -> dict[str, float]:
+        bare = [
+            Claim(c.key, c.demand_a, c.min_a, 0, (0,), standby=c.standby) for c in claims_in_order
+        ]
+        return allocate(bare, [cap], RES).targets_a
+
+    as_given, as_ordered = plain(claims), plain(order)
     for c in claims:
-        cannot_finish = c.required_a is not None and not c.deferred and c.required_a >= c.demand_a
-        if (c.required_a is None and not c.standby) or cannot_finish:
-            # A car without a need, or one that cannot finish, keeps its fair share.
-            assert got.targets_a[c.key] >= plain.targets_a[c.key] - RES - 1e-6, c
-
-
-def test_what_a_car_can_draw_is_learned_from_drawing_less_than_offered() -> None:
-    mem = ChargerMemory(limit_a=32.0, changed_t=0.0, demand_a=40.0, connected=True)
-    # A 6.6 kW on-board charger at 240 V: 27.5 A of 32 offered.
-    small = update(mem, CAR, ChargerReading(True, True, 27.5), 60.0, CFG)
-    assert small.able_a == 27.5
-    # Offered 40 A later, it takes all of it: what it can draw is no longer known.
-    more = small._replace(limit_a=40.0, changed_t=100.0)
-    assert update(more, CAR, ChargerReading(True, True, 40.0), 160.0, CFG).able_a == math.inf
-    # Unplugged, a new car is a new unknown.
-    gone = update(small, CAR, ChargerReading(True, False, 0.0), 200.0, CFG)
-    assert gone.able_a == math.inf
+        if c.required_a is None and not c.standby:
+            # A car without a need keeps its fair share: needs only move the cars with one.
+            assert got.targets_a[c.key] >= as_given[c.key] - RES - 1e-6, c
+        if c.required_a is not None and not c.deferred and c.required_a >= c.demand_a:
+            # A car that cannot finish keeps its fair share in its place in that order.
+            assert got.targets_a[c.key] >= as_ordered[c.key] - RES - 1e-6, c

@@ -294,7 +294,7 @@ def order_by_laxity(ordered: list[Claim]) -> None:
     without a need keeps its place in the turn order, so a need never starves it."""
     places: dict[int, list[int]] = {}
     for i, c in enumerate(ordered):
-        if c.laxity_s is not None:
+        if c.laxity_s is not None and c.demand_a > 0:  # (one that wants nothing takes none)
             places.setdefault(c.priority, []).append(i)
     for slots in places.values():
         group = sorted((ordered[i] for i in slots), key=lambda c: (c.laxity_s, c.key))
