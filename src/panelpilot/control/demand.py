@@ -229,10 +229,8 @@ def claims(
         if fixed is not None:
             claim = Claim(cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, ks, True)
         else:
-            claim = _claim(charger, mem, readings[cid].need, ks, t, cfg, topology.voltage_v)
-            old = previous.get(cid)
-            if old is not None and _same(old, claim):
-                claim = old
+            need = readings[cid].need
+            claim = _claim(charger, mem, need, ks, t, cfg, topology.voltage_v, previous.get(cid))
         keyed.append((admission_key(claim, mem, t, cfg), claim))
     keyed.sort(key=itemgetter(0))
     ordered = [claim for _, claim in keyed]
@@ -249,8 +247,11 @@ def _claim(
     t: float,
     cfg: ControlSettings,
     volts: float,
+    old: Claim | None,
 ) -> Claim:
-    """A charger's claim: its demand, and what its need requires and allows."""
+    """A charger's claim: its demand, and what its need requires and allows; `old` itself
+    when it claims the same (claims are never changed once made, so a settled charger costs
+    no new one)."""
     want = mem.demand_a if mem.connected else 0.0
     standby = mem.idle_car and mem.connected
     required = laxity = None
@@ -261,6 +262,17 @@ def _claim(
             rate = min(want, mem.able_a)
             laxity = _laxity_s(need, rate, charger.min_a, mem.admitted, t, volts, cfg.rotation_s)
             deferred = laxity > cfg.period_s
+    if (
+        old is not None
+        and old.demand_a == want
+        and old.constraints is ks
+        and not old.exact
+        and old.standby == standby
+        and old.required_a == required
+        and old.laxity_s == laxity
+        and old.deferred == deferred
+    ):
+        return old
     return Claim(
         charger.id,
         want,
@@ -272,19 +284,6 @@ def _claim(
         standby,
         laxity,
         deferred,
-    )
-
-
-def _same(old: Claim, new: Claim) -> bool:
-    """Whether `old` claims what `new` does (then `old` is used: claims are never changed)."""
-    return (
-        old.demand_a == new.demand_a
-        and old.constraints is new.constraints
-        and not old.exact
-        and old.required_a == new.required_a
-        and old.standby == new.standby
-        and old.laxity_s == new.laxity_s
-        and old.deferred == new.deferred
     )
 
 
