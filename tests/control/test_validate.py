@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from panelpilot.control import ChargerReading, Snapshot
+from panelpilot.control import ChargerReading, ChargingNeed, Snapshot
 from panelpilot.control.validate import KnownDevices, SnapshotError, check_snapshot
 from panelpilot.site import load_site_text
 
@@ -37,6 +37,18 @@ def test_a_usable_snapshot_passes() -> None:
         (ChargerReading(True, True, 1.0, math.nan), "chargers.wc1.limit_a: nan must be 0 or more"),
         (ChargerReading(True, True, 1.0, math.inf), "chargers.wc1.limit_a: inf must be 0 or more"),
         (ChargerReading(True, True, math.inf, None), "chargers.wc1.current_a: inf is not a finite"),
+        (
+            ChargerReading(True, True, 1.0, need=ChargingNeed(math.nan, 1000.0)),
+            "chargers.wc1.need.departure_t: nan is not a finite time",
+        ),
+        (
+            ChargerReading(True, True, 1.0, need=ChargingNeed(3600.0, -5.0)),
+            "chargers.wc1.need.energy_wh: -5 must be a finite number of Wh, 0 or more",
+        ),
+        (
+            ChargerReading(True, True, 1.0, need=ChargingNeed(None, math.inf)),
+            "chargers.wc1.need.energy_wh: inf must be a finite number of Wh",
+        ),
     ],
 )
 def test_impossible_charger_values_are_refused(reading: ChargerReading, message: str) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from panelpilot.control.types import Snapshot
+from panelpilot.control.types import ChargingNeed, Snapshot
 from panelpilot.site.model import Site
 
 # No current is a million amps, and within these bounds no sum or product the controller
@@ -84,6 +85,8 @@ def _check_chargers(known: KnownDevices, snap: Snapshot) -> None:
     _unknown("chargers", snap.chargers, known.chargers)
     top = MAX_CURRENT_A
     for key, r in snap.chargers.items():
+        if r.need is not None:
+            _check_need(key, r.need)
         limit = r.limit_a
         if 0.0 <= r.current_a <= top and (limit is None or 0.0 <= limit <= top):
             continue  # the common case, checked fast (NaN fails every comparison)
@@ -98,3 +101,17 @@ def _check_chargers(known: KnownDevices, snap: Snapshot) -> None:
                 f"chargers.{key}.limit_a: {r.limit_a:g} must be 0 or more "
                 f"(a finite number of amps within {top:g})"
             )
+
+
+def _check_need(key: str, need: ChargingNeed) -> None:
+    """A need's departure is a finite time and its energy a finite amount, 0 or more."""
+    if need.departure_t is not None and not math.isfinite(need.departure_t):
+        raise SnapshotError(
+            f"chargers.{key}.need.departure_t: {need.departure_t:g} is not a finite time "
+            "(seconds on the snapshot's clock)"
+        )
+    if need.energy_wh is not None and not (math.isfinite(need.energy_wh) and need.energy_wh >= 0):
+        raise SnapshotError(
+            f"chargers.{key}.need.energy_wh: {need.energy_wh:g} must be a finite number of "
+            "Wh, 0 or more"
+        )
