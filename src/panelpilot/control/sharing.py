@@ -8,16 +8,18 @@ at least its `min_a` (J1772 cannot signal less than 6 A): when a constraint cann
 charger its minimum, chargers are admitted in the caller's order and the rest wait (paused).
 Higher `priority` classes are filled first.
 
-Two kinds of claim change that (docs/control.md, "Charging needs"):
+Needs change that (docs/control.md, "Charging needs"; control/needs.py):
 
 * A *standby* claim (a car plugged in that does not draw: full, or waiting for its own timer)
   gets its minimum only from what is left once every other claim has its share, so a full
   car never holds 6 A that a charging car could use.
-* A claim with a known need (`required_a`: the current that delivers the energy still wanted
-  by departure) is filled in three water-fills, class by class (`_needs_fill`): first the
-  plain max-min shares `F`; then every car up to what it requires (a car without a need up to
-  its share in `F`); then what is left, shared max-min. So a car that cannot finish gets at
-  least its fair share, and a car without a need never gets less than its fair share.
+* A *deferred* claim (a need that can still wait: its laxity is more than a period) is served
+  after the others, least laxity first, each as much as is left; standby claims come last.
+* In a class where the other claims include needs (`required_a`: the current that delivers
+  the energy still wanted by departure), the levels come from `needs.needs_fill`: the plain
+  max-min shares `F`; then every car up to what it requires (a car without a need up to its
+  share in `F`); then cars with a need up to their demand, least laxity first; what is left,
+  max-min. So a car without a need never gets less than its share in `F`.
 """
 
 from __future__ import annotations
