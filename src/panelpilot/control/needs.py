@@ -1,7 +1,8 @@
 """What the allocation does with charging needs, standby cars and deferred needs.
 
 `sharing.allocate` calls these (docs/control.md, "Charging needs"): a class with needs is
-filled in three water-fills (`needs_fill`); deferred needs are served after everyone else,
+filled in four steps (`needs_fill`: fair shares, what each requires, least laxity first, the
+rest max-min); deferred needs are served after everyone else,
 least laxity first (`serve_deferred`); standby cars get their minimum only from what is left
 (`admit_standby`).
 """
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def needs_fill(group: list[Claim], extra: list[float], active: set[int]) -> list[float]:
-    """Levels for a class in which some needs are known (the module's water-fills)."""
+    """Levels for a class in which some needs are known (the four steps above)."""
     fair = water_fill(group, extra, set())
     first = [
         replace(c, demand_a=_first_cap(c, f), exact=False, required_a=None, standby=False)
