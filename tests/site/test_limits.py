@@ -185,6 +185,9 @@ def test_an_integer_too_long_to_convert_is_refused_by_the_reader() -> None:
         ("name: 2024-13-45\n", "YAML syntax: cannot read '2024-13-45' as timestamp"),
         ("name: !!int abc\n", "YAML syntax: cannot read 'abc' as int"),
         ("name: !!bool maybe\n", "YAML syntax: cannot read 'maybe' as bool"),
+        # A complex key holding a mapping: ruamel raised a bare TypeError (found by the
+        # hostile-text property test).
+        ("? [{null: null}]\n: x\n", "YAML syntax: a key must be a plain value"),
     ],
 )
 def test_values_yaml_cannot_build_are_located_syntax_errors(text: str, message: str) -> None:

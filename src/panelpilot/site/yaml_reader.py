@@ -159,6 +159,17 @@ class _LocatedConstructor(RoundTripConstructor):
                 what += f" ({reason})"
             raise ConstructorError(None, None, what, node.start_mark) from None
 
+    def check_mapping_key(
+        self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any
+    ) -> Any:
+        """A key that is a mapping (or holds one: `? [{a: 1}]`) cannot be looked up; ruamel
+        raised a bare TypeError for it."""
+        try:
+            return super().check_mapping_key(node, key_node, mapping, key, value)
+        except TypeError:
+            what = "a key must be a plain value, not a mapping or a list holding one"
+            raise ConstructorError(None, None, what, key_node.start_mark) from None
+
 
 def too_large(limits: YamlLimits = DEFAULT_LIMITS) -> YamlLimitError:
     """The error of a file over `limits.max_bytes`."""
