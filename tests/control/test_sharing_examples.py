@@ -39,8 +39,10 @@ def test_follower_page_110_a_3_units_fallback_is_36_6_and_one_unit_gets_38() -> 
     # One car's on-board charger takes only 32 A: its spare current goes to the others.
     loop.wants_a["wc3"] = 32.0
     d = loop.settle(30)
-    assert d.chargers["wc3"].limit_a == 34  # capped near its real draw (32 A + 2 A headroom)
-    assert sorted([d.chargers["wc1"].limit_a, d.chargers["wc2"].limit_a]) == [38, 38]
+    # Capped at its real draw: its 2 A headroom comes only from what is left, and nothing is.
+    assert d.chargers["wc3"].limit_a == 32
+    assert d.chargers["wc3"].status is ChargerStatus.CHARGING
+    assert sorted([d.chargers["wc1"].limit_a, d.chargers["wc2"].limit_a]) == [39, 39]
     net = d.networks["follower-net"]
     assert net.size == 3 and net.connections == 3 and net.limit_a == 110
 

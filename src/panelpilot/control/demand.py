@@ -22,7 +22,7 @@ from operator import itemgetter
 
 from panelpilot.control.layout import Layout
 from panelpilot.control.sharing import Claim
-from panelpilot.control.state import ChargerMemory
+from panelpilot.control.state import ChargerMemory, firm_a
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import ChargerReading, ChargingNeed, Snapshot
 from panelpilot.field import DRAWING_A
@@ -112,6 +112,10 @@ def _observed(
     if t - mem.changed_t < cfg.response_s or mem.limit_a < charger.min_a or _offer_due(mem, t, cfg):
         return mem.demand_a, mem.capped_since_t, mem.idle_car, unused, mem.probing
     if drawn_a >= mem.limit_a - cfg.resolution_a:
+        if mem.capped_since_t is not None and drawn_a <= mem.able_a + cfg.resolution_a / 2:
+            # Offered no more than it was seen able to draw (its headroom went to others):
+            # that it draws it all says nothing new.
+            return mem.demand_a, mem.capped_since_t, mem.idle_car, unused, mem.probing
         return charger.max_a, None, False, 0, False  # uses all it gets: it may want more
     demand_a = min(charger.max_a, max(charger.min_a, drawn_a + cfg.headroom_a))
     capped = t if mem.capped_since_t is None else mem.capped_since_t
@@ -254,6 +258,7 @@ def _claim(
     no new one)."""
     want = mem.demand_a if mem.connected else 0.0
     standby = mem.idle_car and mem.connected
+    spare = want - firm_a(mem, charger.min_a) if want > 0 and not standby else 0.0
     required = laxity = None
     deferred = False
     if need is not None and not standby:
@@ -271,6 +276,7 @@ def _claim(
         and old.required_a == required
         and old.laxity_s == laxity
         and old.deferred == deferred
+        and old.spare_a == spare
     ):
         return old
     return Claim(
@@ -284,6 +290,7 @@ def _claim(
         standby,
         laxity,
         deferred,
+        spare,
     )
 
 

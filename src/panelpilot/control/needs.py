@@ -4,7 +4,7 @@
 filled in four steps (`needs_fill`: fair shares, what each requires, least laxity first, the
 rest max-min); deferred needs are served after everyone else,
 least laxity first (`serve_deferred`); standby cars get their minimum only from what is left
-(`admit_standby`).
+(`admit_standby`); a capped car's headroom comes last of all (`serve_spare`).
 """
 
 from __future__ import annotations
@@ -117,3 +117,27 @@ def admit_standby(
                 slack[k] -= claim.min_a
             out.append(claim)
     return out
+
+
+def serve_spare(
+    spares: Sequence[Claim],
+    targets: dict[str, float],
+    slack: list[float],
+    active: set[int],
+    resolution_a: float,
+) -> None:
+    """Capped cars' headroom, last and in order: each charging claim in `spares` raised
+    toward its whole demand as far as every constraint above it has room, in whole steps."""
+    for claim in spares:
+        now = targets[claim.key]
+        if now <= 0:
+            continue
+        room = min((slack[k] for k in claim.constraints), default=math.inf)
+        give = min(claim.demand_a - now, math.floor(room / resolution_a + EPS) * resolution_a)
+        if give < claim.demand_a - now:
+            active.update(k for k in claim.constraints if slack[k] - give < resolution_a)
+        if give <= 0:
+            continue
+        targets[claim.key] = now + give
+        for k in claim.constraints:
+            slack[k] -= give

@@ -15,6 +15,9 @@ Needs change that (docs/control.md, "Charging needs"; control/needs.py):
   car never holds 6 A that a charging car could use.
 * A *deferred* claim (a need that can still wait: its laxity is more than a period) is served
   after the others, least laxity first, each as much as is left; standby claims come last.
+* A capped claim's *spare* (`spare_a`: the headroom above what the car was seen able to
+  draw) is served last of all, from what is left, so it never holds current another car
+  could draw.
 * In a class where the other claims include needs (`required_a`: the current that delivers
   the energy still wanted by departure), the levels come from `needs.needs_fill`: the plain
   max-min shares `F`; then every car up to what it requires (a car without a need up to its
@@ -26,9 +29,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from panelpilot.control.needs import admit_standby, needs_fill, serve_deferred
+from panelpilot.control.needs import admit_standby, needs_fill, serve_deferred, serve_spare
 from panelpilot.control.tolerances import EPS
 from panelpilot.control.waterfill import water_fill
 
@@ -48,6 +51,9 @@ class Claim:
     standby: bool = False  # plugged in, not drawing: its minimum only from what is left
     laxity_s: float | None = None  # with a need: how long it can still wait and finish
     deferred: bool = False  # a need that can wait: served after the others, least laxity first
+    # The part of `demand_a` above what the car was seen able to draw (a capped car's
+    # headroom): given only from what is left once every claim has the rest of its demand.
+    spare_a: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,9 @@ def allocate(
     max(0, capacity); each target is 0 or within [min_a, max(min_a, demand_a)].
     """
     active: set[int] = set()
+    spares = [c for c in claims if c.spare_a > 0]
+    if spares:
+        claims = [_firm(c) if c.spare_a > 0 else c for c in claims]
     later = [c for c in claims if c.standby or c.deferred]
     regular = [c for c in claims if not (c.standby or c.deferred)] if later else claims
     admitted, paused, used = _admit(regular, capacities_a, active)
@@ -89,7 +98,14 @@ def allocate(
             targets[claim.key] = value
         for claim in admit_standby([c for c in later if c.standby], slack, paused, active):
             targets[claim.key] = claim.min_a
+    if spares:
+        serve_spare(spares, targets, slack, active, resolution_a)
     return Allocation(targets, frozenset(paused), frozenset(active))
+
+
+def _firm(c: Claim) -> Claim:
+    """`c` without its spare: what every step but the last one shares."""
+    return replace(c, demand_a=c.demand_a - c.spare_a, spare_a=0.0)
 
 
 def _admit(

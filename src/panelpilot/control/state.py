@@ -73,3 +73,11 @@ class ControllerState:
     first_t: float | None = None  # the first cycle's time (commitments of an earlier process)
     # Metered circuits over their limit now, and since when (`report.overload_alerts`).
     over_since: Mapping[str, float] = field(default_factory=dict)
+
+
+def firm_a(mem: ChargerMemory, min_a: float) -> float:
+    """What a car is seen able to draw of its demand: a capped car's draw (its demand less
+    the headroom, which it gets only from what is left), else all of its demand."""
+    if mem.capped_since_t is None or mem.able_a >= mem.demand_a:
+        return mem.demand_a
+    return max(min_a, mem.able_a)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 
-from panelpilot.control.state import ChargerMemory, NetworkMemory
+from panelpilot.control.state import ChargerMemory, NetworkMemory, firm_a
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import (
     ChargerDecision,
@@ -34,7 +34,7 @@ def charger_status(
         return ChargerStatus.IDLE
     if mem.limit_a <= 0:
         return ChargerStatus.PAUSED if paused or mem.demand_a > 0 else ChargerStatus.IDLE
-    if mem.demand_a > mem.limit_a + resolution_a / 2:
+    if firm_a(mem, 0.0) > mem.limit_a + resolution_a / 2:
         return ChargerStatus.LIMITED
     if reading.current_a < DRAWING_A:
         return ChargerStatus.IDLE
