@@ -2,8 +2,9 @@
 
 A car that draws less than it is offered (its on-board charger, a tapering battery) claims
 what it was seen able to draw; the `headroom_a` above that, which lets it show it could take
-more, is served last. A car that draws all of a limit no higher than what it was seen able to
-draw has shown nothing new and stays capped; a probe still offers it its max.
+more, is served last. A car denied only its headroom that draws all it is given, no more than it
+was seen able to draw, has shown nothing new and stays capped; a probe still offers it its max.
+A car given all of its (capped) demand that draws it all is uncapped at once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from panelpilot.control import ChargerStatus
+from panelpilot.control.demand import update
 from panelpilot.control.sharing import Claim, allocate
+from panelpilot.control.state import ChargerMemory
+from panelpilot.control.types import ChargerReading
+from panelpilot.site.model import Charger, ControlSettings
 from tests.control.harness import Loop, network_site
 
 RES = 1.0
@@ -88,3 +93,37 @@ def test_a_car_at_its_own_limit_stays_capped_and_a_probe_finds_it_can_take_more(
     loop.wants_a["wc1"] = 40.0
     d = loop.settle(site.control.probe_s + 30)
     assert (d.chargers["wc1"].limit_a, d.chargers["wc2"].limit_a) == (30, 30)
+
+
+CFG = ControlSettings()
+CAR = Charger.model_validate({"id": "wc1", "circuit": "panel", "max_a": 32.0})
+
+
+def capped_car(limit_a: float, demand_a: float) -> ChargerMemory:
+    """A car capped at `demand_a` since t=0 that was once seen drawing 30 A; its limit last
+    changed at t=0."""
+    return ChargerMemory(
+        limit_a=limit_a,
+        changed_t=0.0,
+        demand_a=demand_a,
+        capped_since_t=0.0,
+        able_a=30.0,
+        charged=True,
+        connected=True,
+        admitted=True,
+    )
+
+
+def test_a_car_given_all_of_a_stale_cap_that_draws_it_all_is_uncapped() -> None:
+    # Capped at 6 A from a moment it drew next to nothing, though it was seen taking 30 A:
+    # given its whole demand (6 A) it draws all 6. That may mean it wants more, so the cap
+    # goes at once (held, it would keep 6 A until its next probe while others take the rest).
+    mem = update(capped_car(6.0, 6.0), CAR, ChargerReading(True, True, 6.0), 10.0, CFG)
+    assert (mem.demand_a, mem.capped_since_t) == (CAR.max_a, None)
+
+
+def test_a_car_denied_only_its_headroom_stays_capped() -> None:
+    # Capped at 31.5 A (27.5 drawn + 4 A headroom), given 27 A because the headroom went to
+    # others: drawing all 27 says nothing new.
+    old = capped_car(27.0, 31.5)._replace(able_a=27.5)
+    assert update(old, CAR, ChargerReading(True, True, 27.0), 10.0, CFG) is old

@@ -112,9 +112,9 @@ def _observed(
     if t - mem.changed_t < cfg.response_s or mem.limit_a < charger.min_a or _offer_due(mem, t, cfg):
         return mem.demand_a, mem.capped_since_t, mem.idle_car, unused, mem.probing
     if drawn_a >= mem.limit_a - cfg.resolution_a:
-        if mem.capped_since_t is not None and drawn_a <= mem.able_a + cfg.resolution_a / 2:
-            # Offered no more than it was seen able to draw (its headroom went to others):
-            # that it draws it all says nothing new.
+        if _headroom_withheld(mem, drawn_a, cfg.resolution_a):
+            # Offered what it was seen able to draw, its headroom gone to others: that it
+            # draws it all says nothing new.
             return mem.demand_a, mem.capped_since_t, mem.idle_car, unused, mem.probing
         return charger.max_a, None, False, 0, False  # uses all it gets: it may want more
     demand_a = min(charger.max_a, max(charger.min_a, drawn_a + cfg.headroom_a))
@@ -122,6 +122,17 @@ def _observed(
     if mem.probing:
         unused += 1  # offered more, it still drew less than it had
     return demand_a, capped, drawn_a < DRAWING_A, unused, False
+
+
+def _headroom_withheld(mem: ChargerMemory, drawn_a: float, resolution_a: float) -> bool:
+    """A capped car given less than its demand (not its headroom) that draws no more than it
+    was seen able to. A capped car given all of its demand that draws it all may want more:
+    its cap is undone (a cap that is stale, from a moment it drew less, must not stick)."""
+    return (
+        mem.capped_since_t is not None
+        and mem.limit_a < mem.demand_a - resolution_a / 2
+        and drawn_a <= mem.able_a + resolution_a / 2
+    )
 
 
 def _offer_due(mem: ChargerMemory, t: float, cfg: ControlSettings) -> bool:
