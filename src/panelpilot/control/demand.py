@@ -35,7 +35,7 @@ def update(
     """`mem` with its demand estimate refreshed from what the car drew once its last change
     has settled (`mem` itself when nothing changes)."""
     if not reading.connected or not mem.connected:
-        return _plugged(mem, charger, reading.connected)
+        return _plugged(mem, charger, reading.connected, t)
     demand_a, capped, idle, unused, probing = _observed(mem, charger, reading.current_a, t, cfg)
     probe_t = mem.probe_t
     # (A car that draws nothing is not probed: its standby minimum shows when it starts.)
@@ -86,13 +86,14 @@ def _able(
     return math.inf if drawn_a > mem.able_a else mem.able_a
 
 
-def _plugged(mem: ChargerMemory, charger: Charger, connected: bool) -> ChargerMemory:
+def _plugged(mem: ChargerMemory, charger: Charger, connected: bool, t: float) -> ChargerMemory:
     """A car unplugged wants nothing; one just plugged in is assumed to want everything."""
     demand_a = charger.max_a if connected else 0.0
     if mem.connected == connected and mem.demand_a == demand_a and _reset(mem):
         return mem
     return mem._replace(
         connected=connected,
+        plugged_t=t if connected and not mem.connected else mem.plugged_t,
         demand_a=demand_a,
         capped_since_t=None,
         idle_car=False,
@@ -288,6 +289,7 @@ def _claim(
         and old.laxity_s == laxity
         and old.deferred == deferred
         and old.spare_a == spare
+        and old.since_t == mem.plugged_t
     ):
         return old
     return Claim(
@@ -302,6 +304,7 @@ def _claim(
         laxity,
         deferred,
         spare,
+        mem.plugged_t,
     )
 
 

@@ -54,6 +54,9 @@ class Claim:
     # The part of `demand_a` above what the car was seen able to draw (a capped car's
     # headroom): given only from what is left once every claim has the rest of its demand.
     spare_a: float = 0.0
+    # When the car was plugged in: of claims with the same target, the one plugged in first
+    # gets a whole step left over first (it is likely the first to leave).
+    since_t: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +187,8 @@ def _quantize(
     # the result stays max-min fair within one step; few passes are ever needed.
     step = resolution_a - EPS
     candidates = sorted(
-        (i for i in range(n) if tops[i] - targets[i] >= step), key=targets.__getitem__
+        (i for i in range(n) if tops[i] - targets[i] >= step),
+        key=lambda i: (targets[i], admitted[i].since_t),
     )
     while candidates:
         still = []
