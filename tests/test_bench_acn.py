@@ -8,11 +8,13 @@ import itertools
 
 import numpy as np
 import pytest
+from bench.acn.cadence import MAX_FOLLOW_UPS, followed, settle
 from bench.acn.events import SPECS, EventSet, Session, generate
 from bench.acn.metrics import jain, metrics_of, over_limit
 from bench.acn.optimum import solve
 from bench.acn.site import pilot_of, site_for
 
+from panelpilot.control import ChargerReading, Controller, Snapshot
 from panelpilot.site import SiteFileError
 
 
@@ -53,6 +55,47 @@ def test_optimum_respects_the_car_own_charger() -> None:
     slow = dataclasses.replace(tiny(80.0).sessions[0], max_power_kw=3.84)
     events = dataclasses.replace(tiny(80.0), sessions=(slow,))
     assert solve(events).delivered_kwh[0] == pytest.approx(0.64, abs=1e-6)
+
+
+def one_car(stay: int, limit_a: float = 80.0) -> EventSet:
+    """A 10 kWh car with a 7.68 kW (32 A) on-board charger, empty on arrival, alone."""
+    car = Session("a", "s0", 0, stay, 10.0, 7.68, 10.0)
+    return EventSet("one", ("s0",), limit_a, 240.0, 1.0, 32.0, (car,), 0)
+
+
+def test_tapered_optimum_follows_the_two_stage_line() -> None:
+    # 32 A fills 8 kWh (80 %) in 62.5 min; then the most the battery takes falls linearly with
+    # the charge left: 2 kWh left decay with the time constant 0.2 x 10 kWh / 7.68 kW =
+    # 15.625 min, so after 90 min 10 - 2 exp(-27.5 / 15.625) = 9.656 kWh. The LP takes the
+    # line at the start of each 1-min period: a little above that, never below.
+    ideal = solve(one_car(90)).delivered_kwh[0]
+    tapered = solve(one_car(90), 0.8).delivered_kwh[0]
+    exact = 10.0 - 2.0 * float(np.exp(-27.5 / 15.625))
+    assert ideal == pytest.approx(10.0, abs=1e-6)
+    assert exact <= tapered <= exact + 0.05
+
+
+def test_tapered_optimum_is_the_ideal_one_before_the_taper() -> None:
+    # 60 min at 32 A is 7.68 kWh: still below 80 % of 10 kWh, the taper never binds.
+    assert solve(one_car(60), 0.8).delivered_kwh[0] == pytest.approx(7.68, abs=1e-6)
+
+
+def test_tapered_optimum_shares_the_limit_and_bounds_below_the_ideal() -> None:
+    # Two tapering cars: the limit still holds every period, each car's chain of energies is
+    # its own (a car's taper does not slow the other), and the ideal LP bounds the tapered one.
+    full_at_request = tuple(dataclasses.replace(s, capacity_kwh=0.8) for s in tiny(40.0).sessions)
+    events = dataclasses.replace(tiny(40.0), sessions=full_at_request)
+    ideal, tapered = solve(events), solve(events, 0.8)
+    assert tapered.aggregate_a.max() <= 40.0 + 1e-6
+    assert sum(tapered.delivered_kwh) <= sum(ideal.delivered_kwh) + 1e-9
+    assert sum(tapered.delivered_kwh) < sum(ideal.delivered_kwh) - 0.01
+    for d, s in zip(tapered.delivered_kwh, events.sessions, strict=True):
+        assert d <= s.energy_kwh + 1e-9
+
+
+def test_tapered_optimum_refuses_a_taper_outside_0_to_1() -> None:
+    with pytest.raises(ValueError, match="taper_soc"):
+        solve(one_car(10), 1.0)
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -116,3 +159,51 @@ def test_panelpilot_in_acn_sim_stays_within_the_limit() -> None:
     with_needs = simulate(events, "ideal", "panelpilot-needs")
     assert with_needs.metrics.violations == 0 and with_needs.metrics.peak_a <= 30.0
     assert 0.0 < with_needs.metrics.energy_pct <= 75.0 + 1e-6
+
+
+def test_follow_up_cycles_place_a_raise_within_the_period() -> None:
+    # Two EVSEs on 40 A, the service's cadence inside one ACN period (bench/acn/cadence.py):
+    # car a charges alone at 32 A, then car b plugs in. The first cycle lowers a and must
+    # leave b's raise waiting until a's reading shows the decrease; the follow-up cycle, with
+    # a reading what it draws at its lower pilot, gives b its share within the same period.
+    events = tiny(40.0)
+    period_s = events.period_min * 60.0
+
+    def draws(sid: str, pilot: float) -> float:
+        return pilot  # both cars take whatever their pilot allows
+
+    def snapshot(t: float, a_a: float, b_plugged: bool) -> Snapshot:
+        return Snapshot(
+            t,
+            {},
+            {
+                "s0": ChargerReading(True, True, a_a),
+                "s1": ChargerReading(True, b_plugged, 0.0),
+            },
+        )
+
+    single, settled = Controller(site_for(events)), Controller(site_for(events))
+    for k in range(4):
+        for c in (single, settled):
+            c.decide(snapshot(k * period_s, 32.0 if k else 0.0, False))
+    late = single.decide(snapshot(4 * period_s, 32.0, True))
+    assert late.chargers["s1"].limit_a < late.chargers["s1"].target_a  # waits a whole minute
+    now, cycles = settle(settled, snapshot(4 * period_s, 32.0, True), draws, events.max_pilot_a)
+    pilots = {sid: pilot_of(d.limit_a, 32.0) for sid, d in now.chargers.items()}
+    assert pilots == {"s0": 20.0, "s1": 20.0}
+    assert 2 <= cycles <= 1 + MAX_FOLLOW_UPS
+    assert sum(d.limit_a for d in now.chargers.values()) <= 40.0 + 1e-9
+
+
+def test_followed_reads_the_battery_model_at_the_new_pilot() -> None:
+    events = tiny(40.0)
+    c = Controller(site_for(events))
+    snap = Snapshot(
+        0.0, {}, {"s0": ChargerReading(True, True, 3.0), "s1": ChargerReading(True, False, 0.0)}
+    )
+    decision = c.decide(snap)
+    pilot = pilot_of(decision.chargers["s0"].limit_a, 32.0)
+    after = followed(snap, decision, 5.0, lambda sid, p: min(p, 16.04), 32.0)
+    assert after.t == pytest.approx(5.0, abs=0.01)
+    assert after.chargers["s0"].current_a == round(min(pilot, 16.04), 1)
+    assert after.chargers["s1"] == snap.chargers["s1"]  # no car: nothing read

@@ -20,13 +20,10 @@ has always settled by the next cycle; a probe (`probe_s` 60 s) is one period. Th
 five periods (`lease_s` 300 s) so a lease outlives a cycle. The pilot sent is the limit
 rounded down to an allowed J1772 rate (0 or 6..32 A in 1 A steps).
 
-Cadence: the service decides every `period_s` (1 s by default), so a raise into current freed
-by lowering another car goes out once that car's reading shows the decrease, within
-`response_s` (5 s). ACN asks once a minute. When a decision leaves a raise waiting for room,
-the adapter runs the controller's next cycle `response_s` later (just before the hold on the
-lowered cars runs out), with each lowered car reading what it draws once it has followed its
-lower pilot (J1772: within 5 s), and sends that cycle's pilots for the period. So a raise
-reaches ACN at most `response_s` early, never a minute late; no other reading is made up.
+Cadence: the service decides every `period_s` (1 s by default); ACN asks once a minute. So
+each period runs the follow-up cycles the service would run within its first seconds
+(`cadence.settle`: each car reading what ACN's own battery model says it draws at its new
+pilot), and sends the last cycle's pilots for the period (the bias is in `cadence`).
 
 Charging needs (`with_needs=True`): each session's departure (ACN's `estimated_departure`)
 and energy still wanted (`remaining_demand`) as a `ChargingNeed` on its charger's reading,
@@ -35,13 +32,15 @@ as OCPP 2.0.1 NotifyEVChargingNeeds would give them (source "ev").
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from acnportal.algorithms import BaseAlgorithm
 
+from bench.acn.cadence import settle
 from bench.acn.events import EventSet
 from bench.acn.site import pilot_of, site_for
 from panelpilot.control import (
@@ -58,25 +57,12 @@ READING_DECIMALS = 1
 IDLE_A = 0.5
 
 
-# The next cycle runs this long before the lowered cars' hold on their old limit runs out.
-BEFORE_HOLD_ENDS_S = 1e-3
-
-
-def followed(snap: Snapshot, decision: Decision, response_s: float) -> Snapshot:
-    """The snapshot of the cycle `response_s` after `snap`: every car that was lowered now
-    draws at most its new limit (it has followed the pilot); nothing else has changed."""
-    readings = {}
-    for sid, r in snap.chargers.items():
-        cap = decision.chargers[sid].limit_a
-        readings[sid] = replace(r, current_a=min(r.current_a, cap)) if r.current_a > cap else r
-    return Snapshot(snap.t + response_s - BEFORE_HOLD_ENDS_S, snap.meters, readings)
-
-
 @dataclass(slots=True)
 class Counters:
     """What the controller did, counted per charger-period (the causes in issue 14)."""
 
     decide_ns: list[int] = field(default_factory=list)
+    cycles: list[int] = field(default_factory=list)  # `decide` calls per period (1 + follow-ups)
     raise_waits: int = 0  # a charger whose limit is below its target (a raise waiting)
     raise_wait_a: float = 0.0  # the same in A x periods: target - limit, summed
     paused: int = 0  # a car wanting current held at 0 (waiting for a turn)
@@ -140,19 +126,25 @@ class PanelpilotAlgo(BaseAlgorithm):
         return Snapshot(self.now_s(), {}, self.readings(needs))
 
     def schedule(self, active_sessions: list[Any]) -> dict[str, list[float]]:
-        """One decision, and the next cycle's when a raise waits; each EVSE's pilot."""
+        """The period's decision and its follow-up cycles (`cadence`); each EVSE's pilot."""
         snap = self.snapshot(active_sessions)
-        start = time.perf_counter_ns()
-        decision = self.controller.decide(snap)
-        if any(d.limit_a + 1e-9 < d.target_a for d in decision.chargers.values()):
-            decision = self.controller.decide(followed(snap, decision, self.response_s()))
-        self.counters.decide_ns.append(time.perf_counter_ns() - start)
-        self.count(snap, decision)
         top = self.events.max_pilot_a
+        start = time.perf_counter_ns()
+        decision, cycles = settle(self.controller, snap, self.draws, top)
+        self.counters.decide_ns.append(time.perf_counter_ns() - start)
+        self.counters.cycles.append(cycles)
+        self.count(snap, decision)
         return {sid: [pilot_of(d.limit_a, top)] for sid, d in decision.chargers.items()}
 
-    def response_s(self) -> float:
-        return self.controller.site.control.response_s
+    def draws(self, sid: str, pilot: float) -> float:
+        """What the car on `sid` draws once it has followed `pilot`: ACN's battery model
+        charged for `response_s` on a copy (the simulated car is not touched)."""
+        ev = self.interface._simulator.network.get_ev(sid)
+        if ev is None or pilot <= 0.0:
+            return 0.0
+        battery = copy.copy(ev._battery)
+        minutes = self.controller.site.control.response_s / 60.0
+        return float(battery.charge(pilot, self.events.voltage_v, minutes))
 
     def count(self, snap: Snapshot, decision: Decision) -> None:
         """Add this cycle's raise waits, pauses, probes and idle holds to the counters."""

@@ -22,7 +22,7 @@ from acnportal import acnsim, algorithms
 from bench.acn.adapter import Counters, PanelpilotAlgo
 from bench.acn.events import MAX_PILOT_A, MIN_PILOT_A, EventSet
 from bench.acn.metrics import Metrics, metrics_of
-from bench.acn.optimum import solve
+from bench.acn.optimum import TWO_STAGE_TAPER_SOC, solve
 
 BATTERIES = ("two-stage", "ideal")
 START = datetime(2026, 12, 1)
@@ -39,6 +39,7 @@ class Result:
     counters: Counters | None  # panelpilot's only
     invalid_schedules: int  # ACN's own "Invalid schedule provided" warnings
     solve_s: float | None = None  # the offline LP's one solve
+    period_us: float | None = None  # median time of a whole period (panelpilot: all its cycles)
 
 
 class StationRampdown(algorithms.SimpleRampdown):
@@ -139,7 +140,7 @@ def simulate(
     """Run `algorithm` in ACN-Sim on `events` and measure it with ACN's analysis functions
     (`control`: panelpilot's `control:` settings overridden)."""
     if algorithm == "optimum":
-        return optimum(events)
+        return optimum(events, battery)
     scheduler = ALGORITHMS[algorithm](events, control or {})
     sim = acnsim.Simulator(
         network_of(events),
@@ -156,8 +157,12 @@ def simulate(
     evs = [sim.ev_history[s.session_id] for s in events.sessions]
     aggregate = acnsim.constraint_currents(sim)[CONSTRAINT]
     # Periods with no car to charge cost every algorithm next to nothing: left out.
-    times = [float(s["solve_time"]) for s in scheduler.solve_stats if s["active_sessions"]]
     counters = scheduler.counters if isinstance(scheduler, PanelpilotAlgo) else None
+    cycles = counters.cycles if counters is not None else [1] * len(scheduler.solve_stats)
+    stats = list(zip(scheduler.solve_stats, cycles, strict=True))
+    periods = [float(s["solve_time"]) for s, _ in stats if s["active_sessions"]]
+    # A decision is one `decide` (panelpilot runs 1 + its follow-up cycles in a period).
+    times = [float(s["solve_time"]) / n for s, n in stats if s["active_sessions"]]
     m = metrics_of(
         [ev.energy_delivered for ev in evs],
         [ev.requested_energy for ev in evs],
@@ -166,12 +171,15 @@ def simulate(
         1e6 * statistics.median(times) if times else None,
     )
     assert abs(m.energy_pct - 100.0 * acnsim.proportion_of_energy_delivered(sim)) < 1e-6
-    return Result(m, counters, invalid)
+    period_us = 1e6 * statistics.median(periods) if periods else None
+    return Result(m, counters, invalid, period_us=period_us)
 
 
-def optimum(events: EventSet) -> Result:
-    """The offline LP's figures (battery-independent: ideal batteries bound both)."""
-    best = solve(events)
+def optimum(events: EventSet, battery: str) -> Result:
+    """The offline LP's figures for `battery`: ACN's two-stage taper, or ideal batteries."""
+    if battery not in BATTERIES:
+        raise ValueError(f"battery model {battery!r}: allowed are {', '.join(BATTERIES)}")
+    best = solve(events, TWO_STAGE_TAPER_SOC if battery == "two-stage" else None)
     m = metrics_of(
         best.delivered_kwh,
         [s.energy_kwh for s in events.sessions],
