@@ -304,11 +304,14 @@ def next_change_t(held: Sequence[Commitment], t: float, bounds: Bounds) -> float
     """The first time after `t` at which the envelope of `held`, or what `settle` keeps, can
     change: a lease end on either side of the clock error, a replaced commitment retired."""
     out = math.inf
+    several = len(held) > 1
     for c in held:
-        times = [switch_t(c, bounds)]
-        if c.acked_t is not None and len(held) > 1:  # a replaced one is retired then
-            times += (c.acked_t, c.acked_t + bounds.response_s)
-        for x in times:
-            if t < x < out:
-                out = x
+        x = switch_t(c, bounds)
+        if t < x < out:
+            out = x
+        acked = c.acked_t
+        if acked is not None and several:  # a replaced one is retired then
+            for x in (acked, acked + bounds.response_s):
+                if t < x < out:
+                    out = x
     return out
