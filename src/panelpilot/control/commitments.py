@@ -214,10 +214,11 @@ class StepSum:
     def __init__(self, t: float, envelopes: Sequence[Steps]) -> None:
         """Sum `envelopes`, each starting at `t`."""
         deltas: dict[float, float] = {}
+        get = deltas.get
         for steps in envelopes:
             previous = 0.0
             for at, value in steps:
-                deltas[at] = deltas.get(at, 0.0) + value - previous
+                deltas[at] = get(at, 0.0) + value - previous
                 previous = value
         self.times: list[float] = []
         self.values: list[float] = []
