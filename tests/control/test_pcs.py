@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from panelpilot.control import Controller, Decision
-from panelpilot.site import load_site
+from panelpilot.control.pcs import apply_pcs
+from panelpilot.control.pcs_caps import nothing_to_control
+from panelpilot.control.pcs_law import PcsMemory
+from panelpilot.site import load_site, load_site_text
 from tests.control.harness import pcs_snapshot, with_pcs
 
 HOME = "examples/home-panel-limit.yaml"  # 160 A Panel Limit, 2 x 48 A Powerwall, 48 A PV
@@ -286,3 +291,47 @@ def test_a_load_hovering_at_a_stage_raises_one_warning(wobble: list[float]) -> N
     assert starts == 1 and was
     assert "panel_limit_battery" in _hover(controller, t + 29.0, 40.0)
     assert "panel_limit_battery" not in _hover(controller, t + 30.0, 40.0)
+
+
+NO_PCS_DEVICES = """
+circuits:
+  - id: service
+    limit_a: 200
+    meter: site
+    children:
+      - {id: garage, limit_a: 100, meter: garage}
+chargers:
+  - {id: wc1, circuit: garage, max_a: 32}
+%s
+"""
+
+
+@given(
+    pcs=st.sampled_from(
+        ["", "pcs: {export_limit_a: 20}", "pcs: {conductor_limit_a: 60, conductor_meter: site}"]
+    ),
+    cycles=st.lists(
+        st.tuples(
+            st.floats(-300, 300) | st.none(), st.floats(-300, 300) | st.none(), st.floats(0, 60)
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_pcs_step_with_nothing_to_control_gives_what_the_full_step_gives(
+    pcs: str, cycles: list[tuple[float | None, float | None, float]]
+) -> None:
+    site = load_site_text(NO_PCS_DEVICES % pcs)
+    assert nothing_to_control(site, PcsMemory()) == (pcs == "")
+    memory = full_memory = None
+    t = 0.0
+    for site_a, garage_a, dt in cycles:
+        t += dt
+        snap = pcs_snapshot(t, {"site": site_a, "garage": garage_a}, {}, {})
+        meters = {"site": site_a, "garage": garage_a}
+        got = apply_pcs(site, snap, lambda a, b: a == b, meters, memory, dt)
+        with patch("panelpilot.control.pcs.nothing_to_control", return_value=False):
+            full = apply_pcs(site, snap, lambda a, b: a == b, meters, full_memory, dt)
+        assert got == full
+        memory, full_memory = got.memory, full.memory

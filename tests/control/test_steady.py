@@ -8,6 +8,7 @@ settings do.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -15,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from panelpilot.control import ChargerReading, Controller, Decision, Snapshot
+from panelpilot.control.report import DecisionsAt, at
+from panelpilot.control.types import ChargerDecision, ChargerStatus
 from panelpilot.site import load_site_text
 from tests.control.strategies import World, _commands, sites, snapshot
 
@@ -191,3 +194,30 @@ def test_a_charger_reading_changed_in_place_is_seen() -> None:
     d = controller.decide(Snapshot(41.0, snap.meters, chargers))
     assert d.chargers["wc3"].demand_a == 48.0  # seen: it wants its max
     assert d.steady_until_t == 41.0  # and the cycle changed something
+
+
+@given(
+    ends=st.lists(st.floats(-100.0, 100.0) | st.just(-math.inf), min_size=0, max_size=6),
+    t=st.floats(-100.0, 100.0),
+    read_first=st.sampled_from(["item", "items", "values", "eq", "repr"]),
+)
+def test_a_steady_cycles_lazy_decisions_are_what_at_makes(
+    ends: list[float], t: float, read_first: str
+) -> None:
+    decisions = {
+        f"c{i}": ChargerDecision(6.0 + i, 6.0, ChargerStatus.CHARGING, 6.0 + i, 0.0, 32.0, end)
+        for i, end in enumerate(ends)
+    }
+    lazy, made = DecisionsAt(decisions, t), at(decisions, t)
+    assert len(lazy) == len(made) and list(lazy) == list(made)
+    assert all(cid in lazy for cid in made) and "other" not in lazy
+    first: dict[str, Any] = {
+        "item": lambda: {c: lazy[c] for c in made},
+        "items": lambda: dict(lazy.items()),
+        "values": lambda: dict(zip(made, lazy.values(), strict=True)),
+        "eq": lambda: made if lazy == made else None,
+        "repr": lambda: made if repr(lazy) == repr(made) else None,
+    }
+    assert first[read_first]() == made
+    assert dict(lazy) == made and lazy == made
+    assert all(lazy[c].lease_s == max(0.0, d.lease_until_t - t) for c, d in decisions.items())

@@ -61,3 +61,17 @@ def test_a_charger_keeps_its_limit_for_the_lease_then_falls_back() -> None:
     assert not bank.changes(off, np.array([6.0]), np.array([6.0]), np.array([71.0]))
     bank.receive(off, np.array([6.0]), np.array([6.0]), np.array([71.0]))
     assert bank.pilot_a(41.0)[0] == 25.0  # a decision that did not reach it changes nothing
+
+
+def test_a_charger_bank_given_back_its_own_arrays_sees_no_change_and_others_are_compared() -> None:
+    limit, fallback, until = np.array([16.0, 6.0]), np.array([10.0, 10.0]), np.array([40.0, 40.0])
+    both = np.array([True, True])
+    bank = ChargerBank(np.array([6.0, 6.0]), np.array([6.0, 6.0]))
+    bank.receive(both, limit, fallback, until)
+    assert not bank.changes(both, limit, fallback, until)  # the same arrays: unchanged
+    assert not bank.changes(both, limit.copy(), fallback.copy(), until.copy())  # equal values
+    # One array the same object, another with a new value: a change.
+    assert bank.changes(both, limit, fallback, np.array([40.0, 70.0]))
+    assert bank.changes(both, np.array([16.0, 0.0]), fallback, until)
+    # Reaching one charger only: compared, not taken for the arrays it holds.
+    assert bank.changes(np.array([True, False]), np.array([20.0, 6.0]), fallback, until)

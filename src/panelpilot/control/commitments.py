@@ -214,10 +214,11 @@ class StepSum:
     def __init__(self, t: float, envelopes: Sequence[Steps]) -> None:
         """Sum `envelopes`, each starting at `t`."""
         deltas: dict[float, float] = {}
+        get = deltas.get
         for steps in envelopes:
             previous = 0.0
             for at, value in steps:
-                deltas[at] = deltas.get(at, 0.0) + value - previous
+                deltas[at] = get(at, 0.0) + value - previous
                 previous = value
         self.times: list[float] = []
         self.values: list[float] = []
@@ -304,11 +305,14 @@ def next_change_t(held: Sequence[Commitment], t: float, bounds: Bounds) -> float
     """The first time after `t` at which the envelope of `held`, or what `settle` keeps, can
     change: a lease end on either side of the clock error, a replaced commitment retired."""
     out = math.inf
+    several = len(held) > 1
     for c in held:
-        times = [switch_t(c, bounds)]
-        if c.acked_t is not None and len(held) > 1:  # a replaced one is retired then
-            times += (c.acked_t, c.acked_t + bounds.response_s)
-        for x in times:
-            if t < x < out:
-                out = x
+        x = switch_t(c, bounds)
+        if t < x < out:
+            out = x
+        acked = c.acked_t
+        if acked is not None and several:  # a replaced one is retired then
+            for x in (acked, acked + bounds.response_s):
+                if t < x < out:
+                    out = x
     return out

@@ -47,7 +47,7 @@ from panelpilot.control.pcs import apply_pcs
 from panelpilot.control.presence import observe, online_of, power_cycles
 from panelpilot.control.record import record, record_sent
 from panelpilot.control.report import (
-    at,
+    DecisionsAt,
     charger_alerts,
     charger_decisions,
     circuit_alerts,
@@ -144,7 +144,7 @@ class Controller:
         return self._finish(
             snap,
             st,
-            at(steady.decisions, snap.t),
+            DecisionsAt(steady.decisions, snap.t),
             u,
             meters,
             room,
@@ -297,7 +297,7 @@ class Controller:
         self,
         snap: Snapshot,
         st: ControllerState,
-        decisions: dict[str, ChargerDecision],
+        decisions: Mapping[str, ChargerDecision],
         u: dict[str, float],
         meters: dict[str, float | None],
         room: list[float],

@@ -236,17 +236,18 @@ def claims(
     changed once made), so a settled charger costs no new claim."""
     keyed: list[tuple[tuple[int, int, float, str], Claim]] = []
     t, readings, fixed_limits, constraints = snap.t, snap.chargers, layout.fixed, layout.constraints
+    volts, before = topology.voltage_v, previous.get
     for cid, charger in topology.chargers.items():
         if cid not in listening:
             continue
-        mem = chargers[cid] = update(chargers[cid], charger, readings[cid], t, cfg)
+        reading = readings[cid]
+        mem = chargers[cid] = update(chargers[cid], charger, reading, t, cfg)
         fixed = fixed_limits.get(cid)
         ks = constraints[cid]
         if fixed is not None:
             claim = Claim(cid, fixed, min(charger.min_a, fixed), FIXED_PRIORITY, ks, True)
         else:
-            need = readings[cid].need
-            claim = _claim(charger, mem, need, ks, t, cfg, topology.voltage_v, previous.get(cid))
+            claim = _claim(charger, mem, reading.need, ks, t, cfg, volts, before(cid))
         keyed.append((admission_key(claim, mem, t, cfg), claim))
     keyed.sort(key=itemgetter(0))
     ordered = [claim for _, claim in keyed]

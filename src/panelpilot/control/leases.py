@@ -99,6 +99,10 @@ class Leases:
         # Lease ends fall on a grid, so chargers renew together and a settled site has long
         # stretches with nothing to renew.
         self.grid_s = cfg.lease_s / 4
+        # How long before its end a lease falls due (`renewal_due_t`), for a charger at or
+        # above its fallback and for one below it (the same sums, made once).
+        self._due_left_s = cfg.lease_s / 2 + cfg.clock_skew_s
+        self._due_left_low_s = self._due_left_s + self.low_extra_s
         # Each charger's envelope as last computed, by the commitments it was computed for:
         # until its first step, the same function of time (see `held_envelope`).
         self._envelopes: dict[str, tuple[tuple[Commitment, ...], Steps]] = {}
@@ -128,12 +132,10 @@ class Leases:
         """When a lease falls due for renewal (never, where nothing changes at its end): with
         the clock error on top of half a lease left, one that lapses even on a charger whose
         clock runs fast is renewed in time."""
-        if abs(c.limit_a - c.fallback_a) <= EPS:
+        limit, fallback = c.limit_a, c.fallback_a
+        if abs(limit - fallback) <= EPS:
             return math.inf
-        left = self.cfg.lease_s / 2 + self.cfg.clock_skew_s
-        if c.limit_a < c.fallback_a:
-            left += self.low_extra_s
-        return c.until_t - left
+        return c.until_t - (self._due_left_low_s if limit < fallback else self._due_left_s)
 
     def lapsed_t(self, first_t: float) -> float:
         """When every commitment an earlier controller process can have sent has lapsed."""

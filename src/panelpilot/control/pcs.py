@@ -24,6 +24,7 @@ from panelpilot.control.pcs_caps import (
     batteries_of,
     battery_output_a,
     down,
+    nothing_to_control,
     output_a,
     share,
     silent_devices,
@@ -86,6 +87,8 @@ def apply_pcs(
     below them (`high`: where a cap may rise to, gradually); `pcs_law.move` moves the caps.
     """
     memory = memory if memory is not None else PcsMemory()
+    if nothing_to_control(site, memory):  # what the steps below come to there, at once
+        return PcsDecision({}, {}, [], PcsMemory(dict(memory.caps), False, {}))
     alerts = silent_devices(site, snap)
     at: list[Alert] = []
     near: list[Alert] = []

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from panelpilot.control.alerts import alert
+from panelpilot.control.pcs_law import PcsMemory
 from panelpilot.control.types import Alert, Snapshot
 from panelpilot.site.model import Battery, Site, Solar
 
@@ -113,3 +114,17 @@ def silent_devices(site: Site, snap: Snapshot) -> list[Alert]:
         if sr is None or not sr.online:
             alerts.append(alert("solar_unresponsive", f"solar {s.id} is not reporting", s.id))
     return alerts
+
+
+def nothing_to_control(site: Site, memory: PcsMemory) -> bool:
+    """Whether the PCS step has nothing to do: no battery, no solar, no Panel, Conductor or
+    Site Export limit and no stage warning held, so it raises no alert and sets no cap."""
+    pcs = site.pcs
+    return (
+        not site.batteries
+        and not site.solar
+        and not memory.stages
+        and (pcs.panel is None or pcs.panel_limit_a is None)
+        and (pcs.conductor_limit_a is None or pcs.conductor_meter is None)
+        and pcs.export_limit_a is None
+    )

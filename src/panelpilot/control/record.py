@@ -18,6 +18,12 @@ def record(
     """`mem` after a cycle that gave it `new_a` (sending `sent`, if any): a decrease starts
     the hold on what the car may still draw for `response_s`; a change of turn (admitted or
     paused) restarts its turn clock. `mem` itself when nothing changes."""
+    if sent is None and new_a == mem.limit_a and hold_a == mem.hold_a:
+        # The common case, checked without building anything: the same limit (so no hold
+        # starts), nothing sent; `mem` itself unless its turn changes.
+        admitted = new_a > 0 or (not paused and mem.connected and mem.demand_a > 0)
+        if admitted == mem.admitted:
+            return mem
     hold_until_t, changed_t = mem.hold_until_t, mem.changed_t
     if new_a < mem.limit_a:
         hold_a = max(hold_a, mem.limit_a)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 
 from panelpilot.control.alerts import alert
 from panelpilot.control.layout import Index
@@ -33,23 +33,30 @@ def charger_decisions(
 ) -> dict[str, ChargerDecision]:
     """Each charger's limit (a silent one: what is reserved for it), fallback and status."""
     out: dict[str, ChargerDecision] = {}
-    t = snap.t
+    t, readings, resolution_a, new = snap.t, snap.chargers, cfg.resolution_a, _decision
     for cid, mem in chargers.items():
-        target = targets_a[cid] if cid in listening else mem.limit_a
+        limit_a = mem.limit_a
+        target = targets_a[cid] if cid in listening else limit_a
+        is_online = cid in online
         status = charger_status(
-            mem, cid in online, cid in paused, target, snap.chargers.get(cid), cfg.resolution_a
+            mem, is_online, cid in paused, target, readings.get(cid), resolution_a
         )
-        newest = mem.held[-1] if mem.held else None
-        # No commitment yet (a charger silent since start): no lease, the fallback applies.
-        until = newest.until_t if newest is not None else -math.inf
-        out[cid] = _decision(
+        held = mem.held
+        if held:
+            newest = held[-1]
+            until, fallback_a = newest.until_t, newest.fallback_a
+        else:
+            # No commitment yet (a charger silent since start): no lease, the fallback applies.
+            until, fallback_a = -math.inf, fallbacks[cid]
+        left = until - t
+        out[cid] = new(
             (
-                reserves.get(cid, mem.limit_a),
-                newest.fallback_a if newest is not None else fallbacks[cid],
+                reserves.get(cid, limit_a),
+                fallback_a,
                 status,
                 target,
-                max(0.0, until - t),
-                mem.demand_a if mem.connected or cid not in online else 0.0,
+                left if left > 0.0 else 0.0,
+                mem.demand_a if mem.connected or not is_online else 0.0,
                 until,
             )
         )
@@ -64,6 +71,47 @@ def at(decisions: Mapping[str, ChargerDecision], t: float) -> dict[str, ChargerD
         left = d[6] - t
         out[cid] = new((d[0], d[1], d[2], d[3], left if left > 0.0 else 0.0, d[5], d[6]))
     return out
+
+
+class DecisionsAt(Mapping[str, ChargerDecision]):
+    """`at(decisions, t)`, made when first read: a steady cycle's charger decisions. A reader
+    that knows they repeat the last ones (`Decision.chargers_since_t`, as the simulator does)
+    reads only the keys and pays nothing for the lease times; any other read sees exactly
+    what `at` makes. `decisions` is never changed once made (a steady cycle keeps it)."""
+
+    __slots__ = ("_decisions", "_made", "_t")
+
+    def __init__(self, decisions: Mapping[str, ChargerDecision], t: float) -> None:
+        self._decisions = decisions
+        self._t = t
+        self._made: dict[str, ChargerDecision] | None = None
+
+    def _all(self) -> dict[str, ChargerDecision]:
+        made = self._made
+        if made is None:
+            made = self._made = at(self._decisions, self._t)
+        return made
+
+    def __getitem__(self, key: str) -> ChargerDecision:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decisions)
+
+    def __len__(self) -> int:
+        return len(self._decisions)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._decisions
+
+    def items(self) -> ItemsView[str, ChargerDecision]:
+        return self._all().items()
+
+    def values(self) -> ValuesView[ChargerDecision]:
+        return self._all().values()
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 def charger_alerts(

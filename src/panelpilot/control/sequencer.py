@@ -75,9 +75,11 @@ def sequence(
     limits: dict[str, float] = {}
     slack = list(capacities_a)
     for s in steps:
-        limits[s.key] = min(s.previous_a, s.target_a)
+        previous = s.previous_a
+        limits[s.key] = min(previous, s.target_a)
+        counted = max(s.hold_a, previous)
         for k in s.constraints:
-            slack[k] -= max(s.hold_a, s.previous_a)
+            slack[k] -= counted
     risers = sorted((s for s in steps if s.target_a > s.previous_a + EPS), key=_raise_order)
     for s in risers:
         if any(k in frozen for k in s.constraints):

@@ -78,9 +78,9 @@ def allocated_a(
 ) -> dict[str, float]:
     """Per circuit, the sum of the limits of the online chargers below it."""
     own: dict[str, float] = {}
-    for cid in topology.chargers:
+    for cid, charger in topology.chargers.items():
         if cid in online:
-            home = topology.chargers[cid].circuit
+            home = charger.circuit
             own[home] = own.get(home, 0.0) + decisions[cid].limit_a
     return topology.roll_up(own)
 

@@ -108,22 +108,26 @@ def quiet_until(
     lapsed = leases.lapsed_t(first_t)
     response, rotation = cfg.response_s, cfg.rotation_s
     bounds = leases.bounds
+    # (A time of inf is never taken: it stands for a timer that is not running.)
     for cid, mem in chargers.items():
-        times: list[float] = []
+        held = mem.held
+        times: tuple[float, ...]
         if cid not in online:
-            if not mem.held:
-                times.append(lapsed)
+            times = () if held else (lapsed,)
         elif cid in defiant:
-            if mem.defiant_since_t is not None:
-                times.append(mem.defiant_since_t + response)
+            since = mem.defiant_since_t
+            times = () if since is None else (since + response,)
         else:
-            times += (mem.hold_until_t, mem.changed_t + response, mem.turn_since_t + rotation)
-            times.append(probe_due_t(mem, cfg))
-            if mem.probing:
-                times.append(mem.probe_t + cfg.probe_s)  # a probe not offered yet is judged
-        if mem.held:
-            times.append(leases.renewal_due_t(mem.held[-1]))
-            times.append(next_change_t(mem.held, t, bounds))
+            times = (
+                mem.hold_until_t,
+                mem.changed_t + response,
+                mem.turn_since_t + rotation,
+                probe_due_t(mem, cfg),
+                # A probe not offered yet is judged.
+                mem.probe_t + cfg.probe_s if mem.probing else math.inf,
+            )
+        if held:
+            times += (leases.renewal_due_t(held[-1]), next_change_t(held, t, bounds))
         for x in times:
             if t < x < until:
                 until = x

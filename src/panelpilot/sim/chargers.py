@@ -41,6 +41,10 @@ class ChargerBank:
     ) -> bool:
         """Whether taking a decision would change what any charger holds."""
         limit, fallback, until = self.after(reached, limit_a, fallback_a, until_s)
+        if limit is self.limit_a and fallback is self.fallback_a and until is self.until_s:
+            # The very arrays they hold (a policy repeats its orders' arrays while its
+            # decisions repeat), and a decision's figures are never NaN: nothing changes.
+            return False
         return not (
             np.array_equal(limit, self.limit_a)
             and np.array_equal(fallback, self.fallback_a)
