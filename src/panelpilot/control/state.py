@@ -34,7 +34,7 @@ class ChargerMemory(NamedTuple):
     able_a: float = float("inf")  # the most the car was seen able to draw (inf: not seen)
     charged: bool = False  # the car has drawn current since it was plugged in
     connected: bool = False
-    plugged_t: float = float("-inf")  # when the car was plugged in (-inf: before the first cycle)
+    plugged_t: float = float("-inf")  # when the car was first seen plugged in (-inf: not yet)
     admitted: bool = False  # holds a turn (not paused)
     turn_since_t: float = 0.0  # when it last was admitted or paused
     idle_car: bool = False  # a car that is plugged in but does not draw
