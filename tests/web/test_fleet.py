@@ -95,7 +95,8 @@ def test_two_demo_sites_on_one_broker_are_both_on_the_fleet_page(mosquitto: Mosq
             lambda: _sites(client), lambda s: s["north"]["status"] == "offline", "north's will"
         )
         assert sites["south"]["status"] == "online"
-        assert sub.latest("panelpilot/north/status") == "offline"
+        # the broker sends the will to every subscriber, the fleet's and ours each in its turn
+        assert sub.wait_for(lambda: sub.latest("panelpilot/north/status") == "offline")
 
         south.send_signal(signal.SIGTERM)  # a clean stop says `offline` itself
         assert south.wait(DEADLINE_S) == 0
