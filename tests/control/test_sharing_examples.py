@@ -284,3 +284,38 @@ def test_a_car_that_uses_all_it_is_offered_is_probed_every_probe_s_again() -> No
     probes = _probes(loop, "wc2", 600)
     gaps = [b - a for a, b in pairwise(probes)]
     assert [round(g) for g in gaps[:2]] == [125, 245]
+
+
+def test_a_car_plugged_in_waits_for_its_turn_from_then_first_come_first_served() -> None:
+    # 12 A holds two 6 A minimums. a and b charge; then z plugs in, and y 60 s later.
+    site = load_site_text("""
+circuits:
+  - {id: panel, limit_a: 12}
+chargers:
+  - {id: a, circuit: panel, max_a: 32, fallback_a: 0}
+  - {id: b, circuit: panel, max_a: 32, fallback_a: 0}
+  - {id: y, circuit: panel, max_a: 32, fallback_a: 0}
+  - {id: z, circuit: panel, max_a: 32, fallback_a: 0}
+control: {rotation_s: 600}
+""")
+    loop = Loop(site)
+    loop.wants_a = {"a": 32.0, "b": 32.0}
+    loop.settle(1000)  # both turns are long up, and nobody waited
+    z_plugged_t = loop.t
+    loop.wants_a["z"] = 32.0
+    loop.settle(59)
+    loop.wants_a["y"] = 32.0
+    first_current_t: dict[str, float] = {}
+    while len(first_current_t) < 2:
+        d = loop.step()
+        assert sum(limits(d)) <= 12
+        for cid in ("y", "z"):
+            if d.chargers[cid].limit_a > 0:
+                first_current_t.setdefault(cid, loop.t)
+        assert loop.t < z_plugged_t + 2000
+    # Each new car's wait counts from its own plug-in, not from when its charger last had a
+    # car (never, here): neither jumps ahead of a and b at once, z goes before y, and each
+    # waits no more than `rotation_s` and the few seconds a pause and a start take.
+    assert first_current_t["z"] < first_current_t["y"]
+    assert 600 <= first_current_t["z"] - z_plugged_t <= 620
+    assert 600 <= first_current_t["y"] - (z_plugged_t + 60) <= 620

@@ -91,9 +91,13 @@ def _plugged(mem: ChargerMemory, charger: Charger, connected: bool, t: float) ->
     demand_a = charger.max_a if connected else 0.0
     if mem.connected == connected and mem.demand_a == demand_a and _reset(mem):
         return mem
+    arrived = connected and not mem.connected
     return mem._replace(
         connected=connected,
-        plugged_t=t if connected and not mem.connected else mem.plugged_t,
+        plugged_t=t if arrived else mem.plugged_t,
+        # A car just plugged in has waited for its turn since then, not since the charger's
+        # last car left (or the controller started).
+        turn_since_t=t if arrived else mem.turn_since_t,
         demand_a=demand_a,
         capped_since_t=None,
         idle_car=False,
@@ -200,8 +204,10 @@ def admission_key(
     """Order in which chargers get their minimum when there is not enough for all.
 
     Higher priority first; then cars that hold a turn not yet used up; then cars that have
-    waited at least `rotation_s` (longest first); then cars whose turn is up (the longest
-    charging last); then cars paused less than `rotation_s` ago (they just had a turn: ahead
+    waited at least `rotation_s` (longest first); then cars whose turn is up (the one whose
+    turn began last yields first: the cars charging longest came first and mostly leave
+    first, so the turns go round the rest); then cars paused less than `rotation_s` ago (they
+    just had a turn: ahead
     of the cars whose turn is up they would take it back from the next one, and each such
     swap is a pause and a restart); cars that are plugged in but do not draw come last.
     """
@@ -213,7 +219,7 @@ def admission_key(
     elif t - mem.turn_since_t < cfg.rotation_s:
         group, since = 0, mem.turn_since_t
     else:
-        group, since = 2, -mem.turn_since_t
+        group, since = 2, mem.turn_since_t
     return (-claim.priority, group, since, claim.key)
 
 
