@@ -22,7 +22,7 @@ from tests.service.helpers import SITE_YAML
 
 CHARGERS = ("wc1", "wc2", "wc3")
 DEADLINE_S = 60.0
-E2E_SITE = SITE_YAML + "control:\n  period_s: 0.5\n  lease_s: 3\n"
+E2E_SITE = SITE_YAML + "control:\n  period_s: 0.5\n  lease_s: 3\n  clock_skew_s: 0.5\n"
 
 
 def wait_until(

@@ -79,3 +79,23 @@ chargers:
     ok = text.replace("network_limit_a: 80}\n  - {id: nb", "network_limit_a: 40}\n  - {id: nb")
     ok = ok.replace("network_limit_a: 80}\nchargers", "network_limit_a: 40}\nchargers")
     assert load_site_text(ok, "feeder.yaml").networks[0].network_limit_a == 40
+
+
+def test_a_clock_error_above_a_quarter_of_the_lease_is_refused_with_what_would_fit() -> None:
+    text = """\
+circuits:
+  - {id: panel, limit_a: 40}
+chargers:
+  - {id: wc1, circuit: panel, max_a: 32}
+control:
+  lease_s: 30
+  clock_skew_s: 10
+"""
+    with pytest.raises(SiteFileError) as info:
+        load_site_text(text, "home.yaml")
+    assert str(info.value) == (
+        "home.yaml:7: control.clock_skew_s: 10 s is more than a quarter of lease_s (30 s): "
+        "every lease would be renewed within a quarter of its life; allowed: 0..7.5 s, or "
+        "raise lease_s to at least 40 s"
+    )
+    assert load_site_text(text.replace("lease_s: 30", "lease_s: 40")).control.lease_s == 40

@@ -315,7 +315,24 @@ def check_needs(site: Site) -> Iterator[Finding]:
             )
 
 
+def check_control(site: Site) -> Iterator[Finding]:
+    """The clock error the leases allow for leaves each lease a useful life: a lease is renewed
+    when `lease_s / 2 + clock_skew_s` is left, so at more than `lease_s / 4` a lease would be
+    renewed within a quarter of its life (at `lease_s / 2`, the cycle it is sent), every
+    charger sent a new profile nearly every cycle."""
+    control = site.control
+    if control.clock_skew_s > control.lease_s / 4:
+        yield (
+            ("control", "clock_skew_s"),
+            f"{control.clock_skew_s:g} s is more than a quarter of lease_s "
+            f"({control.lease_s:g} s): every lease would be renewed within a quarter of its "
+            f"life; allowed: 0..{control.lease_s / 4:g} s, or raise lease_s to at least "
+            f"{4 * control.clock_skew_s:g} s",
+        )
+
+
 CHECKS = (
+    check_control,
     check_ids,
     check_tree,
     check_references,
