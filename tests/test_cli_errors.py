@@ -22,8 +22,8 @@ from panelpilot.service.accounts import AccountError
 from panelpilot.service.database import ServiceLock, StorageError, sqlite_url
 from panelpilot.service.devices import DeviceSetupError
 from panelpilot.service.settings import NotStored
-from panelpilot.sim.cli import PlotError
 from panelpilot.sim.loader import ScenarioError
+from panelpilot.sim.plot_path import PlotError
 from panelpilot.site import Problem, SiteFileError
 from tests.service.helpers import SITE_YAML
 

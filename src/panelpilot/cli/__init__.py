@@ -65,7 +65,7 @@ LAYER_ERRORS: tuple[LayerError, ...] = (
     LayerError("panelpilot.service.accounts", "AccountError"),
     LayerError("panelpilot.service.devices", "DeviceSetupError"),
     LayerError("panelpilot.sim.loader", "ScenarioError", per_problem=True),
-    LayerError("panelpilot.sim.cli", "PlotError"),
+    LayerError("panelpilot.sim.plot_path", "PlotError"),
 )
 
 

@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # the simulator is imported when the command runs
 def _simulate(scenario: Path, plot: Path | None, quiet: bool) -> SimReport:
     """Load and run the scenario, each controller's steps as a bar."""
     from panelpilot.control.validate import SnapshotError
-    from panelpilot.sim.cli import check_plot_path
     from panelpilot.sim.loader import ScenarioError, load_scenario
+    from panelpilot.sim.plot_path import check_plot_path
     from panelpilot.sim.runner import CONTROLLERS, simulate
     from panelpilot.site import Problem
 
@@ -50,7 +50,7 @@ def sim(
     """Simulate a scenario with panelpilot and the `static` and `none` baselines side by side."""
     from rich.console import Console
 
-    from panelpilot.sim.cli import PlotError
+    from panelpilot.sim.plot_path import PlotError
     from panelpilot.sim.report import render_table
 
     report = _simulate(scenario, plot, quiet)  # ScenarioError, PlotError: the boundary
