@@ -6,6 +6,7 @@ Needs the optional extra: `pip install -e '.[acn]'` (acnportal 0.3.3, scipy). Ru
         [--scenarios workplace garage tight-garage] [--batteries two-stage ideal]
         [--algorithms panelpilot roundrobin edf llf ... optimum]
         [--control rotation_s=300 probe_s=120]   (panelpilot's settings, to measure them)
+        [--period-min 0.25]   (shorter ACN periods for every algorithm)
 
 It prints the table and writes it as markdown (docs/performance.md, "Against ACN-Sim").
 """
@@ -94,6 +95,20 @@ def setting(text: str) -> tuple[str, float]:
     return key, number
 
 
+def period(text: str) -> float:
+    """`--period-min`: a whole number of seconds, at least the cadence's follow-up cycles."""
+    try:
+        minutes = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    seconds = minutes * 60.0
+    if not (seconds >= 15.0 and abs(seconds - round(seconds)) < 1e-9):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a period is a whole number of seconds, at least 15 s (0.25 min)"
+        )
+    return minutes
+
+
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """The command line."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -114,6 +129,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="panelpilot's control settings overridden, e.g. rotation_s=300 probe_s=120",
     )
+    p.add_argument(
+        "--period-min",
+        type=period,
+        default=1.0,
+        help="the ACN period in minutes (every algorithm decides once a period; default 1)",
+    )
     p.add_argument("--out", type=Path, default=None, help="write the tables as markdown here")
     return p.parse_args(argv)
 
@@ -123,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     control = dict(args.control)
     try:
-        site_for(generate(SPECS[args.scenarios[0]], args.seed), control)
+        site_for(generate(SPECS[args.scenarios[0]], args.seed, period_min=args.period_min), control)
     except SiteFileError as e:
         for problem in e.problems:
             print(f"--control: {problem.field}: {problem.message}", file=sys.stderr)
@@ -133,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     about: list[str] = []
     print(HEAD, RULE, sep="\n", flush=True)
     for name in args.scenarios:
-        events = generate(SPECS[name], args.seed)
+        events = generate(SPECS[name], args.seed, period_min=args.period_min)
         about.append(describe(events, args.seed))
         for battery in args.batteries:
             for algorithm in args.algorithms:

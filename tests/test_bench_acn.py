@@ -207,3 +207,17 @@ def test_followed_reads_the_battery_model_at_the_new_pilot() -> None:
     assert after.t == pytest.approx(5.0, abs=0.01)
     assert after.chargers["s0"].current_a == round(min(pilot, 16.04), 1)
     assert after.chargers["s1"] == snap.chargers["s1"]  # no car: nothing read
+
+
+def test_a_period_is_a_whole_number_of_seconds_of_at_least_15(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("acnportal")
+    from bench.bench_acn import parse
+
+    assert parse(["--period-min", "0.25"]).period_min == 0.25
+    for bad in ("0.2", "0.0125", "x"):
+        with pytest.raises(SystemExit) as info:
+            parse(["--period-min", bad])
+        assert info.value.code == 2
+        assert "--period-min" in capsys.readouterr().err
