@@ -51,10 +51,11 @@ def demo(
         start_sunspec_twins,
         stop_sunspec_twins,
     )
-    from panelpilot.service.launch import listen_problem, serve_until_signalled
+    from panelpilot.service.launch import chosen_port, listen_problem, serve_until_signalled
     from panelpilot.service.service import ControlThread
     from panelpilot.web import create_app
 
+    port = chosen_port(host, port)
     if (problem := listen_problem(host, port)) is not None:
         raise fail(problem)
     broker = mqtt_options(demo_site(), None, mqtt, mqtt_site, mqtt_password_file)

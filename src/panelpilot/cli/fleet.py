@@ -60,7 +60,7 @@ def fleet(
     from pathlib import Path
 
     from panelpilot.service.fleet import FleetCollector
-    from panelpilot.service.launch import listen_problem
+    from panelpilot.service.launch import chosen_port, listen_problem
     from panelpilot.service.service import software_version
     from panelpilot.web.fleet import create_fleet_app
 
@@ -69,6 +69,7 @@ def fleet(
         MqttConfig(topic_prefix=topic_prefix)
     except ValueError:
         raise fail(f"--topic-prefix {topic_prefix!r}: levels of letters, digits, _ or -") from None
+    port = chosen_port(host, port)
     if (problem := listen_problem(host, port)) is not None:
         raise fail(problem)
     username, password = credentials(broker, None, mqtt_password_file, Path.cwd())

@@ -187,11 +187,13 @@ def run(
     from panelpilot.service.accounts import Accounts
     from panelpilot.service.clock import SystemClock
     from panelpilot.service.database import display_url
+    from panelpilot.service.launch import chosen_port
     from panelpilot.service.service import build_service
 
     options = _web_options(behind_https_proxy, license_pattern)
     loaded = load_site(site)
     _refuse_conflicts(host, port, ocpp_port, use_stored, reset_settings)
+    port = chosen_port(host, port)
     broker = mqtt_options(loaded, site, mqtt, mqtt_site, mqtt_password_file)
     shown = display_url(db)  # never the password
     lock = lock_database(db)

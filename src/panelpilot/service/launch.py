@@ -17,6 +17,22 @@ from panelpilot.service.accounts import Accounts
 from panelpilot.service.service import ControlSide, ControlThread, Service, serve
 
 
+def chosen_port(host: str, port: int) -> int:
+    """`port`, or for 0 a port the system has free at `host` now: the one printed and then
+    listened on (a URL with port 0 opens nothing). `port` as it is when it cannot bind: the
+    listen check that follows says why."""
+    if port != 0:
+        return port
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, 0))
+        except OSError:
+            return port
+        free: int = probe.getsockname()[1]
+        return free
+
+
 def listen_problem(host: str, port: int) -> str | None:
     """Why the web server could not listen at host:port, or None when it can."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
