@@ -207,9 +207,9 @@ def admission_key(
     waited at least `rotation_s` (longest first); then cars whose turn is up (the one whose
     turn began last yields first: the cars charging longest came first and mostly leave
     first, so the turns go round the rest); then cars paused less than `rotation_s` ago (they
-    just had a turn: ahead
-    of the cars whose turn is up they would take it back from the next one, and each such
-    swap is a pause and a restart); cars that are plugged in but do not draw come last.
+    just had a turn: ahead of the cars whose turn is up they would take it back from the next
+    one, and each such swap is a pause and a restart); cars that are plugged in but do not
+    draw come last.
     """
     if mem.idle_car:
         group, since = 4, mem.turn_since_t
