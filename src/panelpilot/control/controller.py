@@ -44,7 +44,9 @@ from panelpilot.control.layout import Index, Layout, signature
 from panelpilot.control.leases import Job, Leases
 from panelpilot.control.loads import per_circuit, plausible, uncontrolled
 from panelpilot.control.pcs import apply_pcs
+from panelpilot.control.pcs_caps import nothing_to_control
 from panelpilot.control.presence import observe, online_of, power_cycles
+from panelpilot.control.quiet import Quiet, quiet
 from panelpilot.control.record import record, record_sent
 from panelpilot.control.report import (
     DecisionsAt,
@@ -124,6 +126,29 @@ class Controller:
                 return decision
         self._steady = None
         return self._full_cycle(snap, meters, lost, dt)
+
+    def quiet(self) -> Quiet | None:
+        """The meter readings under which the next cycles repeat the last one (`quiet`), or
+        None: after a cycle that was not steady, or where the memory moves with every cycle
+        (an overload held, something for the PCS step to control)."""
+        steady, st = self._steady, self.state
+        if (
+            steady is None
+            or not self._incremental
+            or st.t is None
+            or st.over_since
+            or not nothing_to_control(self.site, st.pcs)
+        ):
+            return None
+        return quiet(
+            steady,
+            st.t,
+            st.uncontrolled_a,
+            self._drawn,
+            self.topology,
+            self._index,
+            self.site.control,
+        )
 
     def _steady_cycle(
         self,

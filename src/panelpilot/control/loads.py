@@ -27,12 +27,31 @@ PLAUSIBLE_OVER_A = 1.0
 PLAUSIBLE_OVER_SHARE = 0.05
 
 
+# Meter steps per ampere (the meters' resolution is `CURRENT_STEP_A`).
+STEPS_PER_A = 1 / CURRENT_STEP_A
+
+
+def load_steps(load_a: float) -> int:
+    """An uncontrolled load as a circuit's capacity counts it, in whole meter steps: up to the
+    next 0.1 A (with a hair's tolerance, so a load of 2.3 A held as 2.3000000000000003 is not
+    counted as 2.4)."""
+    return math.ceil(load_a * STEPS_PER_A - 1e-6)
+
+
 def counted_load(load_a: float) -> float:
-    """An uncontrolled load as a circuit's capacity counts it: up to the next 0.1 A, the
-    meters' resolution (with a hair's tolerance, so a load of 2.3 A held as
-    2.3000000000000003 is not counted as 2.4)."""
-    steps = 1 / CURRENT_STEP_A
-    return math.ceil(load_a * steps - 1e-6) / steps
+    """An uncontrolled load as a circuit's capacity counts it (amperes; see `load_steps`)."""
+    return load_steps(load_a) / STEPS_PER_A
+
+
+def net_load(reading_a: float, drawn_a: float) -> float:
+    """What a meter measures that is not a charger below it (generation counts as 0)."""
+    return max(0.0, reading_a - drawn_a)
+
+
+def follows(measured_a: float, before_a: float, dt: float) -> bool:
+    """Whether the estimate after `before_a`, `dt` later, is the measured load itself (not
+    the earlier estimate, decaying)."""
+    return measured_a > before_a - LOAD_RELEASE_A_PER_S * dt
 
 
 def plausible(
@@ -115,8 +134,10 @@ def uncontrolled(
         if reading is None:
             value = before if before is not None else circuit.limit_a
         else:
-            measured = max(0.0, reading - drawn.get(circuit_id, 0.0))
-            decayed = -math.inf if before is None else before - LOAD_RELEASE_A_PER_S * dt
-            value = measured if measured > decayed else decayed
+            measured = net_load(reading, drawn.get(circuit_id, 0.0))
+            if before is None or follows(measured, before, dt):
+                value = measured
+            else:
+                value = before - LOAD_RELEASE_A_PER_S * dt
         out[circuit_id] = value
     return out

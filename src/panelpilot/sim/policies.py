@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from panelpilot.control.quiet import Quiet
 from panelpilot.control.types import (
     BatteryReading,
     ChargerReading,
@@ -79,6 +80,11 @@ class Policy(Protocol):
         """When the policy itself changes something next (a scheduled setting), or inf."""
         ...
 
+    def quiet(self) -> Quiet | None:
+        """The meter readings under which its next decisions repeat the last one, or None
+        (`panelpilot.control.quiet`)."""
+        ...
+
 
 def _fixed_orders(topo: Topology, limit_a: FloatArray) -> Orders:
     n = len(topo.charger_ids)
@@ -110,6 +116,10 @@ class _FixedSettings:
         """Never."""
         return float("inf")
 
+    def quiet(self) -> Quiet | None:
+        """Nothing to say: it is never asked between stretches."""
+        return None
+
 
 class StaticPolicy(_FixedSettings):
     """Baseline `static`: network members fixed at the fair limit, others at their max."""
@@ -135,6 +145,10 @@ class ControllerLike(Protocol):
 
     def decide(self, snapshot: Snapshot) -> Decision:
         """Decide from a snapshot."""
+        ...
+
+    def quiet(self) -> Quiet | None:
+        """The meter readings under which the next cycles repeat the last one."""
         ...
 
 
@@ -236,6 +250,10 @@ class PanelpilotPolicy:
     def next_change_t(self) -> float:
         """When the next scheduled settings change is made."""
         return self._settings[0][0] if self._settings else float("inf")
+
+    def quiet(self) -> Quiet | None:
+        """The controller's own conditions for its next cycles to repeat the last one."""
+        return self.controller.quiet()
 
     def decide(self, readings: Readings) -> Orders:
         """Run the controller once and turn its decision into orders."""

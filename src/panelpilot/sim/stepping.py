@@ -242,9 +242,9 @@ class Run:
         report there; return how many steps the stretch keeps: up to the first decision that
         changes what a device holds (kept in `_pending`, delivered as the next one begins)."""
         p = self.decide_every
-        first = k + 1 + (-(k + 1)) % p
+        j = k + 1 + (-(k + 1)) % p
         moving = path.moving
-        for j in range(first, k + n, p):
+        while j < k + n:
             column = j - k
             # A meter reads what flowed in the step before, a charger what its car drew in it.
             draw = path.draw_a
@@ -257,7 +257,26 @@ class Run:
             if self._changes(readings, orders):
                 self._pending = (j, readings, orders)
                 return column
+            if not len(moving):  # the chargers read the same in the decisions to come
+                j = self._quiet_to(j, k + n, current, k)
+            j += p
         return n
+
+    def _quiet_to(self, j: int, end: int, current: FloatArray, k: int) -> int:
+        """The decision step before the last of those after `j` (up to `end`) that the
+        policy says repeat the one at `j` (`Policy.quiet`): the ones before it need not be
+        made, as the policy's state after that last one is the same either way. `j` when
+        there is none to skip."""
+        quiet = self.policy.quiet()
+        p = self.decide_every
+        steps = range(j + p, end, p)
+        if quiet is None or len(steps) < 2:
+            return j
+        columns = np.arange(j + p, end, p) - k - 1
+        rows = self.topo.meter_circuit
+        readings = {m: current[rows[m], columns].tolist() for m in quiet.meters}
+        q = quiet.cycles([self.times[s] for s in steps], readings)
+        return steps[q - 2] if q >= 2 else j
 
     def _take(
         self,

@@ -1,0 +1,166 @@
+"""The meter readings under which the next cycles repeat the last one, so a caller that knows
+them ahead (the simulator) need not run those cycles.
+
+After a steady cycle (`steady.Steady`: a fixed point, or a cycle that repeated one) the next
+cycles decide the same while their charger readings are the same, no command comes, no timer
+falls due and each constraint's capacity stays in its region. The capacity of a metered
+circuit moves with its meter; `Quiet` states the readings that keep it in the region, worked
+out with the very expressions `capacity.base_caps` and `loads.uncontrolled` use, and one more
+condition that makes skipping those cycles exact:
+
+* each reading is the load estimate itself (`loads.follows`: a fall of less than
+  `LOAD_RELEASE_A_PER_S` since the cycle before, with `CHAIN_MARGIN_A` to spare), so the
+  estimate after a run of such cycles is the last reading, however many of them were run;
+* no meter reads above its circuit's limit less the margin (no overload, nothing held in
+  `over_since`);
+* the site has nothing for the PCS step to control (`pcs_caps.nothing_to_control`), so its
+  memory does not depend on the cycles either.
+
+So `Quiet.cycles(times, readings)` counts the cycles that repeat the last one, and for any
+`q` it returns, running only the `q`-th of them leaves the controller exactly as running all
+`q` would (the test suite checks both ways give the same decisions and memories).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from panelpilot.control.layout import Index
+from panelpilot.control.loads import STEPS_PER_A, follows, load_steps, net_load
+from panelpilot.control.steady import Steady
+from panelpilot.control.tolerances import EPS
+from panelpilot.control.topology import Topology
+from panelpilot.site.model import ControlSettings
+
+# A reading counts as the estimate only with this much (A) to spare over the decaying one,
+# so that the sum of a run's steps can never come out on the other side of a single step.
+CHAIN_MARGIN_A = 1e-6
+# The most meter steps (0.1 A) the counted load is searched for on either side.
+SEARCH_STEPS = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """One meter's readings that keep the cycles repeating."""
+
+    meter: str
+    drawn_a: float  # the chargers below its circuit, as the last cycle counted them
+    load_a: float  # the circuit's load estimate after the last cycle
+    over_a: float  # a reading above this is an overload
+    steps: tuple[int, int] | None  # the counted load's whole meter steps allowed (None: any)
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    """The conditions under which the cycles after `t` repeat the cycle at `t`."""
+
+    t: float  # the last cycle's time
+    until_t: float  # a timer falls due here
+    bands: tuple[Band, ...]
+
+    @property
+    def meters(self) -> tuple[str, ...]:
+        return tuple(b.meter for b in self.bands)
+
+    def cycles(
+        self, times: Sequence[float], readings: Mapping[str, Sequence[float | None]]
+    ) -> int:
+        """How many of the cycles at `times` (after `t`, in order), with each meter reading
+        `readings[meter][i]` (None: lost) and every other input as in the last cycle, repeat
+        it."""
+        bands = self.bands
+        loads = [b.load_a for b in bands]
+        columns = [readings[b.meter] for b in bands]
+        before = self.t
+        for i, t in enumerate(times):
+            if t >= self.until_t:
+                return i
+            dt = t - before
+            for j, b in enumerate(bands):
+                reading = columns[j][i]
+                if reading is None or reading > b.over_a:
+                    return i
+                measured = net_load(reading, b.drawn_a)
+                if not follows(measured - CHAIN_MARGIN_A, loads[j], dt):
+                    return i
+                steps = b.steps
+                if steps is not None and not steps[0] <= load_steps(measured) <= steps[1]:
+                    return i
+                loads[j] = measured
+            before = t
+        return len(times)
+
+
+def quiet(
+    steady: Steady,
+    t: float,
+    loads_a: Mapping[str, float],
+    drawn: Mapping[str, float],
+    topology: Topology,
+    index: Index,
+    cfg: ControlSettings,
+) -> Quiet | None:
+    """The readings under which the cycles after a steady one at `t` repeat it (see the
+    module); None when a meter is lost."""
+    if steady.lost:
+        return None
+    bands = []
+    for circuit_id in topology.metered:
+        circuit = topology.circuits[circuit_id]
+        load = loads_a[circuit_id]
+        k = index.circuit_k.get(circuit_id)
+        steps = None
+        if k is not None:
+            steps = _steps(
+                load_steps(load),
+                circuit.limit_a - cfg.margin_a,
+                steady.reserved.amounts[k],
+                steady.low_a[k],
+                steady.high_a[k],
+            )
+            if steps is None:
+                return None
+        bands.append(
+            Band(
+                circuit.meter or "",
+                drawn.get(circuit_id, 0.0),
+                load,
+                circuit.limit_a - cfg.margin_a + EPS,
+                steps,
+            )
+        )
+    return Quiet(t, steady.until_t, tuple(bands))
+
+
+def _steps(
+    now: int, base_a: float, reserved_a: float, low: float, high: float
+) -> tuple[int, int] | None:
+    """The counted loads (whole meter steps) whose capacity, `base_a - steps / STEPS_PER_A -
+    reserved_a` as `capacity` works it out, is in [low, high]: a capacity falls as the load
+    rises, so they are one run of steps, around `now` (None if `now` is not one of them)."""
+
+    def room(n: int) -> float:
+        return (base_a - n / STEPS_PER_A) - reserved_a
+
+    if not low <= room(now) <= high:
+        return None
+    # The most steps whose room is still >= low, and the fewest whose room is still <= high.
+    top = _last(now, now + SEARCH_STEPS, lambda n: room(n) >= low)
+    bottom = -_last(-now, 0, lambda n: room(-n) <= high)
+    return bottom, top
+
+
+def _last(start: int, stop: int, ok: Callable[[int], bool]) -> int:
+    """The largest n in [start, stop] with `ok(n)`, given `ok(start)` and that `ok` holds on
+    a run from `start`."""
+    lo, hi = start, stop
+    if ok(hi):
+        return hi
+    while hi - lo > 1:  # ok(lo), not ok(hi)
+        mid = (lo + hi) // 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo

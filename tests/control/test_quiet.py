@@ -1,0 +1,116 @@
+"""Cycles the controller says repeat the last one (`Controller.quiet`) can be left out: a caller
+that runs only the last of a run of them leaves the controller exactly where running all of
+them would, and each cycle left out would have told every charger what the last one did.
+
+Two controllers see the same closed loop: one runs every cycle, the other leaves out every
+cycle its `quiet` conditions cover, running only the last one of each such run (and every
+cycle they do not cover).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from panelpilot.control import Controller, Decision, Snapshot
+from panelpilot.control.quiet import Quiet
+from panelpilot.site import load_site_text
+from tests.control.strategies import World, sites, snapshot
+from tests.control.test_steady import RUNS, _orders, _step, _world, segments
+
+
+def _repeats(quiet: Quiet | None, last: Snapshot, run: list[Snapshot]) -> bool:
+    """Whether `quiet` says every snapshot of `run` (after `last`) repeats `last`'s cycle."""
+    if quiet is None or any(s.commands or s.chargers != last.chargers for s in run):
+        return False
+    if any(s.meters.keys() != last.meters.keys() for s in run):
+        return False
+    readings = {m: [s.meters[m] for s in run] for m in quiet.meters}
+    return quiet.cycles([s.t for s in run], readings) == len(run)
+
+
+def run_skipping(world: World, plan: list[dict[str, Any]]) -> int:
+    """Step both controllers through `plan`; how many cycles the skipping one left out."""
+    every, skipping = Controller(world.site), Controller(world.site)
+    limits: dict[str, float] = {}
+    t = 0.0
+    called: Snapshot | None = None  # the skipping controller's last cycle
+    said: Decision | None = None  # ... and what it decided
+    left: list[tuple[Snapshot, Decision]] = []  # the cycles it has left out since
+    skipped = 0
+    for step in plan:
+        t += step["dt"]
+        snap = snapshot(world, t, step, limits)
+        decided = every.decide(snap)
+        limits = {k: v.limit_a for k, v in decided.chargers.items()}
+        run = [s for s, _ in left] + [snap]
+        if called is not None and _repeats(skipping.quiet(), called, run):
+            left.append((snap, decided))
+            continue
+        if left:  # the last cycle of the run it may leave out is run after all
+            last, reference = left.pop()
+            skipped += len(left)
+            assert said is not None
+            for _, d in left:  # each cycle left out told the chargers what `said` did
+                assert d.chargers_since_t == said.chargers_since_t, f"t={d.t}"
+                assert _orders(d) == _orders(said), f"t={d.t}"
+            said = skipping.decide(last)
+            assert said == reference, f"t={last.t}"
+            left = []
+        said, called = skipping.decide(snap), snap
+        assert said == decided, f"t={t}"
+        assert skipping.state == every.state, f"t={t}"
+    return skipped
+
+
+@given(data=st.data())
+@RUNS
+def test_cycles_left_out_under_quiet_change_nothing(data: st.DataObject) -> None:
+    world = data.draw(sites(max_chargers=12))
+    run_skipping(world, data.draw(segments(world)))
+
+
+def test_a_settled_network_leaves_out_the_cycles_whose_loads_leave_it_room() -> None:
+    """Two cars share the network's 48 A under a 100 A garage whose other loads wander
+    between 10 and 47 A: the garage has room for what the cars were given, so the cycles
+    between lease renewals are left out. Then 60 A: the cars must come down."""
+    loads = [10.0] * 40 + [10.0 + (i * 0.37) % 37 for i in range(100)] + [60.0] * 20
+    assert run_skipping(_world(), [_step(x) for x in loads]) >= 60
+
+
+SHARED = """
+circuits:
+  - id: service
+    limit_a: 100
+    meter: site
+networks: []
+chargers:
+  - {id: wc1, circuit: service, max_a: 48}
+  - {id: wc2, circuit: service, max_a: 48}
+"""
+
+
+def test_a_circuit_that_shapes_the_allocation_leaves_out_only_cycles_within_its_step() -> None:
+    """The service shares what its other loads leave between two cars: its capacity shapes
+    the allocation exactly, so a cycle is left out only while the counted load (0.1 A) is
+    the same. A load that falls by more than the estimate's release (2 A/s) is followed
+    cycle by cycle, never left out across."""
+    world = World(
+        load_site_text(SHARED, "site.yaml"), {"wc1": 48.0, "wc2": 48.0}, {"service": None}
+    )
+    loads = [30.0] * 30 + [30.01 + 0.001 * i for i in range(40)] + [25.0, 20.0, 15.0] + [15.0] * 30
+    plan: list[dict[str, Any]] = [
+        {
+            "dt": 1.0,
+            "load": {"site": x},
+            "lost": set(),
+            "offline": set(),
+            "unplugged": set(),
+            "follow": 1.0,
+            "command": None,
+        }
+        for x in loads
+    ]
+    assert run_skipping(world, plan) >= 20
