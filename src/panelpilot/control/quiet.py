@@ -63,9 +63,7 @@ class Quiet:
     def meters(self) -> tuple[str, ...]:
         return tuple(b.meter for b in self.bands)
 
-    def cycles(
-        self, times: Sequence[float], readings: Mapping[str, Sequence[float | None]]
-    ) -> int:
+    def cycles(self, times: Sequence[float], readings: Mapping[str, Sequence[float | None]]) -> int:
         """How many of the cycles at `times` (after `t`, in order), with each meter reading
         `readings[meter][i]` (None: lost) and every other input as in the last cycle, repeat
         it."""
