@@ -239,8 +239,9 @@ class Run:
         self, k: int, n: int, current: FloatArray, path: Trajectory, solar: FloatArray | None
     ) -> int:
         """Run the policy's decisions due in steps k+1..k+n-1, on what the meters and chargers
-        report there; return how many steps the stretch keeps: up to the first decision that
-        changes what a device holds (kept in `_pending`, delivered as the next one begins)."""
+        report there (but for those it says repeat the last one: `_quiet_to`); return how many
+        steps the stretch keeps: up to the first decision that changes what a device holds
+        (kept in `_pending`, delivered as the next one begins)."""
         p = self.decide_every
         j = k + 1 + (-(k + 1)) % p
         moving = path.moving
