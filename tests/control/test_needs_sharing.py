@@ -175,10 +175,17 @@ def test_needs_keep_every_limit_and_the_fair_share_of_cars_without_one(
         return allocate(bare, [cap], RES).targets_a
 
     as_given, as_ordered = plain(claims), plain(order)
+    # A car that can wait for its need (deferred) gives up its place: the cars without a need
+    # then share what it held, and one turned away before may come in.
+    waiting = any(c.deferred for c in claims)
+    without = plain([c for c in claims if not c.deferred]) if waiting else as_given
+    ordered_without = plain([c for c in order if not c.deferred]) if waiting else as_ordered
     for c in claims:
         if c.required_a is None and not c.standby:
             # A car without a need keeps its fair share: needs only move the cars with one.
-            assert got.targets_a[c.key] >= as_given[c.key] - RES - 1e-6, c
+            fair = min(as_given[c.key], without[c.key])
+            assert got.targets_a[c.key] >= fair - RES - 1e-6, c
         if c.required_a is not None and not c.deferred and c.required_a >= c.demand_a:
             # A car that cannot finish keeps its fair share in its place in that order.
-            assert got.targets_a[c.key] >= as_ordered[c.key] - RES - 1e-6, c
+            fair = min(as_ordered[c.key], ordered_without[c.key])
+            assert got.targets_a[c.key] >= fair - RES - 1e-6, c
