@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,9 +183,16 @@ def _commands(site: Site) -> st.SearchStrategy[Command]:
     )
 
 
-def snapshot(world: World, t: float, step: dict[str, Any], limits: dict[str, float]) -> Snapshot:
+def snapshot(
+    world: World,
+    t: float,
+    step: dict[str, Any],
+    limits: dict[str, float],
+    acked: Mapping[str, float] | None = None,
+) -> Snapshot:
     """A consistent snapshot: cars draw at most their limit and their own max; meters add
-    the random uncontrolled load to the chargers' draw below them."""
+    the random uncontrolled load to the chargers' draw below them. `acked`: the lease end
+    each charger reports it holds (`commitment_t`; None: the source does not say)."""
     site = world.site
     readings: dict[str, ChargerReading] = {}
     for c in site.chargers:
@@ -198,7 +206,10 @@ def snapshot(world: World, t: float, step: dict[str, Any], limits: dict[str, flo
             draw = 0.0
         elif c.id in step.get("over", {}):
             draw += step["over"][c.id]  # a car still above a lower limit, ramping down
-        readings[c.id] = ChargerReading(True, connected, round(draw * step["follow"], 2))
+        ack = None if acked is None else acked.get(c.id)
+        readings[c.id] = ChargerReading(
+            True, connected, round(draw * step["follow"], 2), commitment_t=ack
+        )
     meters: dict[str, float | None] = {}
     for circuit, _ in site.all_circuits():
         if not circuit.meter:

@@ -9,13 +9,15 @@ settings do.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from panelpilot.control import ChargerReading, Controller, Decision, Snapshot
+from panelpilot.control import ChargerReading, Controller, Decision, Snapshot, renewal
 from panelpilot.control.report import DecisionsAt, at
 from panelpilot.control.types import ChargerDecision, ChargerStatus
 from panelpilot.site import load_site_text
@@ -46,6 +48,9 @@ def segments(draw: st.DrawFn, world: World) -> list[dict[str, Any]]:
             "offline": {c.id for c in site.chargers if draw(st.integers(0, 9)) == 0},
             "unplugged": {c.id for c in site.chargers if draw(st.integers(0, 3)) == 0},
             "follow": draw(st.sampled_from([1.0, 1.0, 0.5, 0.0])),
+            # What chargers say they hold: nothing (each decision counts as applied), the
+            # last decision's lease, or the one before (an acknowledgement a cycle late).
+            "ack": draw(st.sampled_from([None, 1, 2])),
         }
         command = draw(st.none() | _commands(site)) if draw(st.integers(0, 3)) == 0 else None
         # Cars whose on-board charger accepts less (tapering as they fill) or more, reported
@@ -104,9 +109,11 @@ def run_both(world: World, plan: list[dict[str, Any]]) -> int:
     limits: dict[str, float] = {}
     t = 0.0
     last: Decision | None = None
+    leases: list[dict[str, float]] = [{}, {}]  # the last two decisions' lease ends
     for step in plan:
         t += step["dt"]
-        snap = snapshot(world, t, step, limits)
+        ack = step.get("ack")
+        snap = snapshot(world, t, step, limits, None if ack is None else leases[-ack])
         decided = fast.decide(snap)
         reference = full.decide(snap)
         # Only the step-by-step controller decides its charger decisions anew every cycle.
@@ -117,6 +124,7 @@ def run_both(world: World, plan: list[dict[str, Any]]) -> int:
             assert _orders(decided) == _orders(last), f"t={t}: said to repeat, but differs"
         last = decided
         limits = {k: v.limit_a for k, v in decided.chargers.items()}
+        leases = [leases[-1], {k: v.lease_until_t for k, v in decided.chargers.items()}]
     return fast.steady_cycles
 
 
@@ -176,6 +184,57 @@ def test_a_settled_network_is_steady_while_other_loads_leave_it_room() -> None:
     # The first cycles settle (limits, then the demand estimates); a lease renewal now and
     # then is a change, decided in full; everything else is steady.
     assert steady >= 80
+
+
+RENEWING_SITE = """
+circuits:
+  - id: service
+    limit_a: 200
+    meter: site
+    children:
+      - {id: garage, limit_a: 150, meter: garage}
+networks:
+  - {id: net, circuit: garage, network_limit_a: 110}
+chargers:
+  - {id: wc1, circuit: garage, network: net, max_a: 40}
+  - {id: wc2, circuit: garage, network: net, max_a: 40}
+  - {id: wc3, circuit: garage, network: net, max_a: 40}
+"""
+
+
+@pytest.mark.parametrize("ack", [None, 1, 2])
+def test_leases_falling_due_at_a_fixed_point_are_renewed_without_the_other_steps(
+    ack: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two cars at 40 A and an empty charger share 110 A, so each falls back to 36.6 A. A
+    renewal of the two cars' leases adds 3.4 A after their old ends, where the empty
+    charger's rise to its fallback leaves no room: it renews first, the cars a cycle later
+    (leases.py). Those cycles, and the ones that see the renewals acknowledged, run the
+    commit step alone (renewal.py), and decide what every step decides."""
+    site = load_site_text(RENEWING_SITE, "site.yaml")
+    world = World(
+        site, {"wc1": 40.0, "wc2": 40.0, "wc3": 0.0}, {"service": None, "garage": "service"}
+    )
+    kinds: Counter[tuple[bool, bool]] = Counter()
+    real = renewal.renewal_cycle
+
+    def counted(steady: Any, *args: Any) -> Any:
+        renewal = real(steady, *args)
+        kinds[steady.renewing, renewal is not None and renewal.steady.renewing] += 1
+        return renewal
+
+    monkeypatch.setattr("panelpilot.control.controller.renewal_cycle", counted)
+    step = {**_step(10.0), "unplugged": {"wc3"}, "ack": ack}
+    steady = run_both(world, [step] * 400)
+    assert kinds[False, True] >= 12  # leases fell due at a fixed point: renewals sent
+    if ack is None:
+        assert kinds[True, True] >= 12  # the cars' renewals, after the empty charger's
+        assert kinds[True, False] >= 12  # acknowledged: a fixed point again
+        assert 400 - steady <= 5  # only the first cycles, settling, ran every step
+    else:
+        # A charger that says which lease it holds changes its reading when it takes a new
+        # one: the cycles around that run every step.
+        assert 400 - steady <= 5 + 3 * kinds[False, True]
 
 
 def test_a_charger_reading_changed_in_place_is_seen() -> None:

@@ -19,8 +19,9 @@ records, and `decide` alone puts the new state in force:
 
 A cycle after a fixed point whose conditions hold (same charger readings, no command, no timer
 due, capacities within the region) skips steps 2 and 5-10: it decides for the chargers what
-the fixed point did, which is what those steps would compute again (`incremental=False` runs
-them anyway; the test suite checks both give the same decisions and memories).
+the fixed point did, which is what those steps would compute again; where only leases fall
+due, it runs step 8 alone (`renewal`). (`incremental=False` runs every step anyway; the test
+suite checks both give the same decisions and memories.)
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from panelpilot.control.pcs_caps import nothing_to_control
 from panelpilot.control.presence import observe, online_of, power_cycles
 from panelpilot.control.quiet import Quiet, quiet
 from panelpilot.control.record import record, record_sent
+from panelpilot.control.renewal import renewal_cycle
 from panelpilot.control.report import (
     DecisionsAt,
     charger_alerts,
@@ -61,7 +63,7 @@ from panelpilot.control.settings import apply_commands
 from panelpilot.control.sharing import Claim, allocate
 from panelpilot.control.state import ChargerMemory, ControllerState, NetworkMemory
 from panelpilot.control.status import allocated_a, circuit_states, network_states
-from panelpilot.control.steady import Steady, quiet_until, region
+from panelpilot.control.steady import Fixed, Steady, quiet_until, region
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import (
     Alert,
@@ -134,6 +136,7 @@ class Controller:
         steady, st = self._steady, self.state
         if (
             steady is None
+            or steady.renewing
             or not self._incremental
             or st.t is None
             or st.over_since
@@ -163,9 +166,17 @@ class Controller:
         if overloads(index, topo, cfg, meters):
             return None
         u = uncontrolled(topo, st.uncontrolled_a, meters, self._drawn, dt)
-        room = capacities(base_caps(index, topo, cfg, u, st.networks), steady.reserved)
+        caps = base_caps(index, topo, cfg, u, st.networks)
+        room = capacities(caps, steady.reserved)
         if not steady.holds(snap.t, snap.chargers, lost, room):
             return None
+        until_t, since_t = steady.until_t, steady.t
+        if snap.t >= until_t or steady.renewing:  # leases fall due (the `renewal` module)
+            renewal = renewal_cycle(steady, snap, st, self._leases, cfg, caps, room)
+            if renewal is None:
+                return None
+            st, steady, until_t, since_t = renewal.state, renewal.steady, renewal.until_t, snap.t
+            self._steady = steady
         return self._finish(
             snap,
             st,
@@ -178,8 +189,8 @@ class Controller:
             steady.network_alerts,
             steady.networks,
             steady.allocated,
-            steady.until_t,
-            steady.t,
+            until_t,
+            since_t,
         )
 
     def _full_cycle(
@@ -286,11 +297,16 @@ class Controller:
             and not pending_raises(steps, sent.limits)
             and not any(c.required_a is not None for c in claims)  # time alone moves a need
         ):
-            until = quiet_until(st.chargers, online, defiant, leases, cfg, t, first_t)
+            other_t, renew_t = quiet_until(st.chargers, online, defiant, leases, cfg, t, first_t)
+            until = min(other_t, renew_t)
             low, high = region(allocation, room, layout)
+            fixed = None
+            if not reserved.reserves and not defiant:
+                fixed = Fixed(tuple(claims), sent.limits, fallbacks, paused, allocation, layout)
             self._steady = Steady(
                 t,
                 until,
+                other_t if fixed is not None else until,
                 low,
                 high,
                 dict(snap.chargers),  # a copy: the caller's mapping may change later
@@ -301,6 +317,7 @@ class Controller:
                 about_networks,
                 networks,
                 allocated,
+                fixed,
             )
         return self._finish(
             snap,

@@ -24,7 +24,7 @@ from panelpilot.control.commitments import next_change_t
 from panelpilot.control.demand import probe_due_t
 from panelpilot.control.layout import Layout
 from panelpilot.control.leases import Leases
-from panelpilot.control.sharing import Allocation
+from panelpilot.control.sharing import Allocation, Claim
 from panelpilot.control.state import ChargerMemory
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading, NetworkState
 from panelpilot.site.model import ControlSettings
@@ -37,11 +37,25 @@ FIT_A = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
+class Fixed:
+    """What a fixed point's commit step worked on, to run that step again when only leases
+    fall due (`renewal`). Kept only where no charger is silent or defiant."""
+
+    claims: tuple[Claim, ...]
+    limits: Mapping[str, float]  # each listening charger's limit, as sent or kept
+    fallbacks: Mapping[str, float]
+    paused: frozenset[str]
+    allocation: Allocation
+    layout: Layout
+
+
+@dataclass(frozen=True, slots=True)
 class Steady:
     """A fixed point's conditions, and what it decided for the chargers."""
 
     t: float  # the fixed point's time
-    until_t: float
+    until_t: float  # the first timer (a lease renewal or any other)
+    other_t: float  # the first timer other than a lease renewal
     low_a: tuple[float, ...]  # per constraint: the allocation holds for capacities >= this
     high_a: tuple[float, ...]  # ... and <= this
     readings: Mapping[str, ChargerReading]
@@ -52,6 +66,10 @@ class Steady:
     network_alerts: tuple[Alert, ...]
     networks: Mapping[str, NetworkState]
     allocated: Mapping[str, float]  # per circuit: the online chargers' limits below it
+    fixed: Fixed | None = None  # None: a renewal is decided in full
+    # Renewals were sent: the next cycle sees them acknowledged (`renewal`), and is not a
+    # repeat of this one.
+    renewing: bool = False
 
     def holds(
         self,
@@ -60,8 +78,9 @@ class Steady:
         lost: frozenset[str],
         capacities: Sequence[float],
     ) -> bool:
-        """Whether a cycle at `t` with these inputs decides the same."""
-        if t >= self.until_t or lost != self.lost:
+        """Whether a cycle at `t` with these inputs decides the same (or, from `until_t` on,
+        the same but for the leases falling due: `renewal`)."""
+        if t >= self.other_t or lost != self.lost:
             return False
         if readings != self.readings:
             return False
@@ -99,12 +118,13 @@ def quiet_until(
     cfg: ControlSettings,
     t: float,
     first_t: float,
-) -> float:
+) -> tuple[float, float]:
     """The first time after `t` at which a timer can change what a cycle decides with the
     same readings: a hold or a response time running out, a probe or a turn falling due, a
-    lease to renew, a commitment's step (its lease end on either side of the clock error, a
-    replaced one retired), or the end of what an earlier process can have sent."""
-    until = math.inf
+    commitment's step (its lease end on either side of the clock error, a replaced one
+    retired), or the end of what an earlier process can have sent; and the first time a
+    lease falls due for renewal."""
+    until = renew = math.inf
     lapsed = leases.lapsed_t(first_t)
     response, rotation = cfg.response_s, cfg.rotation_s
     bounds = leases.bounds
@@ -127,8 +147,15 @@ def quiet_until(
                 mem.probe_t + cfg.probe_s if mem.probing else math.inf,
             )
         if held:
-            times += (leases.renewal_due_t(held[-1]), next_change_t(held, t, bounds))
+            times += (next_change_t(held, t, bounds),)
+            due = leases.renewal_due_t(held[-1])
+            if t < due < renew:
+                renew = due
         for x in times:
             if t < x < until:
                 until = x
-    return until - EARLY_S if until < math.inf else until
+    return _early(until), _early(renew)
+
+
+def _early(t: float) -> float:
+    return t - EARLY_S if t < math.inf else t
