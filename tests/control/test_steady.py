@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from panelpilot.control import ChargerReading, Controller, Decision, Snapshot, renewal
+from panelpilot.control import ChargerReading, Controller, Decision, Snapshot, rerun
 from panelpilot.control.report import DecisionsAt, at
 from panelpilot.control.types import ChargerDecision, ChargerStatus
 from panelpilot.site import load_site_text
@@ -202,39 +202,72 @@ chargers:
 """
 
 
+Kind = tuple[bool, bool, bool]  # (capacities within the region, renewing, sent or pending)
+
+
+@pytest.fixture
+def reruns(monkeypatch: pytest.MonkeyPatch) -> Counter[Kind]:
+    """The cycles after a fixed point that ran only some steps again (`rerun`), by kind."""
+    kinds: Counter[Kind] = Counter()
+    real = rerun.rerun
+
+    def counted(steady: Any, *args: Any) -> Any:
+        again = real(steady, *args)
+        if again is not None:
+            kinds[args[-1], steady.renewing, again.steady.renewing] += 1
+        return again
+
+    monkeypatch.setattr("panelpilot.control.controller.rerun", counted)
+    return kinds
+
+
 @pytest.mark.parametrize("ack", [None, 1, 2])
 def test_leases_falling_due_at_a_fixed_point_are_renewed_without_the_other_steps(
-    ack: int | None, monkeypatch: pytest.MonkeyPatch
+    ack: int | None, reruns: Counter[Kind]
 ) -> None:
     """Two cars at 40 A and an empty charger share 110 A, so each falls back to 36.6 A. A
     renewal of the two cars' leases adds 3.4 A after their old ends, where the empty
     charger's rise to its fallback leaves no room: it renews first, the cars a cycle later
     (leases.py). Those cycles, and the ones that see the renewals acknowledged, run the
-    commit step alone (renewal.py), and decide what every step decides."""
+    commit step alone (rerun.py), and decide what every step decides."""
     site = load_site_text(RENEWING_SITE, "site.yaml")
     world = World(
         site, {"wc1": 40.0, "wc2": 40.0, "wc3": 0.0}, {"service": None, "garage": "service"}
     )
-    kinds: Counter[tuple[bool, bool]] = Counter()
-    real = renewal.renewal_cycle
-
-    def counted(steady: Any, *args: Any) -> Any:
-        renewal = real(steady, *args)
-        kinds[steady.renewing, renewal is not None and renewal.steady.renewing] += 1
-        return renewal
-
-    monkeypatch.setattr("panelpilot.control.controller.renewal_cycle", counted)
     step = {**_step(10.0), "unplugged": {"wc3"}, "ack": ack}
     steady = run_both(world, [step] * 400)
-    assert kinds[False, True] >= 12  # leases fell due at a fixed point: renewals sent
+    assert reruns[True, False, True] >= 12  # leases fell due at a fixed point: renewals sent
     if ack is None:
-        assert kinds[True, True] >= 12  # the cars' renewals, after the empty charger's
-        assert kinds[True, False] >= 12  # acknowledged: a fixed point again
+        assert reruns[True, True, True] >= 12  # the cars' renewals, after the empty charger's
+        assert reruns[True, True, False] >= 12  # acknowledged: a fixed point again
         assert 400 - steady <= 5  # only the first cycles, settling, ran every step
     else:
         # A charger that says which lease it holds changes its reading when it takes a new
         # one: the cycles around that run every step.
-        assert 400 - steady <= 5 + 3 * kinds[False, True]
+        assert 400 - steady <= 5 + 3 * reruns[True, False, True]
+
+
+def test_a_capacity_that_moves_without_moving_the_allocation_reruns_the_allocation_alone(
+    reruns: Counter[Kind],
+) -> None:
+    """Three cars want 80 A on an 80 A garage whose other loads creep up from 20 A: the
+    garage shapes the allocation, so its region is its capacity exactly, and each 0.1 A the
+    counted load moves leaves it. Where the targets come out the same (the whole steps the
+    cars get do not move) the allocation alone runs again, and the cycle is a fixed point in
+    the new region; where they move, every step runs."""
+    site = load_site_text(
+        SITE.replace("limit_a: 100, meter: garage", "limit_a: 80, meter: garage")
+        .replace("network: net, max_a: 48}", "max_a: 32}")
+        .replace("networks:\n  - {id: net, circuit: garage, network_limit_a: 48}\n", ""),
+        "site.yaml",
+    )
+    world = World(
+        site, {"wc1": 32.0, "wc2": 32.0, "wc3": 32.0}, {"service": None, "garage": "service"}
+    )
+    plan = [{**_step(20.0 + 0.013 * i), "unplugged": set()} for i in range(300)]
+    steady = run_both(world, plan)
+    assert reruns[False, False, False] >= 20
+    assert steady >= 250
 
 
 def test_a_charger_reading_changed_in_place_is_seen() -> None:

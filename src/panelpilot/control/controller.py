@@ -19,9 +19,9 @@ records, and `decide` alone puts the new state in force:
 
 A cycle after a fixed point whose conditions hold (same charger readings, no command, no timer
 due, capacities within the region) skips steps 2 and 5-10: it decides for the chargers what
-the fixed point did, which is what those steps would compute again; where only leases fall
-due, it runs step 8 alone (`renewal`). (`incremental=False` runs every step anyway; the test
-suite checks both give the same decisions and memories.)
+the fixed point did, which is what those steps would compute again; where a capacity left its
+region or leases fall due, it runs step 6 or 8 alone (`rerun`). (`incremental=False` runs
+every step anyway; the test suite checks both give the same decisions and memories.)
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ from panelpilot.control.pcs_caps import nothing_to_control
 from panelpilot.control.presence import observe, online_of, power_cycles
 from panelpilot.control.quiet import Quiet, quiet
 from panelpilot.control.record import record, record_sent
-from panelpilot.control.renewal import renewal_cycle
 from panelpilot.control.report import (
     DecisionsAt,
     charger_alerts,
@@ -58,6 +57,7 @@ from panelpilot.control.report import (
     network_alerts,
     overload_alerts,
 )
+from panelpilot.control.rerun import rerun
 from panelpilot.control.sequencer import pending_raises, sequence, steps_for
 from panelpilot.control.settings import apply_commands
 from panelpilot.control.sharing import Claim, allocate
@@ -168,14 +168,14 @@ class Controller:
         u = uncontrolled(topo, st.uncontrolled_a, meters, self._drawn, dt)
         caps = base_caps(index, topo, cfg, u, st.networks)
         room = capacities(caps, steady.reserved)
-        if not steady.holds(snap.t, snap.chargers, lost, room):
+        if not steady.holds(snap.t, snap.chargers, lost):
             return None
-        until_t, since_t = steady.until_t, steady.t
-        if snap.t >= until_t or steady.renewing:  # leases fall due (the `renewal` module)
-            renewal = renewal_cycle(steady, snap, st, self._leases, cfg, caps, room)
-            if renewal is None:
+        until_t, since_t, within = steady.until_t, steady.t, steady.within(room)
+        if not within or snap.t >= until_t or steady.renewing:  # the `rerun` module
+            again = rerun(steady, snap, st, self._leases, cfg, caps, room, within)
+            if again is None:
                 return None
-            st, steady, until_t, since_t = renewal.state, renewal.steady, renewal.until_t, snap.t
+            st, steady, until_t, since_t = again.state, again.steady, again.until_t, snap.t
             self._steady = steady
         return self._finish(
             snap,

@@ -66,24 +66,18 @@ class Steady:
     network_alerts: tuple[Alert, ...]
     networks: Mapping[str, NetworkState]
     allocated: Mapping[str, float]  # per circuit: the online chargers' limits below it
-    fixed: Fixed | None = None  # None: a renewal is decided in full
+    fixed: Fixed | None = None  # None: every step runs once the fixed point's conditions fail
     # Renewals were sent: the next cycle sees them acknowledged (`renewal`), and is not a
     # repeat of this one.
     renewing: bool = False
 
-    def holds(
-        self,
-        t: float,
-        readings: Mapping[str, ChargerReading],
-        lost: frozenset[str],
-        capacities: Sequence[float],
-    ) -> bool:
-        """Whether a cycle at `t` with these inputs decides the same (or, from `until_t` on,
-        the same but for the leases falling due: `renewal`)."""
-        if t >= self.other_t or lost != self.lost:
-            return False
-        if readings != self.readings:
-            return False
+    def holds(self, t: float, readings: Mapping[str, ChargerReading], lost: frozenset[str]) -> bool:
+        """Whether a cycle at `t` has the fixed point's inputs: the same charger readings and
+        lost meters, and no timer due but lease renewals (`rerun`)."""
+        return t < self.other_t and lost == self.lost and readings == self.readings
+
+    def within(self, capacities: Sequence[float]) -> bool:
+        """Whether every capacity is in its region: the allocation comes out the same."""
         return all(
             lo <= c <= hi for lo, c, hi in zip(self.low_a, capacities, self.high_a, strict=True)
         )

@@ -1,16 +1,23 @@
-"""Leases falling due at a fixed point: the commit step again, and nothing else.
+"""A cycle after a fixed point that runs only the steps whose inputs moved.
 
-A cycle after a fixed point whose readings, capacities and other timers are as the fixed
-point's (`steady.Steady.holds`), and in which only leases fall due, computes again everything
-the fixed point computed except in step 8, which now renews those leases. So it runs only that
-step, with the fixed point's claims and limits (`steady.Fixed`) and this cycle's capacities,
-and records what it sends (step 9). The cycle after it sees the renewals acknowledged (step 2,
-`presence.observe`), sends nothing and is a fixed point again.
+While a fixed point's readings and lost meters hold and no timer but a lease renewal is due
+(`steady.Steady.holds`), the claims (step 5) come out as the fixed point's, so two steps may
+be all that a cycle needs to run again, on the fixed point's own inputs (`steady.Fixed`):
 
-Each of the two checks what its commit step did: nothing waiting, every limit as before, and
-only renewals of what each charger holds (the same limit and fallback, a later lease end).
-Anything else is decided in full by every step. The test suite runs both ways on random sites
-and compares every decision and memory (tests/control/test_steady.py).
+* a capacity left its region (the allocation may come out otherwise): step 6, the
+  allocation; where its targets and pauses come out the same, so do the limits (a fixed point
+  has no raise waiting, so sequencing changes nothing), and the region is the new one's;
+* leases fall due: step 8, the commit step, which renews them, and step 9 records what it
+  sends. The cycle after it sees the renewals acknowledged (step 2, `presence.observe`) and
+  runs the commit step again, which on a settled site sends nothing: a fixed point again. A
+  renewal that does not fit at once (the chargers below their fallback renew first) takes one
+  such cycle more.
+
+Each checks what its steps did: the same targets and pauses, every limit as before, and only
+renewals of what each charger holds (the same limit and fallback, a later lease end).
+Anything else, and any cycle with a silent or defiant charger, is decided by every step. The
+test suite runs both ways on random sites and compares every decision and memory
+(tests/control/test_steady.py).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dataclasses import dataclass, replace
 from panelpilot.control.leases import Job, Leases
 from panelpilot.control.presence import observe
 from panelpilot.control.record import record
+from panelpilot.control.sharing import allocate
 from panelpilot.control.state import ControllerState
 from panelpilot.control.steady import Steady, quiet_until, region
 from panelpilot.control.types import Snapshot
@@ -27,16 +35,16 @@ from panelpilot.site.model import ControlSettings
 
 
 @dataclass(frozen=True, slots=True)
-class Renewal:
-    """What a renewal cycle (or the one after it) decided: the controller's memory, the next
-    cycle's conditions, and the decision's `steady_until_t`."""
+class Rerun:
+    """What the cycle decided: the controller's memory, the next cycle's conditions, and the
+    decision's `steady_until_t`."""
 
     state: ControllerState
     steady: Steady
     until_t: float
 
 
-def renewal_cycle(
+def rerun(
     steady: Steady,
     snap: Snapshot,
     state: ControllerState,
@@ -44,11 +52,19 @@ def renewal_cycle(
     cfg: ControlSettings,
     caps: list[float],
     room: list[float],
-) -> Renewal | None:
-    """The cycle at `snap.t` after `steady`, from `until_t` on (see the module), or None."""
+    within: bool,
+) -> Rerun | None:
+    """The cycle at `snap.t` after `steady` (see the module), or None. `within`: whether every
+    capacity is in its region."""
     fixed, t, chargers = steady.fixed, snap.t, state.chargers
     if fixed is None or state.first_t is None:
         return None
+    if not within:
+        allocation = allocate(fixed.claims, room, cfg.resolution_a)
+        before = fixed.allocation
+        if allocation.targets_a != before.targets_a or allocation.paused != before.paused:
+            return None
+        fixed = replace(fixed, allocation=allocation)
     if steady.renewing:
         presence = observe(chargers, snap, state.online, leases.bounds)
         if presence.defiant:
@@ -68,8 +84,8 @@ def renewal_cycle(
         out[cid] = record(mem, mem.limit_a, mem.hold_a, cid in fixed.paused, t, c, cfg.response_s)
         decisions[cid] = decisions[cid]._replace(fallback_a=c.fallback_a, lease_until_t=c.until_t)
     if sent.commitments or sent.pending:
-        renewing = replace(steady, decisions=decisions, renewing=True)
-        return Renewal(replace(state, chargers=out), renewing, t)
+        renewing = replace(steady, decisions=decisions, renewing=True, fixed=fixed)
+        return Rerun(replace(state, chargers=out), renewing, t)
     other_t, renew_t = quiet_until(chargers, state.online, {}, leases, cfg, t, state.first_t)
     low, high = region(fixed.allocation, room, fixed.layout)
     until = min(other_t, renew_t)
@@ -82,7 +98,8 @@ def renewal_cycle(
         high_a=high,
         decisions=decisions,
         renewing=False,
+        fixed=fixed,
     )
-    return Renewal(
+    return Rerun(
         state if chargers is state.chargers else replace(state, chargers=chargers), again, until
     )
