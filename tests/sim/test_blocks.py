@@ -180,3 +180,29 @@ def test_decisions_inside_a_stretch_see_that_steps_solar_output() -> None:
     np.testing.assert_allclose(blocked.trace.solar_a, stepped.trace.solar_a, atol=1e-6)
     np.testing.assert_allclose(blocked.trace.circuit_a, stepped.trace.circuit_a, atol=1e-6)
     _close(blocked.metrics, stepped.metrics, "panelpilot")
+
+
+def test_a_stretch_knows_where_the_chargers_reports_change() -> None:
+    """A decision inside a stretch may leave out the ones after it only while every charger
+    reports what it reports there (to 0.1 A): a car ramping below that resolution still
+    reads the same, one crossing it does not."""
+    from panelpilot.sim.ev import Trajectory
+    from panelpilot.sim.stepping import Run
+
+    draws = np.array(
+        [
+            [10.01, 10.02, 10.03, 10.04, 10.06, 10.07, 10.2, 10.2],  # 10.0 to col 3, then 10.1
+            [6.0, 6.0, 6.0, 6.0, 6.0, 6.0, 6.0, 5.96],  # 6.0 throughout
+        ]
+    )
+    path = Trajectory(np.array([10.0, 6.0, 32.0]), np.array([0, 1]), draws, draws * 0, draws * 0)
+    assert Run._reports_change(path, 8).tolist() == [4, 6, 8]
+    assert Run._reports_change(path, 4).tolist() == [4]
+    still = Trajectory(
+        np.array([32.0]),
+        np.array([], dtype=np.int64),
+        np.zeros((0, 5)),
+        np.zeros((0, 5)),
+        np.zeros((0, 5)),
+    )
+    assert Run._reports_change(still, 5).tolist() == [5]

@@ -36,6 +36,11 @@ BoolArray = NDArray[np.bool_]
 REPORTED_DECIMALS = 1
 
 
+def reported_a(current_a: FloatArray) -> FloatArray:
+    """What chargers drawing `current_a` report (to `REPORTED_DECIMALS`)."""
+    return np.round(current_a, REPORTED_DECIMALS)
+
+
 @dataclass(frozen=True)
 class Readings:
     """What the site's meters and devices report at `t_s` (a device not online is silent)."""
@@ -194,7 +199,7 @@ class PanelpilotPolicy:
         topo = self.topo
         online = r.charger_online
         connected = r.charger_connected
-        current = np.round(r.charger_current_a, REPORTED_DECIMALS)
+        current = reported_a(r.charger_current_a)
         pilot = r.charger_pilot_a
         seen = self._seen
         if seen is not None and np.array_equal(online, seen[0]):

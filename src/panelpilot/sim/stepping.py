@@ -22,7 +22,7 @@ from panelpilot.sim.chargers import ChargerBank
 from panelpilot.sim.devices import dynamics_of, ramped
 from panelpilot.sim.ev import Fleet, Trajectory
 from panelpilot.sim.metrics import Fairness
-from panelpilot.sim.policies import Orders, Policy, Readings
+from panelpilot.sim.policies import Orders, Policy, Readings, reported_a
 from panelpilot.sim.world import Trace, World, battery_bank
 
 FloatArray = NDArray[np.float64]
@@ -245,6 +245,7 @@ class Run:
         p = self.decide_every
         j = k + 1 + (-(k + 1)) % p
         moving = path.moving
+        changes = self._reports_change(path, n)
         while j < k + n:
             column = j - k
             # A meter reads what flowed in the step before, a charger what its car drew in it.
@@ -258,10 +259,22 @@ class Run:
             if self._changes(readings, orders):
                 self._pending = (j, readings, orders)
                 return column
-            if not len(moving):  # the chargers read the same in the decisions to come
-                j = self._quiet_to(j, k + n, current, k)
+            # The decisions to come while the chargers report what they report now.
+            same_to = k + 1 + int(changes[np.searchsorted(changes, column - 1, side="right")])
+            j = self._quiet_to(j, min(k + n, same_to), current, k)
             j += p
         return n
+
+    @staticmethod
+    def _reports_change(path: Trajectory, n: int) -> NDArray[np.int64]:
+        """The columns of `path`'s first `n` steps in which what the moving cars' chargers
+        report (`reported_a`) differs from the column before, and `n` after them all: a
+        decision reading column `c` reads the same as those up to the next such column."""
+        if not len(path.moving):
+            return np.array([n], dtype=np.int64)
+        reported = reported_a(path.draws_a[:, :n])
+        moved = np.flatnonzero((reported[:, 1:] != reported[:, :-1]).any(axis=0)) + 1
+        return np.append(moved, n)
 
     def _quiet_to(self, j: int, end: int, current: FloatArray, k: int) -> int:
         """The decision step before the last of those after `j` (up to `end`) that the
