@@ -38,8 +38,8 @@ FIT_A = 1e-6
 
 @dataclass(frozen=True, slots=True)
 class Fixed:
-    """What a fixed point's commit step worked on, to run that step again when only leases
-    fall due (`renewal`). Kept only where no charger is silent or defiant."""
+    """What a fixed point's allocation and commit steps worked on, to run one of them again
+    alone (`rerun`). Kept only where no charger is silent or defiant."""
 
     claims: tuple[Claim, ...]
     limits: Mapping[str, float]  # each listening charger's limit, as sent or kept
@@ -67,7 +67,7 @@ class Steady:
     networks: Mapping[str, NetworkState]
     allocated: Mapping[str, float]  # per circuit: the online chargers' limits below it
     fixed: Fixed | None = None  # None: every step runs once the fixed point's conditions fail
-    # Renewals were sent: the next cycle sees them acknowledged (`renewal`), and is not a
+    # Renewals were sent: the next cycle sees them acknowledged (`rerun`), and is not a
     # repeat of this one.
     renewing: bool = False
 
