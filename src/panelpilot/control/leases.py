@@ -168,18 +168,13 @@ class Leases:
             return ((t, max_a), (lapsed, fallback_a))
         return ((t, fallback_a),)
 
-    def _keeps(self, newest: Commitment, limit_a: float, fallback_a: float, t: float) -> bool:
-        """Whether the newest commitment already says this and needs no renewal yet."""
-        if abs(newest.limit_a - limit_a) > EPS or abs(newest.fallback_a - fallback_a) > EPS:
-            return False
-        return t < self.renewal_due_t(newest)
-
     def _tries(
-        self, mem: ChargerMemory, new_l: float, new_f: float, t: float
+        self, mem: ChargerMemory, new_l: float, new_f: float, t: float, due_by: float
     ) -> list[Commitment] | None:
-        """The commitments to try for a charger, best first (None: nothing to send)."""
+        """The commitments to try for a charger, best first (None: nothing to send); a lease
+        that falls due by `due_by` is renewed."""
         newest = mem.held[-1] if mem.held else None
-        due = newest is None or t >= self.renewal_due_t(newest)
+        due = newest is None or due_by >= self.renewal_due_t(newest)
         if (
             newest is not None
             and not due
@@ -232,17 +227,47 @@ class Leases:
             limits[cid] = newest.limit_a
         return None, tries
 
+    def _work(self, job: Job) -> tuple[list[str], float, set[str]]:
+        """The chargers whose commitment may change this cycle, in the claims' order; the
+        time by which a lease due is renewed; and the chargers renewed early. In a cycle that
+        renews a lease, every lease that falls due within `grid_s` is renewed with it (if it
+        fits after everything else), so the site's leases fall due together: one round of
+        renewals, not one per lease."""
+        t, chargers, limits, fallbacks = job.t, job.chargers, job.limits, job.fallbacks
+        soon_t = t + self.grid_s
+        work: list[tuple[str, bool]] = []  # (charger, only when another renews now)
+        renewing = False
+        for claim in job.claims:
+            cid = claim.key
+            held = chargers[cid].held
+            if not held:
+                work.append((cid, False))
+                continue
+            newest = held[-1]
+            due_t = self.renewal_due_t(newest)
+            if due_t <= t:
+                renewing = True
+            elif (
+                abs(newest.limit_a - limits[cid]) <= EPS
+                and abs(newest.fallback_a - fallbacks[cid]) <= EPS
+            ):
+                if due_t <= soon_t:
+                    work.append((cid, True))
+                continue  # the common case: the newest commitment says this, not due yet
+            work.append((cid, False))
+        if renewing:
+            return [cid for cid, _ in work], soon_t, {cid for cid, early in work if early}
+        return [cid for cid, early in work if not early], t, set()
+
     def commit(self, job: Job) -> Sent:
         """The commitments to send this cycle (see the module's docstring)."""
         t, chargers, limits, fallbacks = job.t, job.chargers, job.limits, job.fallbacks
         out: dict[str, Commitment] = {}
         adding: list[tuple[str, list[Commitment]]] = []
-        for claim in job.claims:
-            cid = claim.key
+        work, due_by, early = self._work(job)
+        for cid in work:
             mem = chargers[cid]
-            if mem.held and self._keeps(mem.held[-1], limits[cid], fallbacks[cid], t):
-                continue  # the common case, checked without building anything
-            tries = self._tries(mem, limits[cid], fallbacks[cid], t)
+            tries = self._tries(mem, limits[cid], fallbacks[cid], t, due_by)
             if tries is None:
                 continue
             sent, waiting = self._send_safe(cid, mem, tries, t, limits, job.envelopes)
@@ -256,17 +281,26 @@ class Leases:
                 out[cid] = Commitment(0.0, f, self.lease_end(t, 0.0, f), t)
         if not adding:
             return Sent(out, limits, False)
-        self._fit(job, adding, out)
+        self._fit(job, adding, out, early)
         return Sent(out, limits, True)
 
     def _fit(
-        self, job: Job, adding: list[tuple[str, list[Commitment]]], out: dict[str, Commitment]
+        self,
+        job: Job,
+        adding: list[tuple[str, list[Commitment]]],
+        out: dict[str, Commitment],
+        early: set[str],
     ) -> None:
         """Send each change that adds where every constraint above it still has room."""
         t, chargers, envelopes = job.t, job.chargers, job.envelopes
         sums, bound = self._sums(job, adding)
-        # Renewals of unchanged limits first (a lapse drops a car to its fallback), then raises.
-        adding.sort(key=lambda item: abs(item[1][0].limit_a - chargers[item[0]].limit_a) > EPS)
+        # Renewals due first (a lapse drops a car to its fallback), then raises, then the
+        # renewals made early (one that does not fit is made when it falls due).
+        adding.sort(
+            key=lambda item: (
+                2 if item[0] in early else abs(item[1][0].limit_a - chargers[item[0]].limit_a) > EPS
+            )
+        )
         refused: set[int] = set()
         for cid, tries in adding:
             mem = chargers[cid]
@@ -284,7 +318,8 @@ class Leases:
                     envelopes[cid] = new
                     job.limits[cid] = proposal.limit_a
                     break
-                refused.update(misfits)
+                if cid not in early:
+                    refused.update(misfits)
         self._renew_lows(job, refused, out)
 
     def _sums(
