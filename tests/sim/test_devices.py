@@ -56,11 +56,20 @@ def test_a_charger_keeps_its_limit_for_the_lease_then_falls_back() -> None:
     assert not bank.changes(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]))
     assert bank.pilot_a(39.0)[0] == 40.0
     assert bank.pilot_a(40.0)[0] == 25.0
-    assert bank.next_lapse_s() == 40.0
+    assert bank.next_lapse_s(10.0) == 40.0
+    assert bank.next_lapse_s(40.0) == float("inf")  # an end already past changes nothing more
     off = np.array([False])
     assert not bank.changes(off, np.array([6.0]), np.array([6.0]), np.array([71.0]))
     bank.receive(off, np.array([6.0]), np.array([6.0]), np.array([71.0]))
     assert bank.pilot_a(41.0)[0] == 25.0  # a decision that did not reach it changes nothing
+
+
+def test_a_lease_ending_on_a_charger_whose_limit_is_its_fallback_changes_no_pilot() -> None:
+    bank = ChargerBank(np.array([6.0, 6.0]), np.array([6.0, 6.0]))
+    both = np.array([True, True])
+    bank.receive(both, np.array([16.0, 10.0]), np.array([10.0, 10.0]), np.array([40.0, 30.0]))
+    assert bank.next_lapse_s(0.0) == 40.0  # the second one's end at 30 s changes nothing
+    assert bank.pilot_a(35.0).tolist() == [16.0, 10.0]
 
 
 def test_a_charger_bank_given_back_its_own_arrays_sees_no_change_and_others_are_compared() -> None:

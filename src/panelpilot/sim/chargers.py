@@ -63,6 +63,8 @@ class ChargerBank:
         """Each charger's pilot at `t_s`: its limit while the lease holds, else its fallback."""
         return np.where(t_s < self.until_s, self.limit_a, self.fallback_a)
 
-    def next_lapse_s(self) -> float:
-        """The first lease end still ahead of some charger (a pilot changes there)."""
-        return float(self.until_s.min()) if len(self.until_s) else float("inf")
+    def next_lapse_s(self, t_s: float) -> float:
+        """The first lease end after `t_s` at which some charger's pilot changes (one whose
+        limit is not its fallback)."""
+        ahead = self.until_s[(self.until_s > t_s) & (self.limit_a != self.fallback_a)]
+        return float(ahead.min()) if len(ahead) else float("inf")

@@ -3,10 +3,13 @@
 A run advances in stretches of `n >= 1` steps under the pilots the chargers hold at the first
 of them; a single step is a stretch of one, so the per-step arithmetic (cars, loads, solar,
 batteries, circuit currents, breakers, fairness, trace) is written once, in `Run._advance`.
-A stretch ends before the next car event, fault, scheduled setting or lease end, at the step
-a breaker trips, and at the first decision that changes what a device holds (that decision
-is delivered as the next stretch begins). Sites with batteries, `blocks=False`, a fault under
-way or a controller that is down go one step at a time (a battery answers every step).
+A stretch ends before the next car event, fault or scheduled setting, at the step a breaker
+trips, at the first step a lease ends on (where a charger's pilot falls to its fallback), and
+at the first decision that changes what a device holds (that decision is delivered as the
+next stretch begins) but for one that only renews leases: the pilots stay as they are, so it
+is delivered at once and the stretch goes on to the renewed leases' ends. Sites with
+batteries, `blocks=False`, a fault under way or a controller that is down go one step at a
+time (a battery answers every step).
 """
 
 from __future__ import annotations
@@ -158,7 +161,9 @@ class Run:
         battery = self._battery(t, current) if self.has_batteries else None
         horizon, heat = self.breakers.block(current[self.topo.breaker_circuits], self.dt)
         kept = tried = min(n, horizon + 1)  # the step a breaker trips on is the last
-        if self.policy.remote and tried > 1:
+        if self.policy.remote:
+            kept = self._lapse_column(k, tried)
+        if self.policy.remote and kept > 1:
             kept = self._decide_in(k, tried, current, path, None if solar is None else solar[0])
             # Size the next stretch on how far the policy went this time.
             self._guess = min(
@@ -189,14 +194,14 @@ class Run:
         self._apply(readings, orders)
 
     def _span(self, k: int, t: float, up: bool) -> int:
-        """How many steps from `k` the pilots certainly hold: before the next car event,
-        scheduled setting, fault or lease end (1 when steps go one at a time)."""
+        """How many steps from `k` the pilots may hold: before the next car event, scheduled
+        setting or fault (1 when steps go one at a time). Lease ends are `_lapse_column`'s:
+        a renewal in the stretch moves them."""
         if not self.blocks or not up:
             return 1
         end_t = min(self.fleet.next_event_t(), self.policy.next_change_t())
         if self.policy.remote:
-            # A lease lapsing changes a pilot: a stretch ends before the first lease end.
-            end_t = min(end_t, self.world.faults.quiet_until(t), self.chargers.next_lapse_s())
+            end_t = min(end_t, self.world.faults.quiet_until(t))
         n = min(self._guess, self.n_steps - k)
         n = int(np.searchsorted(self.world.times[k : k + n], end_t, side="left"))
         return max(n, 1)
@@ -235,18 +240,26 @@ class Run:
         current[:, 0] -= self.below_batt @ batt
         return batt
 
+    def _lapse_column(self, k: int, n: int) -> int:
+        """How many of the `n` steps from `k` come before the first step on which some
+        charger's lease has ended and its pilot falls to its fallback (`n`: none)."""
+        end_t = self.chargers.next_lapse_s(self.times[k])
+        return max(1, int(np.searchsorted(self.world.times[k : k + n], end_t, side="left")))
+
     def _decide_in(
         self, k: int, n: int, current: FloatArray, path: Trajectory, solar: FloatArray | None
     ) -> int:
         """Run the policy's decisions due in steps k+1..k+n-1, on what the meters and chargers
         report there (but for those it says repeat the last one: `_quiet_to`); return how many
         steps the stretch keeps: up to the first decision that changes what a device holds
-        (kept in `_pending`, delivered as the next one begins)."""
+        (kept in `_pending`, delivered as the next one begins) but for renewals, which are
+        delivered at once, and up to the first lease end (`_lapse_column`)."""
         p = self.decide_every
         j = k + 1 + (-(k + 1)) % p
         moving = path.moving
         changes = self._reports_change(path, n)
-        while j < k + n:
+        lapse = self._lapse_column(k, n)
+        while j < k + lapse:
             column = j - k
             # A meter reads what flowed in the step before, a charger what its car drew in it.
             draw = path.draw_a
@@ -257,13 +270,16 @@ class Run:
             readings = self._readings(self.times[j], current[:, column - 1], draw, out)
             orders = self.policy.decide(readings)
             if self._changes(readings, orders):
-                self._pending = (j, readings, orders)
-                return column
+                if not self._renews_only(readings, orders):
+                    self._pending = (j, readings, orders)
+                    return column
+                self._apply(readings, orders)  # the same pilots, on later lease ends
+                lapse = self._lapse_column(k, n)
             # The decisions to come while the chargers report what they report now.
             same_to = k + 1 + int(changes[np.searchsorted(changes, column - 1, side="right")])
-            j = self._quiet_to(j, min(k + n, same_to), current, k)
+            j = self._quiet_to(j, min(k + lapse, same_to), current, k)
             j += p
-        return n
+        return lapse
 
     @staticmethod
     def _reports_change(path: Trajectory, n: int) -> NDArray[np.int64]:
@@ -348,6 +364,27 @@ class Run:
             caps = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
             return not np.array_equal(caps, self.caps_solar)
         return False
+
+    def _renews_only(self, readings: Readings, orders: Orders) -> bool:
+        """Whether `orders` change no charger's limit, fallback or pilot now, only lease ends
+        still ahead, and no inverter's cap (what `_changes` found is then a renewal). A lease
+        renewed after it ended is not one: that pilot rises from the fallback."""
+        if self.has_solar:
+            caps = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
+            if not np.array_equal(caps, self.caps_solar):
+                return False
+        bank, t = self.chargers, readings.t_s
+        limit, fallback, until = bank.after(
+            orders.charger_reached & readings.charger_online,
+            orders.charger_limit_a,
+            orders.charger_fallback_a,
+            orders.charger_until_s,
+        )
+        return (
+            np.array_equal(limit, bank.limit_a)
+            and np.array_equal(fallback, bank.fallback_a)
+            and np.array_equal(t < until, t < bank.until_s)
+        )
 
     def _apply(self, readings: Readings, orders: Orders) -> None:
         """Deliver a decision to the devices in contact."""
