@@ -16,9 +16,11 @@ def record(
     response_s: float,
 ) -> ChargerMemory:
     """`mem` after a cycle that gave it `new_a` (sending `sent`, if any): a decrease starts
-    the hold on what the car may still draw for `response_s`; a change of turn (admitted or
-    paused) restarts its turn clock. `mem` itself when nothing changes."""
-    if sent is None and new_a == mem.limit_a and hold_a == mem.hold_a:
+    the hold on what the car may still draw (`hold_a`: the most it was counted at, at least
+    its old limit) for `response_s`, and only a decrease changes it, so the hold stands in
+    every cycle of that time the car is measured above its new limit (`steps_for`); a change
+    of turn (admitted or paused) restarts its turn clock. `mem` itself when nothing changes."""
+    if sent is None and new_a == mem.limit_a:
         # The common case, checked without building anything: the same limit (so no hold
         # starts), nothing sent; `mem` itself unless its turn changes.
         admitted = new_a > 0 or (not paused and mem.connected and mem.demand_a > 0)
@@ -28,18 +30,14 @@ def record(
     if new_a < mem.limit_a:
         hold_a = max(hold_a, mem.limit_a)
         hold_until_t = t + response_s
+    else:
+        hold_a = mem.hold_a
     if new_a != mem.limit_a:
         changed_t = t
     held = mem.held if sent is None else (*mem.held, sent)
     admitted = new_a > 0 or (not paused and mem.connected and mem.demand_a > 0)
     turn_since_t = t if admitted != mem.admitted else mem.turn_since_t
-    if (
-        new_a == mem.limit_a
-        and hold_a == mem.hold_a
-        and hold_until_t == mem.hold_until_t
-        and sent is None
-        and admitted == mem.admitted
-    ):
+    if new_a == mem.limit_a and sent is None and admitted == mem.admitted:
         return mem
     return mem._replace(
         limit_a=new_a,
