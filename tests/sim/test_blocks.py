@@ -186,8 +186,7 @@ def test_a_stretch_knows_where_the_chargers_reports_change() -> None:
     """A decision inside a stretch may leave out the ones after it only while every charger
     reports what it reports there (to 0.1 A): a car ramping below that resolution still
     reads the same, one crossing it does not."""
-    from panelpilot.sim.ev import Trajectory
-    from panelpilot.sim.stepping import Run
+    from panelpilot.sim.policies import reports_change
 
     draws = np.array(
         [
@@ -195,14 +194,6 @@ def test_a_stretch_knows_where_the_chargers_reports_change() -> None:
             [6.0, 6.0, 6.0, 6.0, 6.0, 6.0, 6.0, 5.96],  # 6.0 throughout
         ]
     )
-    path = Trajectory(np.array([10.0, 6.0, 32.0]), np.array([0, 1]), draws, draws * 0, draws * 0)
-    assert Run._reports_change(path, 8).tolist() == [4, 6, 8]
-    assert Run._reports_change(path, 4).tolist() == [4]
-    still = Trajectory(
-        np.array([32.0]),
-        np.array([], dtype=np.int64),
-        np.zeros((0, 5)),
-        np.zeros((0, 5)),
-        np.zeros((0, 5)),
-    )
-    assert Run._reports_change(still, 5).tolist() == [5]
+    assert reports_change(draws, 8).tolist() == [4, 6, 8]
+    assert reports_change(draws, 4).tolist() == [4]
+    assert reports_change(None, 5).tolist() == [5]  # no car moves

@@ -72,6 +72,16 @@ def test_a_lease_ending_on_a_charger_whose_limit_is_its_fallback_changes_no_pilo
     assert bank.pilot_a(35.0).tolist() == [16.0, 10.0]
 
 
+def test_a_renewal_only_moves_leases_still_running() -> None:
+    bank = ChargerBank(np.array([6.0]), np.array([20.0]))
+    bank.receive(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]))
+    renewed = (ON, np.array([40.0]), np.array([25.0]), np.array([70.0]))
+    assert bank.renews_only(*renewed, 30.0)  # the pilot stays at 40 A
+    assert not bank.renews_only(*renewed, 45.0)  # ended at 40 s: the pilot rises from 25 A
+    lowered = (ON, np.array([32.0]), np.array([25.0]), np.array([70.0]))
+    assert not bank.renews_only(*lowered, 30.0)
+
+
 def test_a_charger_bank_given_back_its_own_arrays_sees_no_change_and_others_are_compared() -> None:
     limit, fallback, until = np.array([16.0, 6.0]), np.array([10.0, 10.0]), np.array([40.0, 40.0])
     both = np.array([True, True])

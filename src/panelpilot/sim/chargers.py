@@ -51,6 +51,24 @@ class ChargerBank:
             and np.array_equal(until, self.until_s)
         )
 
+    def renews_only(
+        self,
+        reached: BoolArray,
+        limit_a: FloatArray,
+        fallback_a: FloatArray,
+        until_s: FloatArray,
+        t_s: float,
+    ) -> bool:
+        """Whether taking a decision at `t_s` changes no charger's limit, fallback or pilot,
+        only lease ends still ahead. A lease renewed after it ended is not one: that pilot
+        rises from the fallback."""
+        limit, fallback, until = self.after(reached, limit_a, fallback_a, until_s)
+        return (
+            np.array_equal(limit, self.limit_a)
+            and np.array_equal(fallback, self.fallback_a)
+            and np.array_equal(t_s < until, t_s < self.until_s)
+        )
+
     def receive(
         self, reached: BoolArray, limit_a: FloatArray, fallback_a: FloatArray, until_s: FloatArray
     ) -> None:

@@ -41,6 +41,18 @@ def reported_a(current_a: FloatArray) -> FloatArray:
     return np.round(current_a, REPORTED_DECIMALS)
 
 
+def reports_change(draws_a: FloatArray | None, n: int) -> NDArray[np.int64]:
+    """The columns of the first `n` steps of `draws_a` (moving cars x steps; None: no car
+    moves) in which what their chargers report (`reported_a`) differs from the column
+    before, and `n` after them all: a decision reading column `c` reads the same as those
+    up to the next such column."""
+    if draws_a is None:
+        return np.array([n], dtype=np.int64)
+    reported = reported_a(draws_a[:, :n])
+    moved = np.flatnonzero((reported[:, 1:] != reported[:, :-1]).any(axis=0)) + 1
+    return np.append(moved, n)
+
+
 @dataclass(frozen=True)
 class Readings:
     """What the site's meters and devices report at `t_s` (a device not online is silent)."""

@@ -25,7 +25,7 @@ from panelpilot.sim.chargers import ChargerBank
 from panelpilot.sim.devices import dynamics_of, ramped
 from panelpilot.sim.ev import Fleet, Trajectory
 from panelpilot.sim.metrics import Fairness
-from panelpilot.sim.policies import Orders, Policy, Readings, reported_a
+from panelpilot.sim.policies import Orders, Policy, Readings, reports_change
 from panelpilot.sim.world import Trace, World, battery_bank
 
 FloatArray = NDArray[np.float64]
@@ -257,7 +257,7 @@ class Run:
         p = self.decide_every
         j = k + 1 + (-(k + 1)) % p
         moving = path.moving
-        changes = self._reports_change(path, n)
+        changes = reports_change(path.draws_a if len(path.moving) else None, n)
         lapse = self._lapse_column(k, n)
         while j < k + lapse:
             column = j - k
@@ -280,17 +280,6 @@ class Run:
             j = self._quiet_to(j, min(k + lapse, same_to), current, k)
             j += p
         return lapse
-
-    @staticmethod
-    def _reports_change(path: Trajectory, n: int) -> NDArray[np.int64]:
-        """The columns of `path`'s first `n` steps in which what the moving cars' chargers
-        report (`reported_a`) differs from the column before, and `n` after them all: a
-        decision reading column `c` reads the same as those up to the next such column."""
-        if not len(path.moving):
-            return np.array([n], dtype=np.int64)
-        reported = reported_a(path.draws_a[:, :n])
-        moved = np.flatnonzero((reported[:, 1:] != reported[:, :-1]).any(axis=0)) + 1
-        return np.append(moved, n)
 
     def _quiet_to(self, j: int, end: int, current: FloatArray, k: int) -> int:
         """The decision step before the last of those after `j` (up to `end`) that the
@@ -351,49 +340,37 @@ class Run:
         trace.solar_available_a[:, k : k + n] = available[:, :n]
         self.solar_out = out[:, n - 1].copy()
 
+    @staticmethod
+    def _to_chargers(
+        readings: Readings, orders: Orders
+    ) -> tuple[NDArray[np.bool_], FloatArray, FloatArray, FloatArray]:
+        """What `orders` tell the chargers in contact: (reached, limit, fallback, lease end)."""
+        reached = orders.charger_reached & readings.charger_online
+        return reached, orders.charger_limit_a, orders.charger_fallback_a, orders.charger_until_s
+
+    def _caps_change(self, readings: Readings, orders: Orders) -> bool:
+        """Whether delivering `orders` changes an inverter's cap."""
+        if not self.has_solar:
+            return False
+        caps = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
+        return not np.array_equal(caps, self.caps_solar)
+
     def _changes(self, readings: Readings, orders: Orders) -> bool:
         """Whether delivering `orders` changes what any device holds."""
-        if self.chargers.changes(
-            orders.charger_reached & readings.charger_online,
-            orders.charger_limit_a,
-            orders.charger_fallback_a,
-            orders.charger_until_s,
-        ):
-            return True
-        if self.has_solar:
-            caps = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
-            return not np.array_equal(caps, self.caps_solar)
-        return False
+        to = self._to_chargers(readings, orders)
+        return self.chargers.changes(*to) or self._caps_change(readings, orders)
 
     def _renews_only(self, readings: Readings, orders: Orders) -> bool:
-        """Whether `orders` change no charger's limit, fallback or pilot now, only lease ends
-        still ahead, and no inverter's cap (what `_changes` found is then a renewal). A lease
-        renewed after it ended is not one: that pilot rises from the fallback."""
-        if self.has_solar:
-            caps = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
-            if not np.array_equal(caps, self.caps_solar):
-                return False
-        bank, t = self.chargers, readings.t_s
-        limit, fallback, until = bank.after(
-            orders.charger_reached & readings.charger_online,
-            orders.charger_limit_a,
-            orders.charger_fallback_a,
-            orders.charger_until_s,
-        )
-        return (
-            np.array_equal(limit, bank.limit_a)
-            and np.array_equal(fallback, bank.fallback_a)
-            and np.array_equal(t < until, t < bank.until_s)
+        """Whether what `_changes` found only renews leases still running (no cap, limit,
+        fallback or pilot changes: `ChargerBank.renews_only`)."""
+        to = self._to_chargers(readings, orders)
+        return not self._caps_change(readings, orders) and self.chargers.renews_only(
+            *to, readings.t_s
         )
 
     def _apply(self, readings: Readings, orders: Orders) -> None:
         """Deliver a decision to the devices in contact."""
-        self.chargers.receive(
-            orders.charger_reached & readings.charger_online,
-            orders.charger_limit_a,
-            orders.charger_fallback_a,
-            orders.charger_until_s,
-        )
+        self.chargers.receive(*self._to_chargers(readings, orders))
         if self.has_solar:
             self.caps_solar = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
         if self.has_batteries:
