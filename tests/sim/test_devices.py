@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 from panelpilot.sim.battery import BatteryBank
-from panelpilot.sim.chargers import ChargerBank
+from panelpilot.sim.chargers import Change, ChargerBank
 
 INF = np.array([np.inf])
 ZERO = np.array([0.0])
 ON = np.array([True])
+NONE, OTHER = Change.NONE, Change.OTHER
 
 
 def battery(
@@ -51,15 +52,15 @@ def test_a_charger_keeps_its_limit_for_the_lease_then_falls_back() -> None:
     bank = ChargerBank(np.array([6.0]), np.array([20.0]))
     assert bank.pilot_a(0.0)[0] == 20.0  # before any decision: the fallback
     # Received at 10 s with a 30 s lease: it ends at 40 s.
-    assert bank.changes(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]))
+    assert bank.change(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]), 10.0) is OTHER
     bank.receive(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]))
-    assert not bank.changes(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]))
+    assert bank.change(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]), 11.0) is NONE
     assert bank.pilot_a(39.0)[0] == 40.0
     assert bank.pilot_a(40.0)[0] == 25.0
     assert bank.next_lapse_s(10.0) == 40.0
     assert bank.next_lapse_s(40.0) == float("inf")  # an end already past changes nothing more
     off = np.array([False])
-    assert not bank.changes(off, np.array([6.0]), np.array([6.0]), np.array([71.0]))
+    assert bank.change(off, np.array([6.0]), np.array([6.0]), np.array([71.0]), 41.0) is NONE
     bank.receive(off, np.array([6.0]), np.array([6.0]), np.array([71.0]))
     assert bank.pilot_a(41.0)[0] == 25.0  # a decision that did not reach it changes nothing
 
@@ -76,10 +77,10 @@ def test_a_renewal_only_moves_leases_still_running() -> None:
     bank = ChargerBank(np.array([6.0]), np.array([20.0]))
     bank.receive(ON, np.array([40.0]), np.array([25.0]), np.array([40.0]))
     renewed = (ON, np.array([40.0]), np.array([25.0]), np.array([70.0]))
-    assert bank.renews_only(*renewed, 30.0)  # the pilot stays at 40 A
-    assert not bank.renews_only(*renewed, 45.0)  # ended at 40 s: the pilot rises from 25 A
+    assert bank.change(*renewed, 30.0) is Change.RENEWAL  # the pilot stays at 40 A
+    assert bank.change(*renewed, 45.0) is OTHER  # ended at 40 s: the pilot rises from 25 A
     lowered = (ON, np.array([32.0]), np.array([25.0]), np.array([70.0]))
-    assert not bank.renews_only(*lowered, 30.0)
+    assert bank.change(*lowered, 30.0) is OTHER
 
 
 def test_a_charger_bank_given_back_its_own_arrays_sees_no_change_and_others_are_compared() -> None:
@@ -87,10 +88,12 @@ def test_a_charger_bank_given_back_its_own_arrays_sees_no_change_and_others_are_
     both = np.array([True, True])
     bank = ChargerBank(np.array([6.0, 6.0]), np.array([6.0, 6.0]))
     bank.receive(both, limit, fallback, until)
-    assert not bank.changes(both, limit, fallback, until)  # the same arrays: unchanged
-    assert not bank.changes(both, limit.copy(), fallback.copy(), until.copy())  # equal values
+    assert bank.change(both, limit, fallback, until, 10.0) is NONE  # the same arrays
+    assert bank.change(both, limit.copy(), fallback.copy(), until.copy(), 10.0) is NONE
     # One array the same object, another with a new value: a change.
-    assert bank.changes(both, limit, fallback, np.array([40.0, 70.0]))
-    assert bank.changes(both, np.array([16.0, 0.0]), fallback, until)
+    assert bank.change(both, limit, fallback, np.array([40.0, 70.0]), 10.0) is Change.RENEWAL
+    assert bank.change(both, np.array([16.0, 0.0]), fallback, until, 10.0) is OTHER
     # Reaching one charger only: compared, not taken for the arrays it holds.
-    assert bank.changes(np.array([True, False]), np.array([20.0, 6.0]), fallback, until)
+    assert (
+        bank.change(np.array([True, False]), np.array([20.0, 6.0]), fallback, until, 10.0) is OTHER
+    )

@@ -8,11 +8,21 @@ ends (`until_s`, on the controller's clock: a simulated charger's clock is exact
 
 from __future__ import annotations
 
+from enum import Enum
+
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+
+
+class Change(Enum):
+    """What a decision changes in what the devices hold."""
+
+    NONE = "none"
+    RENEWAL = "renewal"  # only lease ends still ahead move: every pilot stays as it is
+    OTHER = "other"  # a limit, a fallback, a pilot now (or an inverter's cap)
 
 
 class ChargerBank:
@@ -36,38 +46,26 @@ class ChargerBank:
             np.where(reached, until_s, self.until_s),
         )
 
-    def changes(
-        self, reached: BoolArray, limit_a: FloatArray, fallback_a: FloatArray, until_s: FloatArray
-    ) -> bool:
-        """Whether taking a decision would change what any charger holds."""
-        limit, fallback, until = self.after(reached, limit_a, fallback_a, until_s)
-        if limit is self.limit_a and fallback is self.fallback_a and until is self.until_s:
-            # The very arrays they hold (a policy repeats its orders' arrays while its
-            # decisions repeat), and a decision's figures are never NaN: nothing changes.
-            return False
-        return not (
-            np.array_equal(limit, self.limit_a)
-            and np.array_equal(fallback, self.fallback_a)
-            and np.array_equal(until, self.until_s)
-        )
-
-    def renews_only(
+    def change(
         self,
         reached: BoolArray,
         limit_a: FloatArray,
         fallback_a: FloatArray,
         until_s: FloatArray,
         t_s: float,
-    ) -> bool:
-        """Whether taking a decision at `t_s` changes no charger's limit, fallback or pilot,
-        only lease ends still ahead. A lease renewed after it ended is not one: that pilot
-        rises from the fallback."""
+    ) -> Change:
+        """What taking a decision at `t_s` would change in what the chargers hold."""
         limit, fallback, until = self.after(reached, limit_a, fallback_a, until_s)
-        return (
-            np.array_equal(limit, self.limit_a)
-            and np.array_equal(fallback, self.fallback_a)
-            and np.array_equal(t_s < until, t_s < self.until_s)
-        )
+        if limit is self.limit_a and fallback is self.fallback_a and until is self.until_s:
+            # The very arrays they hold (a policy repeats its orders' arrays while its
+            # decisions repeat), and a decision's figures are never NaN: nothing changes.
+            return Change.NONE
+        if not (np.array_equal(limit, self.limit_a) and np.array_equal(fallback, self.fallback_a)):
+            return Change.OTHER
+        if np.array_equal(until, self.until_s):
+            return Change.NONE
+        # A lease renewed after it ended is not a renewal: that pilot rises from the fallback.
+        return Change.RENEWAL if np.array_equal(t_s < until, t_s < self.until_s) else Change.OTHER
 
     def receive(
         self, reached: BoolArray, limit_a: FloatArray, fallback_a: FloatArray, until_s: FloatArray

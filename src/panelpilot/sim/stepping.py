@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from panelpilot.sim.breaker import BreakerBank
-from panelpilot.sim.chargers import ChargerBank
+from panelpilot.sim.chargers import Change, ChargerBank
 from panelpilot.sim.devices import dynamics_of, ramped
 from panelpilot.sim.ev import Fleet, Trajectory
 from panelpilot.sim.metrics import Fairness
@@ -164,7 +164,9 @@ class Run:
         if self.policy.remote:
             kept = self._lapse_column(k, tried)
         if self.policy.remote and kept > 1:
-            kept = self._decide_in(k, tried, current, path, None if solar is None else solar[0])
+            kept = self._decide_in(
+                k, tried, kept, current, path, None if solar is None else solar[0]
+            )
             # Size the next stretch on how far the policy went this time.
             self._guess = min(
                 MAX_BLOCK_STEPS, 2 * tried if kept == tried else max(MIN_GUESS_STEPS, 2 * kept)
@@ -247,18 +249,23 @@ class Run:
         return max(1, int(np.searchsorted(self.world.times[k : k + n], end_t, side="left")))
 
     def _decide_in(
-        self, k: int, n: int, current: FloatArray, path: Trajectory, solar: FloatArray | None
+        self,
+        k: int,
+        n: int,
+        lapse: int,
+        current: FloatArray,
+        path: Trajectory,
+        solar: FloatArray | None,
     ) -> int:
         """Run the policy's decisions due in steps k+1..k+n-1, on what the meters and chargers
         report there (but for those it says repeat the last one: `_quiet_to`); return how many
         steps the stretch keeps: up to the first decision that changes what a device holds
         (kept in `_pending`, delivered as the next one begins) but for renewals, which are
-        delivered at once, and up to the first lease end (`_lapse_column`)."""
+        delivered at once, and up to the first lease end (`lapse`: `_lapse_column`)."""
         p = self.decide_every
         j = k + 1 + (-(k + 1)) % p
         moving = path.moving
         changes = reports_change(path.draws_a if len(path.moving) else None, n)
-        lapse = self._lapse_column(k, n)
         while j < k + lapse:
             column = j - k
             # A meter reads what flowed in the step before, a charger what its car drew in it.
@@ -269,10 +276,11 @@ class Run:
             out = None if solar is None else solar[:, column - 1]
             readings = self._readings(self.times[j], current[:, column - 1], draw, out)
             orders = self.policy.decide(readings)
-            if self._changes(readings, orders):
-                if not self._renews_only(readings, orders):
-                    self._pending = (j, readings, orders)
-                    return column
+            change = self._change(readings, orders)
+            if change is Change.OTHER:
+                self._pending = (j, readings, orders)
+                return column
+            if change is Change.RENEWAL:
                 self._apply(readings, orders)  # the same pilots, on later lease ends
                 lapse = self._lapse_column(k, n)
             # The decisions to come while the chargers report what they report now.
@@ -348,25 +356,13 @@ class Run:
         reached = orders.charger_reached & readings.charger_online
         return reached, orders.charger_limit_a, orders.charger_fallback_a, orders.charger_until_s
 
-    def _caps_change(self, readings: Readings, orders: Orders) -> bool:
-        """Whether delivering `orders` changes an inverter's cap."""
-        if not self.has_solar:
-            return False
-        caps = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
-        return not np.array_equal(caps, self.caps_solar)
-
-    def _changes(self, readings: Readings, orders: Orders) -> bool:
-        """Whether delivering `orders` changes what any device holds."""
-        to = self._to_chargers(readings, orders)
-        return self.chargers.changes(*to) or self._caps_change(readings, orders)
-
-    def _renews_only(self, readings: Readings, orders: Orders) -> bool:
-        """Whether what `_changes` found only renews leases still running (no cap, limit,
-        fallback or pilot changes: `ChargerBank.renews_only`)."""
-        to = self._to_chargers(readings, orders)
-        return not self._caps_change(readings, orders) and self.chargers.renews_only(
-            *to, readings.t_s
-        )
+    def _change(self, readings: Readings, orders: Orders) -> Change:
+        """What delivering `orders` changes in what the devices hold."""
+        if self.has_solar:
+            caps = np.where(readings.solar_online, orders.solar_max_a, self.caps_solar)
+            if not np.array_equal(caps, self.caps_solar):
+                return Change.OTHER
+        return self.chargers.change(*self._to_chargers(readings, orders), readings.t_s)
 
     def _apply(self, readings: Readings, orders: Orders) -> None:
         """Deliver a decision to the devices in contact."""
