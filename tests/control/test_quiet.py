@@ -9,13 +9,15 @@ cycle they do not cover).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from panelpilot.control import Controller, Decision, Snapshot
-from panelpilot.control.quiet import Quiet
+from panelpilot.control.loads import STEPS_PER_A
+from panelpilot.control.quiet import SEARCH_STEPS, Quiet, _steps
 from panelpilot.site import load_site_text
 from tests.control.strategies import World, sites, snapshot
 from tests.control.test_steady import RUNS, _orders, _step, _world, segments
@@ -32,14 +34,16 @@ def _repeats(quiet: Quiet | None, last: Snapshot, run: list[Snapshot]) -> bool:
 
 
 def run_skipping(world: World, plan: list[dict[str, Any]]) -> int:
-    """Step both controllers through `plan`; how many cycles the skipping one left out."""
+    """Step both controllers through `plan`; how many cycles the skipping one left out. Every
+    other run's last cycle is left out too (`Controller.skip`): the next cycle decided must
+    come out the same either way."""
     every, skipping = Controller(world.site), Controller(world.site)
     limits: dict[str, float] = {}
     t = 0.0
     called: Snapshot | None = None  # the skipping controller's last cycle
     said: Decision | None = None  # ... and what it decided
     left: list[tuple[Snapshot, Decision]] = []  # the cycles it has left out since
-    skipped = 0
+    skipped = runs = 0
     for step in plan:
         t += step["dt"]
         snap = snapshot(world, t, step, limits)
@@ -49,15 +53,19 @@ def run_skipping(world: World, plan: list[dict[str, Any]]) -> int:
         if called is not None and _repeats(skipping.quiet(), called, run):
             left.append((snap, decided))
             continue
-        if left:  # the last cycle of the run it may leave out is run after all
-            last, reference = left.pop()
+        if left:  # the last cycle of the run it may leave out is run after all, or skipped
+            runs += 1
+            last, reference = left[-1] if runs % 2 else left.pop()
             skipped += len(left)
             assert said is not None
             for _, d in left:  # each cycle left out told the chargers what `said` did
                 assert d.chargers_since_t == said.chargers_since_t, f"t={d.t}"
                 assert _orders(d) == _orders(said), f"t={d.t}"
-            said = skipping.decide(last)
-            assert said == reference, f"t={last.t}"
+            if runs % 2:
+                skipping.skip(last.t, last.meters)
+            else:
+                said = skipping.decide(last)
+                assert said == reference, f"t={last.t}"
             left = []
         said, called = skipping.decide(snap), snap
         assert said == decided, f"t={t}"
@@ -114,3 +122,49 @@ def test_a_circuit_that_shapes_the_allocation_leaves_out_only_cycles_within_its_
         for x in loads
     ]
     assert run_skipping(world, plan) >= 20
+
+
+def _steps_by_bisection(
+    now: int, base_a: float, reserved_a: float, low: float, high: float
+) -> tuple[int, int] | None:
+    """`quiet._steps` by plain bisection over the same exact expression (the reference)."""
+
+    def room(n: int) -> float:
+        return (base_a - n / STEPS_PER_A) - reserved_a
+
+    if not low <= room(now) <= high:
+        return None
+    top, hi = now, now + SEARCH_STEPS
+    if room(hi) >= low:
+        top = hi
+    else:
+        while hi - top > 1:
+            mid = (top + hi) // 2
+            top, hi = (mid, hi) if room(mid) >= low else (top, mid)
+    bottom, lo = now, 0
+    if room(lo) <= high:
+        bottom = lo
+    else:
+        while bottom - lo > 1:
+            mid = (bottom + lo) // 2
+            lo, bottom = (lo, mid) if room(mid) <= high else (mid, bottom)
+    return bottom, top
+
+
+@given(
+    st.integers(0, 5_000),
+    st.floats(0, 400, allow_nan=False),
+    st.floats(0, 50, allow_nan=False),
+    st.floats(-5, 400, allow_nan=False),
+    st.one_of(st.just(math.inf), st.floats(0, 2, allow_nan=False)),
+)
+def test_the_load_steps_searched_from_a_guess_are_those_of_a_bisection(
+    now: int, base_a: float, reserved_a: float, low: float, above: float
+) -> None:
+    # (A capacity's region around where it is now, the case `quiet` asks about.)
+    room = (base_a - now / STEPS_PER_A) - reserved_a
+    lo = min(low, room)
+    high = room + above
+    assert _steps(now, base_a, reserved_a, lo, high) == _steps_by_bisection(
+        now, base_a, reserved_a, lo, high
+    )

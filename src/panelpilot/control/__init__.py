@@ -4,8 +4,9 @@
 PCS limits to batteries and solar, orders changes safely, and reports statuses and alerts.
 """
 
-from panelpilot.control.controller import Controller, initial_state
+from panelpilot.control.controller import Controller
 from panelpilot.control.settings import SettingsError
+from panelpilot.control.state import initial_state
 from panelpilot.control.types import (
     Alert,
     BatteryDecision,

@@ -47,7 +47,7 @@ from panelpilot.control.loads import per_circuit, plausible, uncontrolled
 from panelpilot.control.pcs import apply_pcs
 from panelpilot.control.pcs_caps import nothing_to_control
 from panelpilot.control.presence import observe, online_of, power_cycles
-from panelpilot.control.quiet import Quiet, quiet
+from panelpilot.control.quiet import Quiet, quiet, skipped
 from panelpilot.control.record import record, record_sent
 from panelpilot.control.report import (
     DecisionsAt,
@@ -61,8 +61,8 @@ from panelpilot.control.rerun import rerun
 from panelpilot.control.sequencer import pending_raises, sequence, steps_for
 from panelpilot.control.settings import apply_commands
 from panelpilot.control.sharing import Claim, allocate
-from panelpilot.control.state import ChargerMemory, ControllerState, NetworkMemory
-from panelpilot.control.status import allocated_a, circuit_states, network_states
+from panelpilot.control.state import ControllerState, initial_state
+from panelpilot.control.status import CircuitStates, allocated_a, network_states
 from panelpilot.control.steady import Fixed, Steady, quiet_until, region
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import (
@@ -74,23 +74,6 @@ from panelpilot.control.types import (
 )
 from panelpilot.control.validate import KnownDevices, check_snapshot
 from panelpilot.site.model import Site
-
-
-def initial_state(
-    site: Site, networks: Mapping[str, NetworkMemory] | None = None
-) -> ControllerState:
-    """The memory of a controller that has seen nothing yet: the site file's network
-    settings, or `networks` where given (stored settings restored at start)."""
-    chargers = {c.id: ChargerMemory(demand_a=c.max_a) for c in site.chargers}
-    filed = {
-        n.id: NetworkMemory(
-            n.enabled, n.network_limit_a, tuple(c.id for c in site.network_members(n.id))
-        )
-        for n in site.networks
-    }
-    if networks:
-        filed = {nid: networks.get(nid, net) for nid, net in filed.items()}
-    return ControllerState(chargers=chargers, networks=filed)
 
 
 class Controller:
@@ -152,6 +135,15 @@ class Controller:
             self._index,
             self.site.control,
         )
+
+    def skip(self, t: float, meters: Mapping[str, float | None]) -> None:
+        """Leave out the cycle at `t`, one that `quiet()` counted as repeating the last one
+        (`Quiet.cycles`, with these meter readings and every other input as before): the
+        memory becomes what deciding it would leave (`quiet.skipped`)."""
+        st, steady = self.state, self._steady
+        if steady is None or st.t is None or not st.t < t < steady.until_t:
+            raise ValueError(f"t={t:g}: no quiet cycle to leave out after t={st.t}")
+        self.state = skipped(st, self.topology, meters, self._drawn, t)
 
     def _steady_cycle(
         self,
@@ -353,9 +345,7 @@ class Controller:
     ) -> Decision:
         """What every cycle does: circuits, PCS, the new state in force."""
         topo, index, site = self.topology, self._index, self.site
-        circuits = circuit_states(
-            site, topo, meters, u, allocated, {c: room[k] for c, k in index.circuit_k.items()}
-        )
+        circuits = CircuitStates(site, topo, meters, u, allocated, room, index.circuit_k)
         alerts += circuit_alerts(topo, index, meters, reserved.amounts, room)
         ctl = site.control
         over_alerts, over_since = overload_alerts(

@@ -23,11 +23,13 @@ So `Quiet.cycles(times, readings)` counts the cycles that repeat the last one, a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from panelpilot.control.layout import Index
-from panelpilot.control.loads import STEPS_PER_A, follows, load_steps, net_load
+from panelpilot.control.loads import STEPS_PER_A, follows, load_steps, net_load, uncontrolled
+from panelpilot.control.state import ControllerState
 from panelpilot.control.steady import Steady
 from panelpilot.control.tolerances import EPS
 from panelpilot.control.topology import Topology
@@ -131,6 +133,22 @@ def quiet(
     return Quiet(t, steady.until_t, tuple(bands))
 
 
+def skipped(
+    state: ControllerState,
+    topology: Topology,
+    meters: Mapping[str, float | None],
+    drawn: Mapping[str, float],
+    t: float,
+) -> ControllerState:
+    """The memory a cycle at `t` leaves that repeats the last one (one `Quiet.cycles`
+    counted, with these meter readings): its time and the load estimates, as
+    `loads.uncontrolled` works them out; nothing else moves in such a cycle (no overload is
+    held, the PCS step has nothing to control, the chargers' steps repeat)."""
+    assert state.t is not None
+    u = uncontrolled(topology, state.uncontrolled_a, meters, drawn, t - state.t)
+    return replace(state, t=t, uncontrolled_a=u)
+
+
 def _steps(
     now: int, base_a: float, reserved_a: float, low: float, high: float
 ) -> tuple[int, int] | None:
@@ -143,19 +161,34 @@ def _steps(
 
     if not low <= room(now) <= high:
         return None
-    # The most steps whose room is still >= low, and the fewest whose room is still <= high.
-    top = _last(now, now + SEARCH_STEPS, lambda n: room(n) >= low)
-    bottom = -_last(-now, 0, lambda n: room(-n) <= high)
+    # The most steps whose room is still >= low, and the fewest whose room is still <= high;
+    # the exact float expression decides, the arithmetic only says where to look first.
+    spare = base_a - reserved_a
+    top = _last(now, now + SEARCH_STEPS, lambda n: room(n) >= low, (spare - low) * STEPS_PER_A)
+    least = math.ceil((spare - high) * STEPS_PER_A) if math.isfinite(high) else 0
+    bottom = -_last(-now, 0, lambda n: room(-n) <= high, -least)
     return bottom, top
 
 
-def _last(start: int, stop: int, ok: Callable[[int], bool]) -> int:
+def _last(start: int, stop: int, ok: Callable[[int], bool], guess: float) -> int:
     """The largest n in [start, stop] with `ok(n)`, given `ok(start)` and that `ok` holds on
-    a run from `start`."""
+    a run from `start`; `guess` (where it is thought to be) only saves steps of the search."""
     lo, hi = start, stop
     if ok(hi):
         return hi
-    while hi - lo > 1:  # ok(lo), not ok(hi)
+    # ok(lo), not ok(hi): narrow to the guess and its neighbour first, then bisect.
+    if math.isfinite(guess):
+        g = math.floor(guess)
+        if lo < g < hi:
+            if ok(g):
+                lo = g
+                if g + 1 < hi and not ok(g + 1):
+                    hi = g + 1
+            else:
+                hi = g
+                if g - 1 > lo and ok(g - 1):
+                    lo = g - 1
+    while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):
             lo = mid

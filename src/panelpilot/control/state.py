@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from panelpilot.control.commitments import Commitment
 from panelpilot.control.pcs_law import PcsMemory
+from panelpilot.site.model import Site
 
 
 class ChargerMemory(NamedTuple):
@@ -82,3 +83,20 @@ def firm_a(mem: ChargerMemory, min_a: float) -> float:
     if mem.capped_since_t is None or mem.able_a >= mem.demand_a:
         return mem.demand_a
     return max(min_a, mem.able_a)
+
+
+def initial_state(
+    site: Site, networks: Mapping[str, NetworkMemory] | None = None
+) -> ControllerState:
+    """The memory of a controller that has seen nothing yet: the site file's network
+    settings, or `networks` where given (stored settings restored at start)."""
+    chargers = {c.id: ChargerMemory(demand_a=c.max_a) for c in site.chargers}
+    filed = {
+        n.id: NetworkMemory(
+            n.enabled, n.network_limit_a, tuple(c.id for c in site.network_members(n.id))
+        )
+        for n in site.networks
+    }
+    if networks:
+        filed = {nid: networks.get(nid, net) for nid, net in filed.items()}
+    return ControllerState(chargers=chargers, networks=filed)

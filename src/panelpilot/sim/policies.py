@@ -8,7 +8,7 @@ Baselines are settings stored in the devices: no communication, so no faults rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -102,6 +102,11 @@ class Policy(Protocol):
         (`panelpilot.control.quiet`)."""
         ...
 
+    def skip(self, t_s: float, meters: Mapping[str, float | None]) -> None:
+        """Leave out the decision at `t_s`, one its `quiet()` counted as repeating the last
+        one with these meter readings."""
+        ...
+
 
 def _fixed_orders(topo: Topology, limit_a: FloatArray) -> Orders:
     n = len(topo.charger_ids)
@@ -137,6 +142,10 @@ class _FixedSettings:
         """Nothing to say: it is never asked between stretches."""
         return None
 
+    def skip(self, t_s: float, meters: Mapping[str, float | None]) -> None:
+        """Never asked (`quiet` says nothing)."""
+        raise AssertionError("a baseline has no decisions to leave out")
+
 
 class StaticPolicy(_FixedSettings):
     """Baseline `static`: network members fixed at the fair limit, others at their max."""
@@ -166,6 +175,10 @@ class ControllerLike(Protocol):
 
     def quiet(self) -> Quiet | None:
         """The meter readings under which the next cycles repeat the last one."""
+        ...
+
+    def skip(self, t: float, meters: Mapping[str, float | None]) -> None:
+        """Leave out a cycle `quiet()` counted as repeating the last one."""
         ...
 
 
@@ -271,6 +284,10 @@ class PanelpilotPolicy:
     def quiet(self) -> Quiet | None:
         """The controller's own conditions for its next cycles to repeat the last one."""
         return self.controller.quiet()
+
+    def skip(self, t_s: float, meters: Mapping[str, float | None]) -> None:
+        """The controller leaves out that cycle (`Controller.skip`)."""
+        self.controller.skip(t_s, meters)
 
     def decide(self, readings: Readings) -> Orders:
         """Run the controller once and turn its decision into orders."""

@@ -290,20 +290,22 @@ class Run:
         return lapse
 
     def _quiet_to(self, j: int, end: int, current: FloatArray, k: int) -> int:
-        """The decision step before the last of those after `j` (up to `end`) that the
-        policy says repeat the one at `j` (`Policy.quiet`): the ones before it need not be
-        made, as the policy's state after that last one is the same either way. `j` when
-        there is none to skip."""
+        """The last of the decision steps after `j` (up to `end`) that the policy says repeat
+        the one at `j` (`Policy.quiet`), left out (`Policy.skip` brings its state to the last
+        of them, as deciding them all would); `j` when there is none."""
         quiet = self.policy.quiet()
         p = self.decide_every
         steps = range(j + p, end, p)
-        if quiet is None or len(steps) < 2:
+        if quiet is None or not steps:
             return j
         columns = np.arange(j + p, end, p) - k - 1
         rows = self.topo.meter_circuit
         readings = {m: current[rows[m], columns].tolist() for m in quiet.meters}
         q = quiet.cycles([self.times[s] for s in steps], readings)
-        return steps[q - 2] if q >= 2 else j
+        if q == 0:
+            return j
+        self.policy.skip(self.times[steps[q - 1]], {m: v[q - 1] for m, v in readings.items()})
+        return steps[q - 1]
 
     def _take(
         self,
