@@ -289,12 +289,16 @@ class Controller:
             and not pending_raises(steps, sent.limits)
             and not any(c.required_a is not None for c in claims)  # time alone moves a need
         ):
-            other_t, renew_t = quiet_until(st.chargers, online, defiant, leases, cfg, t, first_t)
+            other_t, renew_t = quiet_until(
+                st.chargers, snap.chargers, topo.chargers, online, defiant, leases, cfg, t, first_t
+            )
             until = min(other_t, renew_t)
             low, high = region(allocation, room, layout)
             fixed = None
             if not reserved.reserves and not defiant:
-                fixed = Fixed(tuple(claims), sent.limits, fallbacks, paused, allocation, layout)
+                fixed = Fixed(
+                    tuple(claims), sent.limits, fallbacks, paused, allocation, layout, topo.chargers
+                )
             self._steady = Steady(
                 t,
                 until,

@@ -86,7 +86,9 @@ def rerun(
     if sent.commitments or sent.pending:
         renewing = replace(steady, decisions=decisions, renewing=True, fixed=fixed)
         return Rerun(replace(state, chargers=out), renewing, t)
-    other_t, renew_t = quiet_until(chargers, state.online, {}, leases, cfg, t, state.first_t)
+    other_t, renew_t = quiet_until(
+        chargers, snap.chargers, fixed.units, state.online, {}, leases, cfg, t, state.first_t
+    )
     low, high = region(fixed.allocation, room, fixed.layout)
     until = min(other_t, renew_t)
     again = replace(

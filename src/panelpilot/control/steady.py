@@ -21,19 +21,22 @@ from dataclasses import dataclass
 
 from panelpilot.control.capacity import Reserved
 from panelpilot.control.commitments import next_change_t
-from panelpilot.control.demand import probe_due_t
+from panelpilot.control.demand import probe_due_t, update
 from panelpilot.control.layout import Layout
 from panelpilot.control.leases import Leases
 from panelpilot.control.sharing import Allocation, Claim
 from panelpilot.control.state import ChargerMemory
 from panelpilot.control.types import Alert, ChargerDecision, ChargerReading, NetworkState
-from panelpilot.site.model import ControlSettings
+from panelpilot.site.model import Charger, ControlSettings
 
 # A timer is taken to fall due this much before it does, so that rounding in `t - since`
 # against `since + wait` can never let a cycle skip past one.
 EARLY_S = 1e-6
 # Room a constraint keeps above what its chargers were given before it counts as full.
 FIT_A = 1e-6
+# A change's response time is taken to have run out this long (s) after it does, so that
+# rounding in `t - changed_t` cannot leave the change unsettled there.
+SETTLED_AFTER_S = 1e-3
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class Fixed:
     paused: frozenset[str]
     allocation: Allocation
     layout: Layout
+    units: Mapping[str, Charger]  # the site's chargers (`Topology.chargers`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,8 @@ def region(
 
 def quiet_until(
     chargers: Mapping[str, ChargerMemory],
+    readings: Mapping[str, ChargerReading],
+    units: Mapping[str, Charger],
     online: frozenset[str],
     defiant: Mapping[str, float],
     leases: Leases,
@@ -114,13 +120,12 @@ def quiet_until(
     first_t: float,
 ) -> tuple[float, float]:
     """The first time after `t` at which a timer can change what a cycle decides with the
-    same readings: a hold or a response time running out, a probe or a turn falling due, a
-    commitment's step (its lease end on either side of the clock error, a replaced one
-    retired), or the end of what an earlier process can have sent; and the first time a
-    lease falls due for renewal."""
+    same readings (`readings`): a hold or a response time running out where it changes
+    something (`_listening`), a probe or a turn falling due, a commitment's step (its lease
+    end on either side of the clock error, a replaced one retired), or the end of what an
+    earlier process can have sent; and the first time a lease falls due for renewal."""
     until = renew = math.inf
     lapsed = leases.lapsed_t(first_t)
-    response, rotation = cfg.response_s, cfg.rotation_s
     bounds = leases.bounds
     # (A time of inf is never taken: it stands for a timer that is not running.)
     for cid, mem in chargers.items():
@@ -130,16 +135,9 @@ def quiet_until(
             times = () if held else (lapsed,)
         elif cid in defiant:
             since = mem.defiant_since_t
-            times = () if since is None else (since + response,)
+            times = () if since is None else (since + cfg.response_s,)
         else:
-            times = (
-                mem.hold_until_t,
-                mem.changed_t + response,
-                mem.turn_since_t + rotation,
-                probe_due_t(mem, cfg),
-                # A probe not offered yet is judged.
-                mem.probe_t + cfg.probe_s if mem.probing else math.inf,
-            )
+            times = _listening(mem, units[cid], readings[cid], t, cfg)
         if held:
             times += (next_change_t(held, t, bounds),)
             due = leases.renewal_due_t(held[-1])
@@ -149,6 +147,46 @@ def quiet_until(
             if t < x < until:
                 until = x
     return _early(until), _early(renew)
+
+
+def _listening(
+    mem: ChargerMemory, unit: Charger, reading: ChargerReading, t: float, cfg: ControlSettings
+) -> tuple[float, ...]:
+    """A listening charger's timers, with its reading as it is: its turn, its probe or test
+    turn, a probe not offered yet judged; a decrease's hold running out only while its car
+    draws above the new limit (only then does the hold count, `sequencer.steps_for`); and its
+    last change's response time running out only where the demand estimate refreshed then
+    (`demand.update`, once the change has settled) comes out otherwise."""
+    times: tuple[float, ...] = (
+        mem.turn_since_t + cfg.rotation_s,
+        probe_due_t(mem, cfg),
+        mem.probe_t + cfg.probe_s if mem.probing else math.inf,
+    )
+    if reading.current_a > mem.limit_a + cfg.resolution_a and mem.hold_a > mem.limit_a:
+        times += (mem.hold_until_t,)
+    settle_t = mem.changed_t + cfg.response_s
+    if t < settle_t and not _settles_as_is(mem, unit, reading, t, settle_t, times, cfg):
+        times += (settle_t,)
+    return times
+
+
+def _settles_as_is(
+    mem: ChargerMemory,
+    unit: Charger,
+    reading: ChargerReading,
+    t: float,
+    settle_t: float,
+    times: tuple[float, ...],
+    cfg: ControlSettings,
+) -> bool:
+    """Whether, from `settle_t` (when the last change has settled) to the charger's next other
+    timer, the demand estimate refreshed from `reading` is `mem`'s: `demand.update` depends on
+    the time only through those timers and whether the change has settled, so it is asked
+    once, `SETTLED_AFTER_S` after `settle_t`, where no other timer after `t` falls first."""
+    at = settle_t + SETTLED_AFTER_S
+    if any(t < x <= at for x in times):
+        return False
+    return update(mem, unit, reading, at, cfg) is mem
 
 
 def _early(t: float) -> float:
