@@ -60,7 +60,7 @@ from panelpilot.control.report import (
 from panelpilot.control.rerun import rerun
 from panelpilot.control.sequencer import pending_raises, sequence, steps_for
 from panelpilot.control.settings import apply_commands
-from panelpilot.control.sharing import Claim, allocate
+from panelpilot.control.sharing import Allotted, Claim, allot
 from panelpilot.control.state import ControllerState, initial_state
 from panelpilot.control.status import CircuitStates, allocated_a, network_states
 from panelpilot.control.steady import Fixed, Steady, quiet_until, region
@@ -96,6 +96,7 @@ class Controller:
         self._steady: Steady | None = None
         self._drawn: dict[str, float] = {}  # chargers' current per circuit, as last counted
         self._claims: dict[str, Claim] = {}  # the last cycle's claims, reused where equal
+        self._allocated: Allotted | None = None  # the last full cycle's allocation
 
     def decide(self, snap: Snapshot) -> Decision:
         """One control cycle: take what is measured, return what every device is told."""
@@ -237,7 +238,7 @@ class Controller:
         listening = online.difference(defiant)
         claims = demand.claims(topo, chargers, snap, listening, layout, cfg, self._claims)
         self._claims = {c.key: c for c in claims}
-        allocation = allocate(claims, room, cfg.resolution_a)
+        allocation, self._allocated = allot(self._allocated, claims, room, cfg.resolution_a)
         targets, paused = allocation.targets_a, allocation.paused
         steps = steps_for(claims, chargers, snap.chargers, targets, t, cfg.resolution_a)
         limits = sequence(steps, room, frozen(index, topo, lost), cfg.resolution_a)

@@ -106,6 +106,37 @@ def allocate(
     return Allocation(targets, frozenset(paused), frozenset(active))
 
 
+@dataclass(frozen=True, slots=True)
+class Allotted:
+    """An allocation and what it was worked out from (`allot`)."""
+
+    claims: Sequence[Claim]
+    capacities_a: tuple[float, ...]
+    allocation: Allocation
+
+
+def allot(
+    last: Allotted | None,
+    claims: Sequence[Claim],
+    capacities_a: Sequence[float],
+    resolution_a: float,
+) -> tuple[Allocation, Allotted]:
+    """`allocate`, or `last`'s allocation where it was worked out from these very claims (the
+    same objects: claims are never changed once made) and capacities: the cycle that sees a
+    change acknowledged allocates what the cycle that made it did."""
+    caps = tuple(capacities_a)
+    if (
+        last is not None
+        and last.capacities_a == caps
+        and 0.0 not in caps  # (== takes -0.0 for 0.0: a capacity of zero is allocated again)
+        and len(last.claims) == len(claims)
+        and all(a is b for a, b in zip(last.claims, claims, strict=True))
+    ):
+        return last.allocation, last
+    allocation = allocate(claims, caps, resolution_a)
+    return allocation, Allotted(tuple(claims), caps, allocation)
+
+
 def _firm(c: Claim) -> Claim:
     """`c` without its spare: what every step but the last one shares."""
     return replace(c, demand_a=c.demand_a - c.spare_a, spare_a=0.0)
