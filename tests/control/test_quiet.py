@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from panelpilot.control import Controller, Decision, Snapshot
+from panelpilot.control import ChargerReading, Controller, Decision, Snapshot
 from panelpilot.control.loads import STEPS_PER_A
 from panelpilot.control.quiet import SEARCH_STEPS, Quiet, _steps
 from panelpilot.site import load_site_text
@@ -168,3 +169,24 @@ def test_the_load_steps_searched_from_a_guess_are_those_of_a_bisection(
     assert _steps(now, base_a, reserved_a, lo, high) == _steps_by_bisection(
         now, base_a, reserved_a, lo, high
     )
+
+
+def test_skip_refuses_a_cycle_quiet_did_not_count() -> None:
+    site = load_site_text(
+        "circuits: [{id: service, limit_a: 100}]\n"
+        "chargers: [{id: wc1, circuit: service, max_a: 32}]\n",
+        "site.yaml",
+    )
+    controller = Controller(site)
+    with pytest.raises(ValueError, match="no quiet cycle"):
+        controller.skip(1.0, {})  # nothing decided yet
+    reading = {"wc1": ChargerReading(True, True, 0.0, None)}
+    for t in range(1, 40):
+        controller.decide(Snapshot(float(t), {}, reading))
+    assert controller.quiet() is not None
+    last = controller.state.t
+    assert last is not None
+    with pytest.raises(ValueError, match="not between"):
+        controller.skip(last, {})  # not after the last cycle
+    controller.skip(last + 1.0, {})
+    assert controller.state.t == last + 1.0

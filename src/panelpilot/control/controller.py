@@ -142,8 +142,11 @@ class Controller:
         (`Quiet.cycles`, with these meter readings and every other input as before): the
         memory becomes what deciding it would leave (`quiet.skipped`)."""
         st, steady = self.state, self._steady
-        if steady is None or st.t is None or not st.t < t < steady.until_t:
-            raise ValueError(f"t={t:g}: no quiet cycle to leave out after t={st.t}")
+        last_t = st.t
+        if steady is None or steady.renewing or st.over_since or last_t is None:
+            raise ValueError(f"t={t:g}: no quiet cycle to leave out after t={last_t}")
+        if not last_t < t < steady.until_t:
+            raise ValueError(f"t={t:g}: not between t={last_t:g} and the first timer")
         self.state = skipped(st, self.topology, meters, self._drawn, t)
 
     def _steady_cycle(
