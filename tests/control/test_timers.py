@@ -1,4 +1,4 @@
-"""Which of a listening charger's timers end a fixed point (`steady._listening`): only those
+"""Which of a listening charger's timers end a fixed point (`steady.listening_times`): only those
 at which a cycle with the same readings could decide otherwise."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import math
 
 from panelpilot.control.demand import update
 from panelpilot.control.state import ChargerMemory
-from panelpilot.control.steady import _listening
+from panelpilot.control.steady import listening_times
 from panelpilot.control.types import ChargerReading
 from panelpilot.site import parse_site
 
@@ -46,13 +46,13 @@ def test_the_response_time_ends_a_fixed_point_only_where_the_settled_reading_mov
     mem = _tapering(24.7)
     # Settled, the car still draws what it was counted at: nothing changes then.
     assert update(mem, UNIT, reading, SETTLE_T + 1.0, CFG) is mem
-    assert SETTLE_T not in _listening(mem, UNIT, reading, CHANGED_T + 1.0, CFG)
+    assert SETTLE_T not in listening_times(mem, UNIT, reading, CHANGED_T + 1.0, CFG)
     # It was counted at 25.5 A: settled, its demand follows the 24.7 A it draws.
     moved = _tapering(25.5)
     assert update(moved, UNIT, reading, SETTLE_T + 1.0, CFG) is not moved
-    assert SETTLE_T in _listening(moved, UNIT, reading, CHANGED_T + 1.0, CFG)
+    assert SETTLE_T in listening_times(moved, UNIT, reading, CHANGED_T + 1.0, CFG)
     # Once settled, no response time is running.
-    assert SETTLE_T not in _listening(moved, UNIT, reading, SETTLE_T + 1.0, CFG)
+    assert SETTLE_T not in listening_times(moved, UNIT, reading, SETTLE_T + 1.0, CFG)
 
 
 def test_a_decrease_s_hold_ends_a_fixed_point_only_while_the_car_draws_above_its_new_limit() -> (
@@ -61,15 +61,15 @@ def test_a_decrease_s_hold_ends_a_fixed_point_only_while_the_car_draws_above_its
     mem = _tapering(24.7)
     above = ChargerReading(True, True, 28.0, 26.7)
     below = ChargerReading(True, True, 24.7, 26.7)
-    assert mem.hold_until_t in _listening(mem, UNIT, above, CHANGED_T + 1.0, CFG)
-    assert mem.hold_until_t not in _listening(mem, UNIT, below, CHANGED_T + 1.0, CFG)
+    assert mem.hold_until_t in listening_times(mem, UNIT, above, CHANGED_T + 1.0, CFG)
+    assert mem.hold_until_t not in listening_times(mem, UNIT, below, CHANGED_T + 1.0, CFG)
     # A hold no higher than the limit counts for nothing either way.
     flat = mem._replace(hold_a=mem.limit_a, hold_until_t=SETTLE_T + 2.0)
-    assert flat.hold_until_t not in _listening(flat, UNIT, above, CHANGED_T + 1.0, CFG)
+    assert flat.hold_until_t not in listening_times(flat, UNIT, above, CHANGED_T + 1.0, CFG)
 
 
 def test_turns_and_probes_always_end_a_fixed_point() -> None:
     mem = _tapering(24.7)
-    times = _listening(mem, UNIT, ChargerReading(True, True, 24.7, 26.7), CHANGED_T + 1.0, CFG)
+    times = listening_times(mem, UNIT, ChargerReading(True, True, 24.7, 26.7), CHANGED_T + 1.0, CFG)
     assert mem.turn_since_t + CFG.rotation_s in times
     assert any(math.isfinite(x) and x > SETTLE_T for x in times)  # the capped car's probe

@@ -44,8 +44,8 @@ from panelpilot.control.capacity import (
 from panelpilot.control.layout import Index, Layout, signature
 from panelpilot.control.leases import Job, Leases
 from panelpilot.control.loads import per_circuit, plausible, uncontrolled
+from panelpilot.control.moved import moved
 from panelpilot.control.pcs import apply_pcs
-from panelpilot.control.pcs_caps import nothing_to_control
 from panelpilot.control.presence import observe, online_of, power_cycles
 from panelpilot.control.quiet import Quiet, quiet, skipped
 from panelpilot.control.record import record, record_sent
@@ -115,39 +115,16 @@ class Controller:
 
     def quiet(self) -> Quiet | None:
         """The meter readings under which the next cycles repeat the last one (`quiet`), or
-        None: after a cycle that was not steady, or where the memory moves with every cycle
-        (an overload held, something for the PCS step to control)."""
-        steady, st = self._steady, self.state
-        if (
-            steady is None
-            or steady.renewing
-            or not self._incremental
-            or st.t is None
-            or st.over_since
-            or not nothing_to_control(self.site, st.pcs)
-        ):
+        None where it cannot say."""
+        if not self._incremental:
             return None
-        return quiet(
-            steady,
-            st.t,
-            st.uncontrolled_a,
-            self._drawn,
-            self.topology,
-            self._index,
-            self.site.control,
-        )
+        return quiet(self._steady, self.state, self._drawn, self.topology, self._index, self.site)
 
     def skip(self, t: float, meters: Mapping[str, float | None]) -> None:
         """Leave out the cycle at `t`, one that `quiet()` counted as repeating the last one
         (`Quiet.cycles`, with these meter readings and every other input as before): the
         memory becomes what deciding it would leave (`quiet.skipped`)."""
-        st, steady = self.state, self._steady
-        last_t = st.t
-        if steady is None or steady.renewing or st.over_since or last_t is None:
-            raise ValueError(f"t={t:g}: no quiet cycle to leave out after t={last_t}")
-        if not last_t < t < steady.until_t:
-            raise ValueError(f"t={t:g}: not between t={last_t:g} and the first timer")
-        self.state = skipped(st, self.topology, meters, self._drawn, t)
+        self.state = skipped(self._steady, self.state, self.topology, meters, self._drawn, t)
 
     def _steady_cycle(
         self,
@@ -159,20 +136,31 @@ class Controller:
     ) -> Decision | None:
         """A cycle after a fixed point: None unless its conditions hold."""
         st, topo, cfg, index = self.state, self.topology, self.site.control, self._index
-        if overloads(index, topo, cfg, meters):
+        if overloads(index, topo, cfg, meters) or lost != steady.lost:
             return None
-        u = uncontrolled(topo, st.uncontrolled_a, meters, self._drawn, dt)
+        currents = None
+        if not steady.holds(snap.t, snap.chargers, lost):  # the `moved` module
+            currents = moved(steady, snap, st.chargers, topo, self._leases.bounds, cfg)
+            if currents is None:
+                return None
+        drawn = self._drawn if currents is None else currents.drawn
+        u = uncontrolled(topo, st.uncontrolled_a, meters, drawn, dt)
         caps = base_caps(index, topo, cfg, u, st.networks)
         room = capacities(caps, steady.reserved)
-        if not steady.holds(snap.t, snap.chargers, lost):
-            return None
         until_t, since_t, within = steady.until_t, steady.t, steady.within(room)
         if not within or snap.t >= until_t or steady.renewing:  # the `rerun` module
-            again = rerun(steady, snap, st, self._leases, cfg, caps, room, within)
+            again = (
+                None if currents else rerun(steady, snap, st, self._leases, cfg, caps, room, within)
+            )
             if again is None:
                 return None
             st, steady, until_t, since_t = again.state, again.steady, again.until_t, snap.t
             self._steady = steady
+        elif currents is not None:
+            available = {n: room[k] for n, k in index.network_k.items()}
+            networks = network_states(st.networks, snap, steady.decisions, available)
+            steady = self._steady = replace(currents.steady, networks=networks)
+            until_t, self._drawn = steady.until_t, drawn
         return self._finish(
             snap,
             st,

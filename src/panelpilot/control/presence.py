@@ -49,7 +49,7 @@ def power_cycles(removed: Mapping[str, bool], online: frozenset[str]) -> Mapping
     return out if out != removed else removed
 
 
-def _acknowledged(
+def acknowledged(
     mem: ChargerMemory, reading: ChargerReading | None, t: float, bounds: Bounds
 ) -> ChargerMemory:
     """`mem` with what its charger acknowledges marked and what that retires dropped."""
@@ -78,7 +78,7 @@ def observe(
         held = mem.held
         # One commitment, acknowledged: nothing more to acknowledge or retire (the common case).
         new = (
-            _acknowledged(mem, reading, t, bounds)
+            acknowledged(mem, reading, t, bounds)
             if len(held) > 1 or (held and held[0].acked_t is None)
             else mem
         )

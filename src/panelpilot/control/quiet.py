@@ -29,11 +29,12 @@ from dataclasses import dataclass, replace
 
 from panelpilot.control.layout import Index
 from panelpilot.control.loads import STEPS_PER_A, follows, load_steps, net_load, uncontrolled
+from panelpilot.control.pcs_caps import nothing_to_control
 from panelpilot.control.state import ControllerState
 from panelpilot.control.steady import Steady
 from panelpilot.control.tolerances import EPS
 from panelpilot.control.topology import Topology
-from panelpilot.site.model import ControlSettings
+from panelpilot.site.model import Site
 
 # A reading counts as the estimate only with this much (A) to spare over the decaying one,
 # so that the sum of a run's steps can never come out on the other side of a single step.
@@ -93,18 +94,27 @@ class Quiet:
 
 
 def quiet(
-    steady: Steady,
-    t: float,
-    loads_a: Mapping[str, float],
+    steady: Steady | None,
+    state: ControllerState,
     drawn: Mapping[str, float],
     topology: Topology,
     index: Index,
-    cfg: ControlSettings,
+    site: Site,
 ) -> Quiet | None:
-    """The readings under which the cycles after a steady one at `t` repeat it (see the
-    module); None when a meter is lost."""
-    if steady.lost:
+    """The readings under which the cycles after the last one, a steady one, repeat it (see
+    the module); None after a cycle that was not steady, or where the memory moves with every
+    cycle (an overload held, something for the PCS step to control), or a meter is lost."""
+    t, cfg = state.t, site.control
+    if (
+        steady is None
+        or steady.renewing
+        or t is None
+        or state.over_since
+        or not nothing_to_control(site, state.pcs)
+        or steady.lost
+    ):
         return None
+    loads_a = state.uncontrolled_a
     bands = []
     for circuit_id in topology.metered:
         circuit = topology.circuits[circuit_id]
@@ -134,6 +144,7 @@ def quiet(
 
 
 def skipped(
+    steady: Steady | None,
     state: ControllerState,
     topology: Topology,
     meters: Mapping[str, float | None],
@@ -143,9 +154,16 @@ def skipped(
     """The memory a cycle at `t` leaves that repeats the last one (one `Quiet.cycles`
     counted, with these meter readings): its time and the load estimates, as
     `loads.uncontrolled` works them out; nothing else moves in such a cycle (no overload is
-    held, the PCS step has nothing to control, the chargers' steps repeat)."""
-    assert state.t is not None
-    u = uncontrolled(topology, state.uncontrolled_a, meters, drawn, t - state.t)
+    held, the PCS step has nothing to control, the chargers' steps repeat). Raises
+    `ValueError` where no such cycle can be: after a cycle that was not steady or renewed
+    leases, with an overload held, or at a time not after the last cycle and before the
+    first timer."""
+    last_t = state.t
+    if steady is None or steady.renewing or state.over_since or last_t is None:
+        raise ValueError(f"t={t:g}: no quiet cycle to leave out after t={last_t}")
+    if not last_t < t < steady.until_t:
+        raise ValueError(f"t={t:g}: not between t={last_t:g} and the first timer")
+    u = uncontrolled(topology, state.uncontrolled_a, meters, drawn, t - last_t)
     return replace(state, t=t, uncontrolled_a=u)
 
 

@@ -121,7 +121,7 @@ def quiet_until(
 ) -> tuple[float, float]:
     """The first time after `t` at which a timer can change what a cycle decides with the
     same readings (`readings`): a hold or a response time running out where it changes
-    something (`_listening`), a probe or a turn falling due, a commitment's step (its lease
+    something (`listening_times`), a probe or a turn falling due, a commitment's step (its lease
     end on either side of the clock error, a replaced one retired), or the end of what an
     earlier process can have sent; and the first time a lease falls due for renewal."""
     until = renew = math.inf
@@ -137,7 +137,7 @@ def quiet_until(
             since = mem.defiant_since_t
             times = () if since is None else (since + cfg.response_s,)
         else:
-            times = _listening(mem, units[cid], readings[cid], t, cfg)
+            times = listening_times(mem, units[cid], readings[cid], t, cfg)
         if held:
             times += (next_change_t(held, t, bounds),)
             due = leases.renewal_due_t(held[-1])
@@ -146,10 +146,10 @@ def quiet_until(
         for x in times:
             if t < x < until:
                 until = x
-    return _early(until), _early(renew)
+    return early(until), early(renew)
 
 
-def _listening(
+def listening_times(
     mem: ChargerMemory, unit: Charger, reading: ChargerReading, t: float, cfg: ControlSettings
 ) -> tuple[float, ...]:
     """A listening charger's timers, with its reading as it is: its turn, its probe or test
@@ -189,5 +189,5 @@ def _settles_as_is(
     return update(mem, unit, reading, at, cfg) is mem
 
 
-def _early(t: float) -> float:
+def early(t: float) -> float:
     return t - EARLY_S if t < math.inf else t
