@@ -88,13 +88,15 @@ def test_decide(benchmark: Any, chargers: int, circuits: int) -> None:
     benchmark(one)
 
 
-@pytest.mark.parametrize(("chargers", "circuits"), [(6, 1), (1000, 50)])
-def test_decide_changing(benchmark: Any, chargers: int, circuits: int) -> None:
-    """The same site, but one car's reading moves by 0.1 A every cycle, at its limit: what
-    the cycle decides does not move, so the fixed point holds (`control/moved.py`)."""
+def _changing(benchmark: Any, chargers: int, circuits: int, incremental: bool) -> None:
+    """Decide, cycle after cycle, snapshots in which the first car's reading moves by 0.1 A
+    at its limit, after ten settling cycles."""
     site = garage(chargers, circuits)
     clock = itertools.count(1)
-    controller, limits = settled(site, circuits, clock)
+    settled_controller, limits = settled(site, circuits, clock)
+    controller = Controller(site, settled_controller.state, incremental=incremental)
+    if incremental:
+        controller = settled_controller  # (its fixed point carried on)
     snaps = [readings_of(site, circuits, limits, 0.0, slower_a) for slower_a in (0.0, 0.1)]
     turn = itertools.count()
 
@@ -103,6 +105,13 @@ def test_decide_changing(benchmark: Any, chargers: int, circuits: int) -> None:
         controller.decide(Snapshot(float(next(clock)), snap.meters, snap.chargers))
 
     benchmark(one)
+
+
+@pytest.mark.parametrize(("chargers", "circuits"), [(6, 1), (1000, 50)])
+def test_decide_changing(benchmark: Any, chargers: int, circuits: int) -> None:
+    """The same site, but one car's reading moves by 0.1 A every cycle, at its limit: what
+    the cycle decides does not move, so the fixed point holds (`control/moved.py`)."""
+    _changing(benchmark, chargers, circuits, incremental=True)
 
 
 @pytest.mark.parametrize(("chargers", "circuits"), [(6, 1), (1000, 50)])
@@ -110,15 +119,4 @@ def test_decide_every_step(benchmark: Any, chargers: int, circuits: int) -> None
     """The changing snapshots of `test_decide_changing`, decided by every step every cycle
     (`incremental=False`): the cost of a cycle in which a car's demand, a limit or a
     commitment changes."""
-    site = garage(chargers, circuits)
-    clock = itertools.count(1)
-    settled_controller, limits = settled(site, circuits, clock)
-    controller = Controller(site, settled_controller.state, incremental=False)
-    snaps = [readings_of(site, circuits, limits, 0.0, slower_a) for slower_a in (0.0, 0.1)]
-    turn = itertools.count()
-
-    def one() -> None:
-        snap = snaps[next(turn) % 2]
-        controller.decide(Snapshot(float(next(clock)), snap.meters, snap.chargers))
-
-    benchmark(one)
+    _changing(benchmark, chargers, circuits, incremental=False)

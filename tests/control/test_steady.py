@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from panelpilot.control import ChargerReading, Controller, Decision, Snapshot, rerun
-from panelpilot.control.report import DecisionsAt, at
+from panelpilot.control.report import at, decisions_at
 from panelpilot.control.types import ChargerDecision, ChargerStatus
 from panelpilot.site import load_site_text
 from tests.control.strategies import World, _commands, sites, snapshot
@@ -300,7 +300,7 @@ def test_a_steady_cycles_lazy_decisions_are_what_at_makes(
         f"c{i}": ChargerDecision(6.0 + i, 6.0, ChargerStatus.CHARGING, 6.0 + i, 0.0, 32.0, end)
         for i, end in enumerate(ends)
     }
-    lazy, made = DecisionsAt(decisions, t), at(decisions, t)
+    lazy, made = decisions_at(decisions, t), at(decisions, t)
     assert len(lazy) == len(made) and list(lazy) == list(made)
     assert all(cid in lazy for cid in made) and "other" not in lazy
     first: dict[str, Any] = {

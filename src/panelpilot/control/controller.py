@@ -50,10 +50,10 @@ from panelpilot.control.presence import observe, online_of, power_cycles
 from panelpilot.control.quiet import Quiet, quiet, skipped
 from panelpilot.control.record import record, record_sent
 from panelpilot.control.report import (
-    DecisionsAt,
     charger_alerts,
     charger_decisions,
     circuit_alerts,
+    decisions_at,
     network_alerts,
     overload_alerts,
 )
@@ -62,7 +62,7 @@ from panelpilot.control.sequencer import pending_raises, sequence, steps_for
 from panelpilot.control.settings import apply_commands
 from panelpilot.control.sharing import Allotted, Claim, allot
 from panelpilot.control.state import ControllerState, initial_state
-from panelpilot.control.status import CircuitStates, allocated_a, network_states
+from panelpilot.control.status import allocated_a, circuit_states_later, network_states
 from panelpilot.control.steady import Fixed, Steady, quiet_until, region
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import (
@@ -164,7 +164,7 @@ class Controller:
         return self._finish(
             snap,
             st,
-            DecisionsAt(steady.decisions, snap.t),
+            decisions_at(steady.decisions, snap.t),
             u,
             meters,
             room,
@@ -341,7 +341,7 @@ class Controller:
     ) -> Decision:
         """What every cycle does: circuits, PCS, the new state in force."""
         topo, index, site = self.topology, self._index, self.site
-        circuits = CircuitStates(site, topo, meters, u, allocated, room, index.circuit_k)
+        circuits = circuit_states_later(site, topo, meters, u, allocated, room, index.circuit_k)
         alerts += circuit_alerts(topo, index, meters, reserved.amounts, room)
         ctl = site.control
         over_alerts, over_since = overload_alerts(

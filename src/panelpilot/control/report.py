@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+from collections.abc import Iterable, Mapping, Sequence
 
 from panelpilot.control.alerts import alert
+from panelpilot.control.later import Later
 from panelpilot.control.layout import Index
 from panelpilot.control.state import ChargerMemory, NetworkMemory
 from panelpilot.control.status import charger_status
@@ -73,45 +74,13 @@ def at(decisions: Mapping[str, ChargerDecision], t: float) -> dict[str, ChargerD
     return out
 
 
-class DecisionsAt(Mapping[str, ChargerDecision]):
-    """`at(decisions, t)`, made when first read: a steady cycle's charger decisions. A reader
-    that knows they repeat the last ones (`Decision.chargers_since_t`, as the simulator does)
-    reads only the keys and pays nothing for the lease times; any other read sees exactly
-    what `at` makes. `decisions` is never changed once made (a steady cycle keeps it)."""
-
-    __slots__ = ("_decisions", "_made", "_t")
-
-    def __init__(self, decisions: Mapping[str, ChargerDecision], t: float) -> None:
-        self._decisions = decisions
-        self._t = t
-        self._made: dict[str, ChargerDecision] | None = None
-
-    def _all(self) -> dict[str, ChargerDecision]:
-        made = self._made
-        if made is None:
-            made = self._made = at(self._decisions, self._t)
-        return made
-
-    def __getitem__(self, key: str) -> ChargerDecision:
-        return self._all()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._decisions)
-
-    def __len__(self) -> int:
-        return len(self._decisions)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._decisions
-
-    def items(self) -> ItemsView[str, ChargerDecision]:
-        return self._all().items()
-
-    def values(self) -> ValuesView[ChargerDecision]:
-        return self._all().values()
-
-    def __repr__(self) -> str:
-        return repr(self._all())
+def decisions_at(decisions: Mapping[str, ChargerDecision], t: float) -> Later[ChargerDecision]:
+    """`at(decisions, t)`, made when first read (`Later`): a steady cycle's charger decisions.
+    A reader that knows they repeat the last ones (`Decision.chargers_since_t`, as the
+    simulator does) reads only the keys and pays nothing for the lease times; any other read
+    sees exactly what `at` makes. `decisions` is never changed once made (a steady cycle keeps
+    it)."""
+    return Later(decisions, lambda: at(decisions, t))
 
 
 def charger_alerts(

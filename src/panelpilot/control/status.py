@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterator, Mapping, Sequence, Set, ValuesView
+from collections.abc import Mapping, Sequence, Set
 
+from panelpilot.control.later import Later
 from panelpilot.control.state import ChargerMemory, NetworkMemory, firm_a
 from panelpilot.control.topology import Topology
 from panelpilot.control.types import (
@@ -115,54 +116,21 @@ def circuit_states(
     return out
 
 
-class CircuitStates(Mapping[str, CircuitState]):
-    """`circuit_states(...)`, made when first read: most cycles' circuit figures are never
-    read (the simulator reads none; the service reads the last decision's). The arguments
-    are never changed once a cycle has made them."""
+def circuit_states_later(
+    site: Site,
+    topology: Topology,
+    meters: Mapping[str, float | None],
+    uncontrolled_a: Mapping[str, float],
+    allocated: Mapping[str, float],
+    room: Sequence[float],
+    circuit_k: Mapping[str, int],
+) -> Later[CircuitState]:
+    """`circuit_states(...)`, made when first read (`Later`): most cycles' circuit figures are
+    never read (the simulator reads none; the service reads the last decision's). `room`:
+    each constraint's capacity; `circuit_k`: a limited circuit's constraint."""
 
-    __slots__ = ("_args", "_made", "_order")
+    def make() -> dict[str, CircuitState]:
+        available = {c: room[k] for c, k in circuit_k.items()}
+        return circuit_states(site, topology, meters, uncontrolled_a, allocated, available)
 
-    def __init__(
-        self,
-        site: Site,
-        topology: Topology,
-        meters: Mapping[str, float | None],
-        uncontrolled_a: Mapping[str, float],
-        allocated: Mapping[str, float],
-        room: Sequence[float],
-        circuit_k: Mapping[str, int],
-    ) -> None:
-        """`room`: each constraint's capacity; `circuit_k`: a limited circuit's constraint."""
-        self._args = (site, topology, meters, uncontrolled_a, allocated, room, circuit_k)
-        self._order = topology.order
-        self._made: dict[str, CircuitState] | None = None
-
-    def _all(self) -> dict[str, CircuitState]:
-        made = self._made
-        if made is None:
-            site, topology, meters, uncontrolled_a, allocated, room, circuit_k = self._args
-            available = {c: room[k] for c, k in circuit_k.items()}
-            made = circuit_states(site, topology, meters, uncontrolled_a, allocated, available)
-            self._made = made
-        return made
-
-    def __getitem__(self, key: str) -> CircuitState:
-        return self._all()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._order)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._all()
-
-    def items(self) -> ItemsView[str, CircuitState]:
-        return self._all().items()
-
-    def values(self) -> ValuesView[CircuitState]:
-        return self._all().values()
-
-    def __repr__(self) -> str:
-        return repr(self._all())
+    return Later(topology.order, make)
