@@ -11,6 +11,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -301,3 +302,34 @@ def test_mqtts_checks_the_brokers_certificate(tmp_path: Path) -> None:
             trusted.stop()
     finally:
         broker.stop()
+
+
+class _FailsAsItStops(MqttPublisher):
+    """A publisher whose read of the site's state fails just as the service stops (its read
+    models going away under it)."""
+
+    calls = 0
+
+    async def _publish(self, client: Any, sent: dict[str, str]) -> None:
+        self.calls += 1
+        if self.calls > 1:
+            assert self._stop is not None
+            self._stop.set()  # the service is stopping ...
+            raise RuntimeError("the read models are gone")  # ... and the read fails
+        await super()._publish(client, sent)
+
+
+def test_a_stop_says_offline_even_when_the_last_publish_fails(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    service, _, clock = _service(tmp_path)
+    with Subscriber(mosquitto.port, (f"{BASE}/status",)) as sub:
+        publisher = _FailsAsItStops(service.reads, _options(mosquitto)).attach(service.runtime)
+        publisher.start()
+        try:
+            assert sub.wait_for(lambda: sub.latest(f"{BASE}/status") == "online")
+            _cycles(service, clock, 1)  # wakes the publisher: its second publish fails
+            assert sub.wait_for(lambda: sub.latest(f"{BASE}/status") == "offline")
+        finally:
+            publisher.stop()
+    assert "publisher error RuntimeError" in (publisher.status().last_error or "")

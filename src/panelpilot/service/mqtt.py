@@ -249,11 +249,13 @@ class MqttPublisher:
             finally:
                 listen.cancel()
                 await asyncio.gather(listen, return_exceptions=True)
-            if stop.is_set():  # a clean disconnect sends no will: say it ourselves
-                with contextlib.suppress(aiomqtt.MqttError):
-                    await client.publish(
-                        self.topics.status, OFFLINE, qos=QOS, retain=True, timeout=STOP_S
-                    )
+                # A clean disconnect sends no will: say it ourselves, also when the session
+                # ends in an error while the service stops (its read models going away).
+                if stop.is_set():
+                    with contextlib.suppress(aiomqtt.MqttError):
+                        await client.publish(
+                            self.topics.status, OFFLINE, qos=QOS, retain=True, timeout=STOP_S
+                        )
         if stop.is_set():
             self._update(connected=False)
 
