@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from panelpilot.control.commitments import Bounds
 from panelpilot.control.demand import update
 from panelpilot.control.loads import per_circuit, plausible
-from panelpilot.control.presence import acknowledged, online_of
+from panelpilot.control.presence import acknowledged_now, online_of
 from panelpilot.control.state import ChargerMemory
 from panelpilot.control.status import charger_status
 from panelpilot.control.steady import Fixed, Steady, early, listening_times
@@ -121,10 +121,7 @@ def _unmoved(
     status as the fixed point's."""
     if not reading.online:
         return True  # (a silent charger's reading says nothing)
-    held = mem.held
-    if (len(held) > 1 or (held and held[0].acked_t is None)) and acknowledged(
-        mem, reading, snap.t, bounds
-    ) is not mem:
+    if acknowledged_now(mem, reading, snap.t, bounds) is not mem:
         return False
     if update(mem, topology.chargers[cid], reading, snap.t, cfg) is not mem:
         return False

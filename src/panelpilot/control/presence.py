@@ -66,6 +66,17 @@ def acknowledged(
     return mem if held is mem.held else mem._replace(held=held)
 
 
+def acknowledged_now(
+    mem: ChargerMemory, reading: ChargerReading | None, t: float, bounds: Bounds
+) -> ChargerMemory:
+    """`acknowledged`, or `mem` itself where there is nothing to acknowledge or retire: one
+    commitment, acknowledged (the common case, checked without building anything)."""
+    held = mem.held
+    if len(held) > 1 or (held and held[0].acked_t is None):
+        return acknowledged(mem, reading, t, bounds)
+    return mem
+
+
 def observe(
     chargers: Mapping[str, ChargerMemory], snap: Snapshot, online: frozenset[str], bounds: Bounds
 ) -> Presence:
@@ -75,13 +86,7 @@ def observe(
     t = snap.t
     for cid, mem in chargers.items():
         reading = snap.chargers[cid] if cid in online else None
-        held = mem.held
-        # One commitment, acknowledged: nothing more to acknowledge or retire (the common case).
-        new = (
-            acknowledged(mem, reading, t, bounds)
-            if len(held) > 1 or (held and held[0].acked_t is None)
-            else mem
-        )
+        new = acknowledged_now(mem, reading, t, bounds)
         if reading is not None:
             reported = reading.limit_a
             if reported is None or reported <= new.limit_a + EPS:
