@@ -127,3 +127,28 @@ def test_a_car_denied_only_its_headroom_stays_capped() -> None:
     # others: drawing all 27 says nothing new.
     old = capped_car(27.0, 31.5)._replace(able_a=27.5)
     assert update(old, CAR, ChargerReading(True, True, 27.0), 10.0, CFG) is old
+
+
+@given(st.integers(65, 299))
+def test_a_car_capped_afresh_claims_its_draw_and_headroom_up_to_a_whole_step(tenths: int) -> None:
+    drawn = tenths / 10
+    uncapped = ChargerMemory(
+        limit_a=32.0, changed_t=0.0, demand_a=32.0, connected=True, admitted=True, charged=True
+    )
+    mem = update(uncapped, CAR, ChargerReading(True, True, drawn), 10.0, CFG)
+    assert mem.capped_since_t == 10.0
+    assert mem.demand_a == int(mem.demand_a)  # limits are given in whole steps
+    want = drawn + CFG.headroom_a
+    assert min(CAR.max_a, want) - 1e-9 <= mem.demand_a < want + CFG.resolution_a
+    assert mem.demand_a <= CAR.max_a
+    assert mem.able_a == drawn
+
+
+def test_a_reading_that_wanders_within_a_step_changes_nothing_and_a_fall_of_a_step_does() -> None:
+    old = capped_car(30.0, 30.0)._replace(able_a=28.0)  # drew 28 A, given 28 + 2
+    for drawn in (27.1, 27.5, 28.0, 28.3, 28.5):  # a real charger's meter, within a step
+        assert update(old, CAR, ChargerReading(True, True, drawn), 10.0, CFG) is old
+    fell = update(old, CAR, ChargerReading(True, True, 27.0), 10.0, CFG)  # a tapering battery
+    assert (fell.demand_a, fell.able_a, fell.capped_since_t) == (29.0, 27.0, 0.0)
+    rose = update(old, CAR, ChargerReading(True, True, 28.6), 10.0, CFG)  # more than half up
+    assert (rose.demand_a, rose.able_a) == (31.0, 28.6)

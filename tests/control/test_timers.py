@@ -47,8 +47,9 @@ def test_the_response_time_ends_a_fixed_point_only_where_the_settled_reading_mov
     # Settled, the car still draws what it was counted at: nothing changes then.
     assert update(mem, UNIT, reading, SETTLE_T + 1.0, CFG) is mem
     assert SETTLE_T not in listening_times(mem, UNIT, reading, CHANGED_T + 1.0, CFG)
-    # It was counted at 25.5 A: settled, its demand follows the 24.7 A it draws.
-    moved = _tapering(25.5)
+    # It was counted at 26 A, more than a step above: settled, its demand follows the 24.7 A
+    # it draws (within a step, it would stay: `demand._within_step`).
+    moved = _tapering(26.0)
     assert update(moved, UNIT, reading, SETTLE_T + 1.0, CFG) is not moved
     assert SETTLE_T in listening_times(moved, UNIT, reading, CHANGED_T + 1.0, CFG)
     # Once settled, no response time is running.

@@ -229,6 +229,7 @@ class Controller:
         listening = online.difference(defiant)
         claims = demand.claims(topo, chargers, snap, listening, layout, cfg, self._claims)
         self._claims = {c.key: c for c in claims}
+        estimated = dict(chargers)  # (a demand estimate refreshed again here stays: `settled`)
         allocation, self._allocated = allot(self._allocated, claims, room, cfg.resolution_a)
         targets, paused = allocation.targets_a, allocation.paused
         steps = steps_for(claims, chargers, snap.chargers, targets, t, cfg.resolution_a)
@@ -266,6 +267,8 @@ class Controller:
         allocated = allocated_a(topo, decisions, online)
         unchanged = all(chargers[c] is m for c, m in before.chargers.items())
         settled = unchanged or all(chargers[c] is m for c, m in observed.items())
+        if not settled and all(chargers[c] is m for c, m in estimated.items()):
+            settled = demand.settled(topo.chargers, estimated, observed, snap, t, cfg)
         st = replace(st, chargers=before.chargers if unchanged else chargers, first_t=first_t)
         # 12. Steady: a fixed point's conditions (before step 11, which runs every cycle).
         until = t

@@ -72,6 +72,26 @@ def update(
     )
 
 
+def settled(
+    chargers: Mapping[str, Charger],
+    estimated: Mapping[str, ChargerMemory],
+    observed: Mapping[str, ChargerMemory],
+    snap: Snapshot,
+    t: float,
+    cfg: ControlSettings,
+) -> bool:
+    """Whether every demand estimate this cycle refreshed (`observed` -> `estimated`) stays
+    as it is when refreshed again from the same readings: then a cycle that changed only
+    those estimates is still a fixed point (a tapering car's 0.1 A step costs one full cycle,
+    not two)."""
+    readings = snap.chargers
+    return all(
+        update(m, chargers[c], readings[c], t, cfg) is m
+        for c, m in estimated.items()
+        if m is not observed[c]
+    )
+
+
 def _able(
     mem: ChargerMemory, charger: Charger, drawn_a: float, t: float, cfg: ControlSettings
 ) -> float:
@@ -82,8 +102,15 @@ def _able(
     if not settled or drawn_a < DRAWING_A:
         return mem.able_a
     if drawn_a < mem.limit_a - cfg.resolution_a:
-        return drawn_a
+        return mem.able_a if _within_step(mem.able_a, drawn_a, cfg.resolution_a) else drawn_a
     return math.inf if drawn_a > mem.able_a else mem.able_a
+
+
+def _within_step(held: float, now: float, step: float) -> bool:
+    """Whether `now` is less than a step below `held` and at most half a step above it: a
+    value held while a reading wanders within a step (a real charger's meter), and moved once
+    per step while it falls (a tapering battery)."""
+    return held - step < now <= held + step / 2
 
 
 def _plugged(mem: ChargerMemory, charger: Charger, connected: bool, t: float) -> ChargerMemory:
@@ -122,11 +149,27 @@ def _observed(
             # draws it all says nothing new.
             return mem.demand_a, mem.capped_since_t, mem.idle_car, unused, mem.probing
         return charger.max_a, None, False, 0, False  # uses all it gets: it may want more
-    demand_a = min(charger.max_a, max(charger.min_a, drawn_a + cfg.headroom_a))
+    demand_a = _capped_demand(mem, charger, drawn_a, cfg)
     capped = t if mem.capped_since_t is None else mem.capped_since_t
     if mem.probing:
         unused += 1  # offered more, it still drew less than it had
     return demand_a, capped, drawn_a < DRAWING_A, unused, False
+
+
+def _capped_demand(
+    mem: ChargerMemory, charger: Charger, drawn_a: float, cfg: ControlSettings
+) -> float:
+    """A capped car's demand: its draw + `headroom_a`, up to a whole `resolution_a` step
+    (limits are given in steps). Once capped, it moves only when the draw does by more than
+    a step down or half a step up, so a reading that wanders within a step (a real charger's
+    meter) changes nothing, and a tapering car is given a new limit once per step, not once
+    per reading."""
+    step = cfg.resolution_a
+    want = drawn_a + cfg.headroom_a
+    if mem.capped_since_t is not None and _within_step(mem.demand_a, want, step):
+        return mem.demand_a
+    stepped = math.ceil(want / step - 1e-9) * step
+    return min(charger.max_a, max(charger.min_a, stepped))
 
 
 def _headroom_withheld(mem: ChargerMemory, drawn_a: float, resolution_a: float) -> bool:
