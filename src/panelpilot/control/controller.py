@@ -47,7 +47,7 @@ from panelpilot.control.loads import per_circuit, plausible, uncontrolled
 from panelpilot.control.moved import moved
 from panelpilot.control.pcs import apply_pcs
 from panelpilot.control.presence import observe, online_of, power_cycles
-from panelpilot.control.quiet import Quiet, quiet, skipped
+from panelpilot.control.quiet import Quiet, acknowledged, quiet, skipped
 from panelpilot.control.record import record, record_sent
 from panelpilot.control.report import (
     charger_alerts,
@@ -124,7 +124,9 @@ class Controller:
         """Leave out the cycle at `t`, one that `quiet()` counted as repeating the last one
         (`Quiet.cycles`, with these meter readings and every other input as before): the
         memory becomes what deciding it would leave (`quiet.skipped`)."""
-        self.state = skipped(self._steady, self.state, self.topology, meters, self._drawn, t)
+        steady, state = acknowledged(self._steady, self.state)
+        self.state = skipped(steady, state, self.topology, meters, self._drawn, t)
+        self._steady = steady
 
     def _steady_cycle(
         self,
@@ -138,8 +140,9 @@ class Controller:
         st, topo, cfg, index = self.state, self.topology, self.site.control, self._index
         if overloads(index, topo, cfg, meters) or lost != steady.lost:
             return None
-        currents = None
-        if not steady.holds(snap.t, snap.chargers, lost):  # the `moved` module
+        currents, ahead = None, steady.ahead
+        # (After renewals worked out ahead, that cycle's conditions are the ones that hold.)
+        if not (ahead.steady if ahead else steady).holds(snap.t, snap.chargers, lost):  # `moved`
             currents = moved(steady, snap, st.chargers, topo, self._leases.bounds, cfg)
             if currents is None:
                 return None
@@ -148,7 +151,12 @@ class Controller:
         caps = base_caps(index, topo, cfg, u, st.networks)
         room = capacities(caps, steady.reserved)
         until_t, since_t, within = steady.until_t, steady.t, steady.within(room)
-        if not within or snap.t >= until_t or steady.renewing:  # the `rerun` module
+        if ahead is not None and currents is None:  # renewals acknowledged, as worked out ahead
+            if not ahead.steady.within(room) or snap.t >= ahead.steady.until_t:
+                return None
+            st, steady = replace(st, chargers=ahead.chargers), ahead.steady
+            self._steady, until_t, since_t = steady, steady.until_t, steady.t
+        elif not within or snap.t >= until_t or steady.renewing:  # the `rerun` module
             again = (
                 None if currents else rerun(steady, snap, st, self._leases, cfg, caps, room, within)
             )

@@ -281,8 +281,7 @@ class Leases:
                 out[cid] = Commitment(0.0, f, self.lease_end(t, 0.0, f), t)
         if not adding:
             return Sent(out, limits, False)
-        self._fit(job, adding, out, early)
-        return Sent(out, limits, True)
+        return Sent(out, limits, not self._fit(job, adding, out, early))
 
     def _fit(
         self,
@@ -290,8 +289,9 @@ class Leases:
         adding: list[tuple[str, list[Commitment]]],
         out: dict[str, Commitment],
         early: set[str],
-    ) -> None:
-        """Send each change that adds where every constraint above it still has room."""
+    ) -> bool:
+        """Send each change that adds where every constraint above it still has room; whether
+        every one was sent."""
         t, chargers, envelopes = job.t, job.chargers, job.envelopes
         sums, bound = self._sums(job, adding)
         # Renewals due first (a lapse drops a car to its fallback), then raises, then the
@@ -302,6 +302,7 @@ class Leases:
             )
         )
         refused: set[int] = set()
+        every = True
         for cid, tries in adding:
             mem = chargers[cid]
             ks = job.layout.constraints[cid]
@@ -320,7 +321,10 @@ class Leases:
                     break
                 if cid not in early:
                     refused.update(misfits)
+            else:
+                every = False
         self._renew_lows(job, refused, out)
+        return every
 
     def _sums(
         self, job: Job, adding: list[tuple[str, list[Commitment]]]

@@ -104,6 +104,7 @@ def quiet(
     """The readings under which the cycles after the last one, a steady one, repeat it (see
     the module); None after a cycle that was not steady, or where the memory moves with every
     cycle (an overload held, something for the PCS step to control), or a meter is lost."""
+    steady, state = acknowledged(steady, state)
     t, cfg = state.t, site.control
     if (
         steady is None
@@ -141,6 +142,17 @@ def quiet(
             )
         )
     return Quiet(t, steady.until_t, tuple(bands))
+
+
+def acknowledged(
+    steady: Steady | None, state: ControllerState
+) -> tuple[Steady | None, ControllerState]:
+    """After renewals worked out ahead (`steady.Ahead`), the fixed point the next cycle is
+    and the memory with them acknowledged: its cycles and those after it repeat that fixed
+    point. `steady` and `state` as they are otherwise."""
+    if steady is None or not steady.renewing or steady.ahead is None:
+        return steady, state
+    return steady.ahead.steady, replace(state, chargers=steady.ahead.chargers)
 
 
 def skipped(

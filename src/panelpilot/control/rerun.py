@@ -11,7 +11,8 @@ be all that a cycle needs to run again, on the fixed point's own inputs (`steady
   sends. The cycle after it sees the renewals acknowledged (step 2, `presence.observe`) and
   runs the commit step again, which on a settled site sends nothing: a fixed point again. A
   renewal that does not fit at once (the chargers below their fallback renew first) takes one
-  such cycle more.
+  such cycle more. Where every renewal was sent and no charger says which lease it holds, the
+  renewing cycle works that next cycle out at once (`acknowledged_ahead`, `steady.Ahead`).
 
 Each checks what its steps did: the same targets and pauses, every limit as before, and only
 renewals of what each charger holds (the same limit and fallback, a later lease end).
@@ -22,15 +23,17 @@ test suite runs both ways on random sites and compares every decision and memory
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from panelpilot.control.commitments import Commitment
 from panelpilot.control.leases import Job, Leases
 from panelpilot.control.presence import observe
 from panelpilot.control.record import record
 from panelpilot.control.sharing import allocate
-from panelpilot.control.state import ControllerState
-from panelpilot.control.steady import Steady, quiet_until, region
-from panelpilot.control.types import Snapshot
+from panelpilot.control.state import ChargerMemory, ControllerState
+from panelpilot.control.steady import Ahead, Fixed, Steady, quiet_until, region
+from panelpilot.control.types import ChargerDecision, Snapshot
 from panelpilot.site.model import ControlSettings
 
 
@@ -60,11 +63,9 @@ def rerun(
     if fixed is None or state.first_t is None:
         return None
     if not within:
-        allocation = allocate(fixed.claims, room, cfg.resolution_a)
-        before = fixed.allocation
-        if allocation.targets_a != before.targets_a or allocation.paused != before.paused:
+        fixed = _reallocated(fixed, room, cfg)
+        if fixed is None:
             return None
-        fixed = replace(fixed, allocation=allocation)
     if steady.renewing:
         presence = observe(chargers, snap, state.online, leases.bounds)
         if presence.defiant:
@@ -75,33 +76,110 @@ def rerun(
     sent = leases.commit(job)
     if sent.limits != fixed.limits:
         return None
+    renewed = _renewed(sent.commitments, chargers, steady, fixed, t, cfg)
+    if renewed is None:
+        return None
+    out, decisions = renewed
+    if sent.commitments or sent.pending:
+        renewing = replace(steady, decisions=decisions, renewing=True, fixed=fixed, ahead=None)
+        if not sent.pending:
+            ahead = acknowledged_ahead(renewing, snap, state, out, leases, cfg, caps, room)
+            renewing = replace(renewing, ahead=ahead)
+        return Rerun(replace(state, chargers=out), renewing, t)
+    again = _again(replace(steady, decisions=decisions, fixed=fixed), snap, state, chargers, leases,
+                   cfg, room)  # fmt: skip
+    return Rerun(
+        state if chargers is state.chargers else replace(state, chargers=chargers),
+        again,
+        again.until_t,
+    )
+
+
+def _renewed(
+    commitments: Mapping[str, Commitment],
+    chargers: Mapping[str, ChargerMemory],
+    steady: Steady,
+    fixed: Fixed,
+    t: float,
+    cfg: ControlSettings,
+) -> tuple[dict[str, ChargerMemory], dict[str, ChargerDecision]] | None:
+    """The memory and decisions with `commitments` sent: None unless each renews what its
+    charger holds (the same limit and fallback)."""
     out, decisions = dict(chargers), dict(steady.decisions)
-    for cid, c in sent.commitments.items():
+    for cid, c in commitments.items():
         mem = chargers[cid]
         newest = mem.held[-1] if mem.held else None
         if newest is None or (c.limit_a, c.fallback_a) != (newest.limit_a, newest.fallback_a):
             return None
         out[cid] = record(mem, mem.limit_a, mem.hold_a, cid in fixed.paused, t, c, cfg.response_s)
         decisions[cid] = decisions[cid]._replace(fallback_a=c.fallback_a, lease_until_t=c.until_t)
-    if sent.commitments or sent.pending:
-        renewing = replace(steady, decisions=decisions, renewing=True, fixed=fixed)
-        return Rerun(replace(state, chargers=out), renewing, t)
+    return out, decisions
+
+
+def _reallocated(fixed: Fixed, room: list[float], cfg: ControlSettings) -> Fixed | None:
+    """`fixed` with its allocation made again for `room`: None unless its targets and pauses
+    come out the same."""
+    allocation = allocate(fixed.claims, room, cfg.resolution_a)
+    before = fixed.allocation
+    if allocation.targets_a != before.targets_a or allocation.paused != before.paused:
+        return None
+    return replace(fixed, allocation=allocation)
+
+
+def acknowledged_ahead(
+    renewing: Steady,
+    snap: Snapshot,
+    state: ControllerState,
+    chargers: dict[str, ChargerMemory],
+    leases: Leases,
+    cfg: ControlSettings,
+    caps: list[float],
+    room: list[float],
+) -> Ahead | None:
+    """The next cycle after renewals sent at `snap.t` (`chargers`: the memory with them),
+    where it has the same readings (`steady.Ahead`): it acknowledges them, retires what they
+    replace and sends nothing, a fixed point. None where a reading says which lease its
+    charger holds, a charger is defiant, a replaced commitment stays until some time, or the
+    commit step would send anything: then that cycle runs."""
+    fixed, t, readings = renewing.fixed, snap.t, snap.chargers
+    if fixed is None or any(r.commitment_t is not None for r in readings.values()):
+        return None
+    presence = observe(chargers, snap, state.online, leases.bounds)
+    acked = presence.chargers
+    if presence.defiant or any(len(m.held) > 1 for m in acked.values()):
+        return None
+    job = Job(t, acked, fixed.claims, dict(fixed.limits), fixed.fallbacks, {}, {}, caps,
+              fixed.layout)  # fmt: skip
+    sent = leases.commit(job)
+    if sent.commitments or sent.pending or sent.limits != fixed.limits:
+        return None
+    return Ahead(acked, _again(renewing, snap, state, acked, leases, cfg, room))
+
+
+def _again(
+    steady: Steady,
+    snap: Snapshot,
+    state: ControllerState,
+    chargers: Mapping[str, ChargerMemory],
+    leases: Leases,
+    cfg: ControlSettings,
+    room: list[float],
+) -> Steady:
+    """`steady` as the fixed point at `snap.t` with this memory: its timers and region."""
+    fixed = steady.fixed
+    assert fixed is not None and state.first_t is not None
+    t = snap.t
     other_t, renew_t = quiet_until(
         chargers, snap.chargers, fixed.units, state.online, {}, leases, cfg, t, state.first_t
     )
     low, high = region(fixed.allocation, room, fixed.layout)
-    until = min(other_t, renew_t)
-    again = replace(
+    return replace(
         steady,
         t=t,
-        until_t=until,
+        until_t=min(other_t, renew_t),
         other_t=other_t,
         low_a=low,
         high_a=high,
-        decisions=decisions,
         renewing=False,
-        fixed=fixed,
-    )
-    return Rerun(
-        state if chargers is state.chargers else replace(state, chargers=chargers), again, until
+        ahead=None,
     )

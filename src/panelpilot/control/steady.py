@@ -74,6 +74,8 @@ class Steady:
     # Renewals were sent: the next cycle sees them acknowledged (`rerun`), and is not a
     # repeat of this one.
     renewing: bool = False
+    # After renewals: what that next cycle decides where it has these readings (`Ahead`).
+    ahead: Ahead | None = None
 
     def holds(self, t: float, readings: Mapping[str, ChargerReading], lost: frozenset[str]) -> bool:
         """Whether a cycle at `t` has the fixed point's inputs: the same charger readings and
@@ -85,6 +87,17 @@ class Steady:
         return all(
             lo <= c <= hi for lo, c, hi in zip(self.low_a, capacities, self.high_a, strict=True)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Ahead:
+    """The cycle after renewals, worked out with them (`rerun.acknowledged_ahead`): with the
+    same charger readings, whose source does not say which lease a charger holds (the newest
+    counts as applied, from when it was sent), it acknowledges the renewals the same way
+    whenever it comes, and is then a fixed point, `steady`, until its first timer."""
+
+    chargers: Mapping[str, ChargerMemory]  # the memory with the renewals acknowledged
+    steady: Steady
 
 
 def region(
