@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from panelpilot.control.commitments import Commitment
-from panelpilot.control.leases import Job, Leases
+from panelpilot.control.leases import Job, Leases, Sent
 from panelpilot.control.presence import observe
 from panelpilot.control.record import record
 from panelpilot.control.sharing import allocate
@@ -71,9 +71,7 @@ def rerun(
         if presence.defiant:
             return None
         chargers = presence.chargers
-    job = Job(t, chargers, fixed.claims, dict(fixed.limits), fixed.fallbacks, {}, {}, caps,
-              fixed.layout)  # fmt: skip
-    sent = leases.commit(job)
+    sent = _commit(leases, fixed, t, chargers, caps)
     if sent.limits != fixed.limits:
         return None
     renewed = _renewed(sent.commitments, chargers, steady, fixed, t, cfg)
@@ -93,6 +91,15 @@ def rerun(
         again,
         again.until_t,
     )
+
+
+def _commit(
+    leases: Leases, fixed: Fixed, t: float, chargers: Mapping[str, ChargerMemory], caps: list[float]
+) -> Sent:
+    """The commit step alone, on the fixed point's claims, limits and fallbacks."""
+    job = Job(t, chargers, fixed.claims, dict(fixed.limits), fixed.fallbacks, {}, {}, caps,
+              fixed.layout)  # fmt: skip
+    return leases.commit(job)
 
 
 def _renewed(
@@ -148,9 +155,7 @@ def acknowledged_ahead(
     acked = presence.chargers
     if presence.defiant or any(len(m.held) > 1 for m in acked.values()):
         return None
-    job = Job(t, acked, fixed.claims, dict(fixed.limits), fixed.fallbacks, {}, {}, caps,
-              fixed.layout)  # fmt: skip
-    sent = leases.commit(job)
+    sent = _commit(leases, fixed, t, acked, caps)
     if sent.commitments or sent.pending or sent.limits != fixed.limits:
         return None
     return Ahead(acked, _again(renewing, snap, state, acked, leases, cfg, room))
