@@ -130,6 +130,10 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 def test_a_bounded_flood_over_real_sockets_keeps_the_real_user_in(server: LiveServer) -> None:
     async def sign_in(client: httpx.AsyncClient, password: str) -> int:
         page = await client.get("/login")
+        if page.status_code == 503:
+            # Twenty flooders share one address, over its 16 requests in flight: the page
+            # itself may be refused, which is the bound at work, not a failure of the test.
+            return page.status_code
         form = {"name": "ivan", "password": password, "csrf": csrf_of(page.text)}
         return (await client.post("/login", data=form)).status_code
 
