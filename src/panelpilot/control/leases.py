@@ -185,6 +185,10 @@ class Leases:
         fresh = Commitment(new_l, new_f, self.lease_end(t, new_l, new_f), t)
         if newest is None:
             return [fresh]
+        if due and abs(newest.limit_a - new_l) <= EPS and abs(newest.fallback_a - new_f) <= EPS:
+            # A renewal: every try after the fresh lease is what the charger holds.
+            first = fresh if same(fresh, newest) else distinct(fresh, mem.held)
+            return [first, Commitment(new_l, new_f, newest.until_t, t)]
         # What else to try: the change on its old lease, the new limit with the old fallback
         # (a decrease always gets this far: it adds nothing), the old limit with the new
         # fallback. Best first: a fresh lease when one is due or for a decrease below the
@@ -208,24 +212,27 @@ class Leases:
         t: float,
         limits: dict[str, float],
         envelopes: dict[str, Steps],
-    ) -> tuple[Commitment | None, list[Commitment]]:
+    ) -> tuple[Commitment | None, list[tuple[Commitment, Steps]]]:
         """The first try that adds nothing to what the charger may draw (sent at once, None
         when that is what it holds), and the better tries before it, which add and must wait
-        for `_fit`. `limits` gets what the charger is left with."""
+        for `_fit` (each with the envelope the charger would have with it). `limits` gets what
+        the charger is left with."""
         newest = mem.held[-1] if mem.held else None
         old = self.held_envelope(cid, mem.held, t)
-        for n, proposal in enumerate(tries):
+        adding: list[tuple[Commitment, Steps]] = []
+        for proposal in tries:
             if newest is not None and same(proposal, newest):
                 limits[cid] = newest.limit_a  # nothing to send: keep what it has
-                return None, tries[:n]
+                return None, adding
             new = with_new(old, proposal, t, self.bounds)
             if not adds_over(new, old):
                 envelopes[cid] = new
                 limits[cid] = proposal.limit_a
-                return proposal, tries[:n]  # the better tries add: they may still fit
+                return proposal, adding  # the better tries add: they may still fit
+            adding.append((proposal, new))
         if newest is not None:
             limits[cid] = newest.limit_a
-        return None, tries
+        return None, adding
 
     def _work(self, job: Job) -> tuple[list[str], float, set[str]]:
         """The chargers whose commitment may change this cycle, in the claims' order; the
@@ -263,7 +270,7 @@ class Leases:
         """The commitments to send this cycle (see the module's docstring)."""
         t, chargers, limits, fallbacks = job.t, job.chargers, job.limits, job.fallbacks
         out: dict[str, Commitment] = {}
-        adding: list[tuple[str, list[Commitment]]] = []
+        adding: list[tuple[str, list[tuple[Commitment, Steps]]]] = []
         work, due_by, early = self._work(job)
         for cid in work:
             mem = chargers[cid]
@@ -286,7 +293,7 @@ class Leases:
     def _fit(
         self,
         job: Job,
-        adding: list[tuple[str, list[Commitment]]],
+        adding: list[tuple[str, list[tuple[Commitment, Steps]]]],
         out: dict[str, Commitment],
         early: set[str],
     ) -> bool:
@@ -298,18 +305,17 @@ class Leases:
         # renewals made early (one that does not fit is made when it falls due).
         adding.sort(
             key=lambda item: (
-                2 if item[0] in early else abs(item[1][0].limit_a - chargers[item[0]].limit_a) > EPS
+                2
+                if item[0] in early
+                else abs(item[1][0][0].limit_a - chargers[item[0]].limit_a) > EPS
             )
         )
         refused: set[int] = set()
         every = True
         for cid, tries in adding:
-            mem = chargers[cid]
             ks = job.layout.constraints[cid]
-            own = self.held_envelope(cid, mem.held, t)
-            base = envelopes[cid] if cid in out else own
-            for proposal in tries:
-                new = with_new(own, proposal, t, self.bounds)
+            base = envelopes[cid] if cid in out else self.held_envelope(cid, chargers[cid].held, t)
+            for proposal, new in tries:
                 delta = difference(new, base)
                 misfits = [k for k in ks if not sums[k].fits(delta, bound[k])]
                 if not misfits:
@@ -327,7 +333,7 @@ class Leases:
         return every
 
     def _sums(
-        self, job: Job, adding: list[tuple[str, list[Commitment]]]
+        self, job: Job, adding: list[tuple[str, list[tuple[Commitment, Steps]]]]
     ) -> tuple[dict[int, StepSum], dict[int, float]]:
         """The sums, over every constraint a change touches, of what every charger may draw
         with this cycle's changes that add nothing; and the capacity each is held to."""
