@@ -217,6 +217,9 @@ class PanelpilotPolicy:
         self._discharge: list[float] = [float("inf")] * len(topo.battery_ids)
         self._charge: list[float] = [0.0] * len(topo.battery_ids)
         self._solar: list[float] = [float("inf")] * len(topo.solar_ids)
+        # The storage orders' values and arrays, shared by the orders until a value moves.
+        self._storage: tuple[tuple[float, ...], tuple[FloatArray, FloatArray, FloatArray]] | None
+        self._storage = None
 
     def _chargers(self, r: Readings) -> dict[str, ChargerReading]:
         """Each online charger's reading; only the chargers whose values changed are rebuilt
@@ -231,6 +234,8 @@ class PanelpilotPolicy:
             changed = np.flatnonzero(
                 (connected != seen[1]) | (current != seen[2]) | (pilot != seen[3])
             ).tolist()
+            if not changed:  # the same readings: the same mapping (never changed in place)
+                return self._last_chargers
             chargers = dict(self._last_chargers)
         else:
             changed = np.flatnonzero(online).tolist()
@@ -294,7 +299,7 @@ class PanelpilotPolicy:
         decision = self.controller.decide(self.snapshot(readings))
         last, self.last_decision = self.last_decision, decision
         topo = self.topo
-        reached = readings.charger_online.tolist()
+        reached = readings.charger_online.copy()
         got = decision.chargers
         if (
             last is not None
@@ -322,6 +327,24 @@ class PanelpilotPolicy:
         if self._arrays is None:  # shared by the orders until the decisions change
             self._arrays = (np.array(self._limit), np.array(self._fallback), np.array(self._lease))
         limit, fallback, lease = self._arrays
+        discharge, charge, solar = self._storage_orders(decision, readings)
+        return Orders(
+            charger_reached=reached,
+            charger_limit_a=limit,
+            charger_fallback_a=fallback,
+            charger_until_s=lease,
+            battery_max_discharge_a=discharge,
+            battery_charge_request_a=charge,
+            solar_max_a=solar,
+        )
+
+    def _storage_orders(
+        self, decision: Decision, readings: Readings
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """The batteries' and inverters' orders: each device in contact is told what the
+        decision says; the others keep the last. The arrays are made again only when a value
+        moved."""
+        topo = self.topo
         battery_online = readings.battery_online.tolist()
         for i, bid in enumerate(topo.battery_ids):
             b = decision.batteries.get(bid)
@@ -333,15 +356,11 @@ class PanelpilotPolicy:
             s = decision.solar.get(sid)
             if s is not None and solar_online[i] and topo.solar_controllable[i]:
                 self._solar[i] = s.max_a
-        return Orders(
-            charger_reached=np.array(reached, dtype=bool),
-            charger_limit_a=limit,
-            charger_fallback_a=fallback,
-            charger_until_s=lease,
-            battery_max_discharge_a=np.array(self._discharge),
-            battery_charge_request_a=np.array(self._charge),
-            solar_max_a=np.array(self._solar),
-        )
+        key = (*self._discharge, *self._charge, *self._solar)
+        if self._storage is None or self._storage[0] != key:
+            arrays = (np.array(self._discharge), np.array(self._charge), np.array(self._solar))
+            self._storage = (key, arrays)
+        return self._storage[1]
 
 
 POLICIES: dict[str, Callable[[Site, Topology], Policy]] = {
