@@ -24,8 +24,10 @@ So `Quiet.cycles(times, readings)` counts the cycles that repeat the last one, a
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from panelpilot.control.layout import Index
 from panelpilot.control.loads import STEPS_PER_A, follows, load_steps, net_load, uncontrolled
@@ -53,6 +55,23 @@ class Band:
     over_a: float  # a reading above this is an overload
     steps: tuple[int, int] | None  # the counted load's whole meter steps allowed (None: any)
 
+    def run(self, times: Sequence[float], column: Sequence[float | None], t: float, n: int) -> int:
+        """How many of the first `n` cycles at `times` keep this band's conditions, its meter
+        reading `column[i]` in the `i`-th (the last cycle at `t`)."""
+        load, before, over, drawn, steps = self.load_a, t, self.over_a, self.drawn_a, self.steps
+        for i in range(n):
+            reading = column[i]
+            if reading is None or reading > over:
+                return i
+            measured = net_load(reading, drawn)
+            at = times[i]
+            if not follows(measured - CHAIN_MARGIN_A, load, at - before):
+                return i
+            if steps is not None and not steps[0] <= load_steps(measured) <= steps[1]:
+                return i
+            load, before = measured, at
+        return n
+
 
 @dataclass(frozen=True, slots=True)
 class Quiet:
@@ -70,27 +89,10 @@ class Quiet:
         """How many of the cycles at `times` (after `t`, in order), with each meter reading
         `readings[meter][i]` (None: lost) and every other input as in the last cycle, repeat
         it."""
-        bands = self.bands
-        loads = [b.load_a for b in bands]
-        columns = [readings[b.meter] for b in bands]
-        before = self.t
-        for i, t in enumerate(times):
-            if t >= self.until_t:
-                return i
-            dt = t - before
-            for j, b in enumerate(bands):
-                reading = columns[j][i]
-                if reading is None or reading > b.over_a:
-                    return i
-                measured = net_load(reading, b.drawn_a)
-                if not follows(measured - CHAIN_MARGIN_A, loads[j], dt):
-                    return i
-                steps = b.steps
-                if steps is not None and not steps[0] <= load_steps(measured) <= steps[1]:
-                    return i
-                loads[j] = measured
-            before = t
-        return len(times)
+        count = bisect_left(times, self.until_t)  # those before the first timer
+        for band in self.bands:  # each band's conditions depend only on its own readings
+            count = band.run(times, readings[band.meter], self.t, count)
+        return count
 
 
 def quiet(
@@ -179,6 +181,7 @@ def skipped(
     return replace(state, t=t, uncontrolled_a=u)
 
 
+@lru_cache(maxsize=4096)  # a pure function of its arguments, which recur along a quiet stretch
 def _steps(
     now: int, base_a: float, reserved_a: float, low: float, high: float
 ) -> tuple[int, int] | None:

@@ -298,10 +298,10 @@ class Run:
         steps = range(j + p, end, p)
         if quiet is None or not steps:
             return j
-        columns = np.arange(j + p, end, p) - k - 1
+        columns = slice(j + p - k - 1, end - k - 1, p)
         rows = self.topo.meter_circuit
         readings = {m: current[rows[m], columns].tolist() for m in quiet.meters}
-        q = quiet.cycles([self.times[s] for s in steps], readings)
+        q = quiet.cycles(self.times[j + p : end : p], readings)
         if q == 0:
             return j
         self.policy.skip(self.times[steps[q - 1]], {m: v[q - 1] for m, v in readings.items()})
