@@ -27,7 +27,7 @@ to `Controller(site, incremental=False)` on random sites whose cars' readings mo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from panelpilot.control.commitments import Bounds
 from panelpilot.control.demand import update
@@ -41,6 +41,8 @@ from panelpilot.control.types import ChargerReading, Snapshot
 from panelpilot.site.model import ControlSettings
 
 IMPLAUSIBLE = "charger_reading_implausible"
+# A charger reading's fields but its current.
+_BUT_CURRENT = tuple(f.name for f in fields(ChargerReading) if f.name != "current_a")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ def _changed(
         was = before[cid]
         if r == was:
             continue
-        if replace(r, current_a=was.current_a) != was:
+        if any(getattr(r, name) != getattr(was, name) for name in _BUT_CURRENT):
             return None
         changed.append(cid)
     return changed

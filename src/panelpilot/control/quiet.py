@@ -106,7 +106,8 @@ def quiet(
     """The readings under which the cycles after the last one, a steady one, repeat it (see
     the module); None after a cycle that was not steady, or where the memory moves with every
     cycle (an overload held, something for the PCS step to control), or a meter is lost."""
-    steady, state = acknowledged(steady, state)
+    if steady is not None and steady.renewing and steady.ahead is not None:
+        steady = steady.ahead.steady  # (`acknowledged`: its memory differs only in chargers)
     t, cfg = state.t, site.control
     if (
         steady is None

@@ -79,13 +79,13 @@ def rerun(
         return None
     out, decisions = renewed
     if sent.commitments or sent.pending:
-        renewing = replace(steady, decisions=decisions, renewing=True, fixed=fixed, ahead=None)
+        ahead = None
         if not sent.pending:
-            ahead = acknowledged_ahead(renewing, snap, state, out, leases, cfg, caps, room)
-            renewing = replace(renewing, ahead=ahead)
+            ahead = acknowledged_ahead(steady, fixed, decisions, snap, state, out, leases, cfg,
+                                       caps, room)  # fmt: skip
+        renewing = replace(steady, decisions=decisions, renewing=True, fixed=fixed, ahead=ahead)
         return Rerun(replace(state, chargers=out), renewing, t)
-    again = _again(replace(steady, decisions=decisions, fixed=fixed), snap, state, chargers, leases,
-                   cfg, room)  # fmt: skip
+    again = _again(steady, fixed, decisions, snap, state, chargers, leases, cfg, room)
     return Rerun(
         state if chargers is state.chargers else replace(state, chargers=chargers),
         again,
@@ -134,7 +134,9 @@ def _reallocated(fixed: Fixed, room: list[float], cfg: ControlSettings) -> Fixed
 
 
 def acknowledged_ahead(
-    renewing: Steady,
+    steady: Steady,
+    fixed: Fixed,
+    decisions: Mapping[str, ChargerDecision],
     snap: Snapshot,
     state: ControllerState,
     chargers: dict[str, ChargerMemory],
@@ -143,13 +145,14 @@ def acknowledged_ahead(
     caps: list[float],
     room: list[float],
 ) -> Ahead | None:
-    """The next cycle after renewals sent at `snap.t` (`chargers`: the memory with them),
-    where it has the same readings (`steady.Ahead`): it acknowledges them, retires what they
+    """The next cycle after renewals sent at `snap.t` after `steady` (`chargers`: the memory
+    with them; `fixed` and `decisions`: what the renewing cycle worked on and decided), where
+    it has the same readings (`steady.Ahead`): it acknowledges them, retires what they
     replace and sends nothing, a fixed point. None where a reading says which lease its
     charger holds, a charger is defiant, a replaced commitment stays until some time, or the
     commit step would send anything: then that cycle runs."""
-    fixed, t, readings = renewing.fixed, snap.t, snap.chargers
-    if fixed is None or any(r.commitment_t is not None for r in readings.values()):
+    t, readings = snap.t, snap.chargers
+    if any(r.commitment_t is not None for r in readings.values()):
         return None
     presence = observe(chargers, snap, state.online, leases.bounds)
     acked = presence.chargers
@@ -158,11 +161,13 @@ def acknowledged_ahead(
     sent = _commit(leases, fixed, t, acked, caps)
     if sent.commitments or sent.pending or sent.limits != fixed.limits:
         return None
-    return Ahead(acked, _again(renewing, snap, state, acked, leases, cfg, room))
+    return Ahead(acked, _again(steady, fixed, decisions, snap, state, acked, leases, cfg, room))
 
 
 def _again(
     steady: Steady,
+    fixed: Fixed,
+    decisions: Mapping[str, ChargerDecision],
     snap: Snapshot,
     state: ControllerState,
     chargers: Mapping[str, ChargerMemory],
@@ -170,9 +175,9 @@ def _again(
     cfg: ControlSettings,
     room: list[float],
 ) -> Steady:
-    """`steady` as the fixed point at `snap.t` with this memory: its timers and region."""
-    fixed = steady.fixed
-    assert fixed is not None and state.first_t is not None
+    """`steady` as the fixed point at `snap.t` with this memory, `fixed` and `decisions`: its
+    timers and region."""
+    assert state.first_t is not None
     t = snap.t
     other_t, renew_t = quiet_until(
         chargers, snap.chargers, fixed.units, state.online, {}, leases, cfg, t, state.first_t
@@ -180,6 +185,8 @@ def _again(
     low, high = region(fixed.allocation, room, fixed.layout)
     return replace(
         steady,
+        fixed=fixed,
+        decisions=decisions,
         t=t,
         until_t=min(other_t, renew_t),
         other_t=other_t,
