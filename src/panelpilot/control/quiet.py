@@ -106,8 +106,7 @@ def quiet(
     """The readings under which the cycles after the last one, a steady one, repeat it (see
     the module); None after a cycle that was not steady, or where the memory moves with every
     cycle (an overload held, something for the PCS step to control), or a meter is lost."""
-    if steady is not None and steady.renewing and steady.ahead is not None:
-        steady = steady.ahead.steady  # (`acknowledged`: its memory differs only in chargers)
+    steady = _past_renewals(steady)  # (`acknowledged`: its memory differs only in chargers)
     t, cfg = state.t, site.control
     if (
         steady is None
@@ -153,9 +152,18 @@ def acknowledged(
     """After renewals worked out ahead (`steady.Ahead`), the fixed point the next cycle is
     and the memory with them acknowledged: its cycles and those after it repeat that fixed
     point. `steady` and `state` as they are otherwise."""
-    if steady is None or not steady.renewing or steady.ahead is None:
+    after = _past_renewals(steady)
+    if after is steady:
         return steady, state
-    return steady.ahead.steady, replace(state, chargers=steady.ahead.chargers)
+    assert steady is not None and steady.ahead is not None
+    return after, replace(state, chargers=steady.ahead.chargers)
+
+
+def _past_renewals(steady: Steady | None) -> Steady | None:
+    """After renewals worked out ahead, the fixed point the next cycle is; else `steady`."""
+    if steady is None or not steady.renewing or steady.ahead is None:
+        return steady
+    return steady.ahead.steady
 
 
 def skipped(

@@ -254,30 +254,22 @@ class PanelpilotPolicy:
         """The controller's view of the readings (a charger not online is left out)."""
         topo = self.topo
         chargers = self._chargers(r)
-        batteries = (
-            {}
-            if not topo.battery_ids
-            else {
-                bid: BatteryReading(online, current_a, soc)
-                for bid, online, current_a, soc in zip(
-                    topo.battery_ids,
-                    r.battery_online.tolist(),
-                    r.battery_current_a.tolist(),
-                    r.battery_soc.tolist(),
-                    strict=True,
-                )
-            }
-        )
-        solar = (
-            {}
-            if not topo.solar_ids
-            else {
-                sid: SolarReading(online, current_a)
-                for sid, online, current_a in zip(
-                    topo.solar_ids, r.solar_online.tolist(), r.solar_current_a.tolist(), strict=True
-                )
-            }
-        )
+        batteries = {
+            bid: BatteryReading(online, current_a, soc)
+            for bid, online, current_a, soc in zip(
+                topo.battery_ids,
+                r.battery_online.tolist(),
+                r.battery_current_a.tolist(),
+                r.battery_soc.tolist(),
+                strict=True,
+            )
+        }
+        solar = {
+            sid: SolarReading(online, current_a)
+            for sid, online, current_a in zip(
+                topo.solar_ids, r.solar_online.tolist(), r.solar_current_a.tolist(), strict=True
+            )
+        }
         due: list[Command] = []
         while self._settings and self._settings[0][0] <= r.t_s:
             due.append(self._settings.pop(0)[1])
