@@ -3,8 +3,9 @@
 A car that draws less than it is offered (its on-board charger, a tapering battery) claims
 what it was seen able to draw; the `headroom_a` above that, which lets it show it could take
 more, is served last. A car denied only its headroom that draws all it is given, no more than it
-was seen able to draw, has shown nothing new and stays capped; a probe still offers it its max.
-A car given all of its (capped) demand that draws it all is uncapped at once.
+was seen able to draw, has shown nothing new and stays capped; a probe offers it its whole
+demand, headroom included, now and then. A car given all of its (capped) demand that draws it
+all is uncapped at once.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def test_a_car_at_its_own_limit_stays_capped_and_a_probe_finds_it_can_take_more(
         d = loop.step()
         assert (d.chargers["wc1"].limit_a, d.chargers["wc2"].limit_a) == (27, 33)
     # Its charger now takes 32 A: the next probe (probe_s after it was capped) offers it
-    # its max, it takes its share, and the two share max-min again.
+    # its whole demand (27.5 + headroom_a, 30 A); it draws all of it, so it is taken to want
+    # its max again, and the two share max-min.
     loop.wants_a["wc1"] = 40.0
     d = loop.settle(site.control.probe_s + 30)
     assert (d.chargers["wc1"].limit_a, d.chargers["wc2"].limit_a) == (30, 30)

@@ -246,44 +246,51 @@ def test_a_charger_that_ignores_its_limit_is_counted_at_what_it_reports() -> Non
     assert not any(a.code == "charger_not_following" for a in seen[0].alerts)  # not at once
 
 
-def _probes(loop: Loop, cid: str, seconds: int) -> list[float]:
-    """Times at which the car is offered its charger's max (a probe), over `seconds` cycles."""
+def _probes(loop: Loop, cid: str, seconds: int, below: str | None = None) -> list[float]:
+    """Times at which the car's limit rises (a probe), over `seconds` cycles; with `below`,
+    also checks that the car beside it never gives way more than the probe's headroom."""
     times = []
     for _ in range(seconds):
         before = loop.limits.get(cid, 0.0)
         d = loop.step()
-        if d.chargers[cid].limit_a > before + 10:
+        if d.chargers[cid].limit_a > before + 1:
             times.append(loop.t)
+        if below is not None:
+            assert d.chargers[below].limit_a >= 36, (loop.t, d.chargers[below])
     return times
 
 
 def test_a_capped_car_that_never_takes_a_probe_is_probed_half_as_often_each_time() -> None:
-    site = network_site(limit_a=80, size=2, max_a=40)
+    # 50 A for wc1 (wants 40) and wc2 (a small on-board charger, 12 A): wc2 is capped at
+    # 14 A (its draw + headroom_a), of which it claims the 12 it draws; wc1 has the 38 left.
+    site = network_site(limit_a=50, size=2, max_a=40)
     loop = Loop(site)
-    loop.wants_a = {"wc1": 40.0, "wc2": 12.0}  # wc2: a small on-board charger
-    loop.settle(30)
-    probes = _probes(loop, "wc2", 4000)
+    loop.wants_a = {"wc1": 40.0, "wc2": 12.0}
+    d = loop.settle(30)
+    assert (d.chargers["wc1"].limit_a, d.chargers["wc2"].limit_a) == (38, 12)
+    # A probe offers wc2 its whole demand, headroom included (14 A), not its charger's 40:
+    # wc1 gives way by the 2 A of headroom only (never below 36 A).
+    probes = _probes(loop, "wc2", 4000, below="wc1")
     gaps = [b - a for a, b in pairwise(probes)]
-    # Each probe settles (5 s) and caps the car again; the wait after that doubles, from
-    # probe_s (60 s) up to probe_max_s (900 s).
-    assert [round(g) for g in gaps[:5]] == [125, 245, 485, 905, 905]
-    # While a probe lasts wc1 gives way (40 + 40 > 80): the fewer probes, the less it loses.
-    assert loop.limits["wc1"] == 40
+    # Each probe waits a cycle for wc1's lower reading, settles (5 s) and caps the car
+    # again; the wait after that doubles, from probe_s (60 s) up to probe_max_s (900 s).
+    assert [round(g) for g in gaps[:5]] == [126, 246, 486, 906, 906]
+    assert loop.limits == {"wc1": 38, "wc2": 12}
 
 
 def test_a_car_that_uses_all_it_is_offered_is_probed_every_probe_s_again() -> None:
-    site = network_site(limit_a=80, size=2, max_a=40)
+    site = network_site(limit_a=50, size=2, max_a=40)
     loop = Loop(site)
     loop.wants_a = {"wc1": 40.0, "wc2": 12.0}
     loop.settle(30)
     _probes(loop, "wc2", 1500)  # the wait has grown to 900 s
-    loop.wants_a["wc2"] = 40.0  # it draws all of its 14 A cap: it may want more
-    loop.settle(30)
-    assert loop.limits["wc2"] == 40
+    loop.wants_a["wc2"] = 40.0  # at its next probe it draws all of its 14 A: it may want more
+    loop.settle(960)
+    assert loop.limits == {"wc1": 25, "wc2": 25}
     loop.wants_a["wc2"] = 12.0  # and is full again
     probes = _probes(loop, "wc2", 600)
     gaps = [b - a for a, b in pairwise(probes)]
-    assert [round(g) for g in gaps[:2]] == [125, 245]
+    assert [round(g) for g in gaps[:2]] == [126, 246]
 
 
 def test_a_car_plugged_in_waits_for_its_turn_from_then_first_come_first_served() -> None:

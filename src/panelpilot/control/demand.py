@@ -2,12 +2,15 @@
 
 A car that draws less than it is offered (a full battery, a small on-board charger) is capped
 near its real draw so its spare current goes to the others, and a car that uses all it is
-offered is taken to want its charger's max again. A capped car is re-probed (offered its max)
-`probe_s` after it was capped; each probe it leaves unused doubles the wait before the next, up
-to `probe_max_s`, because a probe takes current from the cars that are charging for the
-seconds it lasts. A car seen using all it is offered starts again from `probe_s`. A probe
-whose raise waits for room (another car must lower first) is judged only once the raise has
-been sent, so a probe never counts as unused before the car was offered more.
+offered is taken to want its charger's max again. A capped car is re-probed `probe_s` after it
+was capped: offered its whole demand, the headroom above its draw included, ahead of the
+others (the headroom is otherwise served last). Drawing all of it shows it wants more, as an
+offer of its max would, at a cost to the cars beside it of the headroom, not of its max less
+its draw. Each probe it leaves unused doubles the wait before the next, up to `probe_max_s`,
+because a probe takes current from the cars that are charging for the seconds it lasts. A car
+seen using all it is offered starts again from `probe_s`. A probe whose raise waits for room
+(another car must lower first) is judged only once the raise has been sent, so a probe never
+counts as unused before the car was offered more.
 
 A car plugged in that does not draw is a standby claim: its minimum only from what is left.
 A car with a known need (departure and energy still wanted) claims `required_a`, the current
@@ -40,8 +43,9 @@ def update(
     probe_t = mem.probe_t
     # (A car that draws nothing is not probed: its standby minimum shows when it starts.)
     if capped is not None and not idle and not probing and t >= _probe_due(capped, unused, cfg):
-        demand_a, capped, probing = charger.max_a, None, True  # re-probe: does it want more?
-        probe_t = t
+        # Re-probe: does it want more? Offered its whole demand, the headroom above its draw
+        # included, as a firm claim: a car that draws all of it is taken to want its max.
+        capped, probing, probe_t = None, True, t
     charged = mem.charged or reading.current_a >= DRAWING_A
     if idle and not mem.admitted and t >= _test_due(mem.turn_since_t, unused, charged, cfg):
         # A paused car that does not draw gets a test turn at its minimum now and then to
@@ -230,8 +234,8 @@ def _test_due(paused_t: float, tests_unused: int, charged: bool, cfg: ControlSet
 
 
 def probe_due_t(mem: ChargerMemory, cfg: ControlSettings) -> float:
-    """When a capped car is next offered its max, or a paused one that does not draw its
-    test turn (inf when neither is due)."""
+    """When a capped car is next probed (offered its headroom back), or a paused one that
+    does not draw its test turn (inf when neither is due)."""
     if mem.idle_car:
         if mem.admitted:
             return float("inf")

@@ -30,7 +30,7 @@ class ChargerMemory(NamedTuple):
     demand_a: float = 0.0  # estimated draw if offered more
     capped_since_t: float | None = None  # demand capped near its real draw since then
     probes_unused: int = 0  # probes in a row it did not take (each doubles the next wait)
-    probing: bool = False  # offered its max by a probe; the next settled reading tells
+    probing: bool = False  # offered its headroom back by a probe; the next settled reading tells
     probe_t: float = float("-inf")  # when the probe began (a raise it waits for comes later)
     able_a: float = float("inf")  # the most the car was seen able to draw (inf: not seen)
     charged: bool = False  # the car has drawn current since it was plugged in

@@ -1,8 +1,8 @@
 """What the plot draws that a run's trace holds only implicitly, derived from the trace.
 
-* A car's limit without its probes: the controller offers a capped car its max for the few
-  seconds of a probe (control/demand.py), which drawn as a line is a comb of spikes that hides
-  the trend. `limit_trend` takes out every short excursion above both its neighbours and
+* A car's limit without its probes: the controller offers a capped car its headroom back for
+  the few seconds of a probe (control/demand.py), which drawn as a line is a comb of spikes
+  that hides the trend. `limit_trend` takes out every short excursion above both its neighbours and
   says where it was, so the plot can mark it with a dot.
 * Breaker heat: the breakers' thermal state (0 cold, 1 trips) step by step, from the circuit
   currents and the same model the run used (`sim/breaker.py`).
