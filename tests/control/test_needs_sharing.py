@@ -189,3 +189,23 @@ def test_needs_keep_every_limit_and_the_fair_share_of_cars_without_one(
             # A car that cannot finish keeps its fair share in its place in that order.
             fair = min(as_ordered[c.key], ordered_without[c.key])
             assert got.targets_a[c.key] >= fair - RES - 1e-6, c
+
+
+def test_a_car_that_draws_less_than_it_is_offered_is_never_deferred() -> None:
+    site = network_site(limit_a=40, size=2, max_a=32)
+    loop = Loop(site)
+    loop.wants_a = {"wc1": 32.0, "wc2": 10.0}  # wc2 draws 10 A of more (its battery tapers)
+    d = loop.settle(30)
+    assert loop.controller is not None
+    assert loop.controller.state.chargers["wc2"].capped_since_t is not None
+    assert (d.chargers["wc1"].limit_a, d.chargers["wc2"].limit_a) == (30, 10)
+    # Both could wait hours: wc1 leaves in 10 h wanting 20 kWh, wc2 in 12 h wanting 2 kWh.
+    loop.needs = {
+        "wc1": ChargingNeed(departure_t=36000.0, energy_wh=20000.0, source="ev"),
+        "wc2": ChargingNeed(departure_t=43200.0, energy_wh=2000.0, source="ev"),
+    }
+    d = loop.settle(30)
+    # wc1, deferred, is served after everyone else; wc2, capped at its draw, is not deferred
+    # (its time to finish at what it draws now is a lower bound while it tapers) and keeps
+    # all it draws. Deferred too, it would come after wc1 (more laxity) and get the 8 A left.
+    assert (d.chargers["wc1"].limit_a, d.chargers["wc2"].limit_a) == (30, 10)

@@ -332,7 +332,9 @@ def _claim(
         if required is not None:
             rate = min(want, mem.able_a)
             laxity = _laxity_s(need, rate, charger.min_a, mem.admitted, t, volts, cfg.rotation_s)
-            deferred = laxity > cfg.period_s
+            # A car drawing less than it is offered (capped) is never deferred: while its
+            # battery tapers, its time to finish at what it draws now is a lower bound.
+            deferred = laxity > cfg.period_s and mem.capped_since_t is None
     if (
         old is not None
         and old.demand_a == want
