@@ -195,6 +195,50 @@ def test_follow_up_cycles_place_a_raise_within_the_period() -> None:
     assert sum(d.limit_a for d in now.chargers.values()) <= 40.0 + 1e-9
 
 
+def test_a_full_car_test_turn_gives_the_current_back_within_the_period() -> None:
+    # Two EVSEs on 36 A: car a takes all it is offered (its 32 A max), car b charged and is
+    # full (draws nothing), so it waits at 0 A and gets a test turn at 6 A every
+    # `standby_test_max_s`. The turn lowers a to 30 A first, raises b, waits out b's
+    # response, finds it unused and ends it, and only then can a have its 32 A back: with
+    # the follow-up cycles, that happens within the period, so the pilots ACN gets for it
+    # are a at 32 A and b at 0, and the turn cost a nothing for the minute.
+    events = tiny(36.0)
+    period_s = events.period_min * 60.0
+    controller = Controller(site_for(events))
+    decisions = []
+    decide = controller.decide
+
+    def recording(snap: Snapshot) -> object:
+        decisions.append(decide(snap))
+        return decisions[-1]
+
+    controller.decide = recording  # type: ignore[method-assign,assignment]
+
+    def draws(sid: str, pilot: float) -> float:
+        return pilot if sid == "s0" else 0.0
+
+    pilots = {"s0": 0.0, "s1": 0.0}
+    turns = 0
+    for k in range(75):
+        b_draws = 6.0 if k < 3 else 0.0  # b charges a little first, then is full
+        snap = Snapshot(
+            k * period_s,
+            {},
+            {
+                "s0": ChargerReading(True, True, pilots["s0"]),
+                "s1": ChargerReading(True, True, min(b_draws, pilots["s1"])),
+            },
+        )
+        decisions.clear()
+        last, cycles = settle(controller, snap, draws, events.max_pilot_a)
+        pilots = {sid: pilot_of(d.limit_a, 32.0) for sid, d in last.chargers.items()}
+        if k >= 10:
+            turns += any(d.chargers["s1"].limit_a >= 6.0 for d in decisions)
+            assert pilots == {"s0": 32.0, "s1": 0.0}, (k, cycles)
+        assert all(sum(d.limit_a for d in x.chargers.values()) <= 36.0 + 1e-9 for x in decisions)
+    assert turns >= 1  # b did get a test turn (an hour after it was paused)
+
+
 def test_followed_reads_the_battery_model_at_the_new_pilot() -> None:
     events = tiny(40.0)
     c = Controller(site_for(events))

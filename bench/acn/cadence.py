@@ -11,8 +11,8 @@ cycle's pilots for the period.
 
 What this assumes, and its bias: the readings are ACN's own battery model (`draws`), so no
 reading is made up beyond what the car would do; the pilots of the first follow-ups apply to
-ACN for the whole period, not for their first `k x response_s` seconds (at most 15 s of 60),
-so a change reaches ACN up to 15 s early. A lowering is never late: every cycle's decision,
+ACN for the whole period, not for their first `k x response_s` seconds (at most 20 s of 60),
+so a change reaches ACN up to 20 s early. A lowering is never late: every cycle's decision,
 the last included, is within every limit.
 
 No acnportal here (tested by `make test` without it); `adapter` passes the battery model in.
@@ -26,8 +26,13 @@ from dataclasses import replace
 from bench.acn.site import pilot_of
 from panelpilot.control import Controller, Decision, Snapshot
 
-# At most this many follow-up cycles per ACN period (each `response_s` after the last).
-MAX_FOLLOW_UPS = 3
+# At most this many follow-up cycles per ACN period (each `response_s` after the last). Four,
+# because a full car's test turn takes four of the service's cycles after the one that
+# starts it (which lowers the cars beside it): its raise, one that waits out the car's
+# response, the one that finds the turn unused and ends it, and the one that gives the cars
+# beside it their current back once that is taken. With three, that give-back never
+# reached ACN: each test turn cost them the whole minute, where the service takes about 10 s.
+MAX_FOLLOW_UPS = 4
 # A follow-up runs this long before the lowered cars' hold on their old limit runs out.
 BEFORE_HOLD_ENDS_S = 1e-3
 READING_DECIMALS = 1
