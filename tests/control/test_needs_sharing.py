@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from panelpilot.control import ChargingNeed
-from panelpilot.control.demand import order_by_laxity, required_a, update
+from panelpilot.control.claims import order_by_laxity, required_a
+from panelpilot.control.demand import update
 from panelpilot.control.sharing import Claim, allocate
 from panelpilot.control.state import ChargerMemory
 from panelpilot.control.types import ChargerReading

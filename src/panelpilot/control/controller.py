@@ -8,7 +8,7 @@ records, and `decide` alone puts the new state in force:
 2. `presence`: who reported, power cycles of removed units, acknowledgements, defiance;
 3. `loads`: what the chargers draw, each metered circuit's uncontrolled load;
 4. `capacity`: each constraint's room, less what silent and defiant chargers may take;
-5. `demand.claims`: each car's demand estimate and its place in the admission order;
+5. `claims.claims`: each car's demand estimate and its place in the admission order;
 6. `sharing.allocate`: max-min fair targets with the 6 A minimum and turns;
 7. `sequencer.sequence`: decreases now, raises only into room that is really free;
 8. `leases.commit`: the commitments that keep every future instant within every constraint;
@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from panelpilot.control import claims as claiming
 from panelpilot.control import demand
 from panelpilot.control.alerts import alert
 from panelpilot.control.capacity import (
@@ -235,7 +236,7 @@ class Controller:
             )
         # 5.-7. Claims, allocation, sequencing.
         listening = online.difference(defiant)
-        claims = demand.claims(topo, chargers, snap, listening, layout, cfg, self._claims)
+        claims = claiming.claims(topo, chargers, snap, listening, layout, cfg, self._claims)
         self._claims = {c.key: c for c in claims}
         estimated = dict(chargers)  # (a demand estimate refreshed again here stays: `settled`)
         allocation, self._allocated = allot(self._allocated, claims, room, cfg.resolution_a)
