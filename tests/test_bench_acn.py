@@ -239,6 +239,40 @@ def test_a_full_car_test_turn_gives_the_current_back_within_the_period() -> None
     assert turns >= 1  # b did get a test turn (an hour after it was paused)
 
 
+def test_follow_up_cycles_stay_within_a_short_period() -> None:
+    # 15 s ACN periods (`--period-min 0.25`): the follow-ups, `response_s` apart, stop before
+    # the next period's decision, so the snapshots stay in time order (the controller refuses
+    # any other) even where a test turn would want a fourth one.
+    events = dataclasses.replace(tiny(36.0), period_min=0.25)
+    period_s = events.period_min * 60.0
+    controller = Controller(site_for(events))
+    times: list[float] = []
+    decide = controller.decide
+
+    def recording(snap: Snapshot) -> object:
+        times.append(snap.t)
+        return decide(snap)
+
+    controller.decide = recording  # type: ignore[method-assign,assignment]
+    pilots = {"s0": 0.0, "s1": 0.0}
+    most = 0
+    for k in range(300):  # 75 minutes: the full car gets its test turn after an hour
+        snap = Snapshot(
+            k * period_s,
+            {},
+            {
+                "s0": ChargerReading(True, True, pilots["s0"]),
+                "s1": ChargerReading(True, True, min(6.0 if k < 12 else 0.0, pilots["s1"])),
+            },
+        )
+        times.clear()
+        last, cycles = settle(controller, snap, lambda sid, p: p if sid == "s0" else 0.0, 32.0)
+        pilots = {sid: pilot_of(d.limit_a, 32.0) for sid, d in last.chargers.items()}
+        assert all(snap.t <= t < snap.t + period_s for t in times)
+        most = max(most, cycles)
+    assert most == 4  # the period's decision and three follow-ups: all that fit in 15 s
+
+
 def test_followed_reads_the_battery_model_at_the_new_pilot() -> None:
     events = tiny(40.0)
     c = Controller(site_for(events))

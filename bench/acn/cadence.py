@@ -4,10 +4,10 @@ The service decides every second, so within a minute it sees each car follow its
 (J1772: within `response_s`, 5 s) and acts on it: a raise waiting for current freed by a
 lowered car goes out, a probe is judged as soon as the probed car's reading settles, a car
 that stopped drawing gives its current back. ACN asks once a minute. So after the period's
-decision the benchmark runs up to `MAX_FOLLOW_UPS` further cycles, each `response_s` after
-the one before (just before the hold on the lowered cars runs out), with every car reading
-what its battery model says it draws at the pilot it was just sent, and sends the last
-cycle's pilots for the period.
+decision the benchmark runs up to `MAX_FOLLOW_UPS` further cycles within the period, each
+`response_s` after the one before (just before the hold on the lowered cars runs out), with
+every car reading what its battery model says it draws at the pilot it was just sent, and
+sends the last cycle's pilots for the period.
 
 What this assumes, and its bias: the readings are ACN's own battery model (`draws`), so no
 reading is made up beyond what the car would do; the pilots of the first follow-ups apply to
@@ -69,10 +69,13 @@ def settle(
     """The period's decision, then its follow-up cycles while something is still moving: the
     last decision (the one whose pilots ACN gets) and how many cycles were run."""
     decision = controller.decide(snap)
-    response_s = controller.site.control.response_s
+    control = controller.site.control
+    response_s, next_period_t = control.response_s, snap.t + control.period_s
     cycles = 1
     for _ in range(MAX_FOLLOW_UPS):
         after = followed(snap, decision, response_s, draws, top_a)
+        if after.t >= next_period_t:
+            break  # (a short ACN period: the next period's decision comes first)
         if after.chargers == snap.chargers and not unsettled(controller, decision):
             break
         snap = after
